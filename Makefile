@@ -1,0 +1,43 @@
+# dsshare: two commands on a fresh machine, `make demo` and `make test`.
+# Every target creates the virtual environment itself when it is missing or
+# older than pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.dsshare-installed
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test lint typecheck pytest bench lab app screenshots reliability sandbox clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,lab,xlsx]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dsshare)" >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m dsshare.demo
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.inventory_bench
+
+sandbox: $(STAMP)
+	$(BIN)/dsshare sandbox --seed demo --manifest sandbox-manifest.json
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info
