@@ -1,0 +1,344 @@
+"""The sharing half of Directory Service, added to moto's backend.
+
+Semantics follow ../shared/AWS_SHARING.md; where AWS is silent the sandbox
+applies "dsshare models it as" lines of that file, listed in docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from moto.ds import urls as ds_urls
+from moto.ds.models import Directory, DirectoryServiceBackend, ds_backends
+from moto.utilities.paginator import paginate
+
+from .exceptions import (
+    ClientException,
+    DirectoryAlreadySharedException,
+    DirectoryNotSharedException,
+    EntityDoesNotExistException,
+    InvalidTargetException,
+    OrganizationsException,
+    ShareLimitExceededException,
+    UnsupportedOperationException,
+)
+from .organization import org_facts
+from .records import (
+    BLOCKS_RESHARE,
+    EDITION_QUOTAS,
+    FINISHED,
+    HIDDEN_FROM_CONSUMER,
+    REGISTRY,
+    ShareRecord,
+    utcnow,
+)
+
+PAGINATION_MODEL = {
+    "describe_shared_directories": {
+        "input_token": "next_token",
+        "limit_key": "limit",
+        "limit_default": 50,
+        "unique_attribute": "shared_directory_id",
+    },
+    "describe_directories": {
+        "input_token": "next_token",
+        "limit_key": "limit",
+        "limit_default": 100,
+        "unique_attribute": "directory_id",
+    },
+}
+
+#: How the consumer's directory Stage reads for each share status.
+CONSUMER_STAGE = {
+    "PendingAcceptance": "Requested",
+    "Shared": "Active",
+    "Rejecting": "Deleting",
+    "Deleting": "Deleting",
+    "ShareFailed": "Failed",
+    "RejectFailed": "Failed",
+}
+
+
+class ConsumerView:
+    """The SharedMicrosoftAD a consumer account sees for one share record."""
+
+    def __init__(self, record: ShareRecord, owner: Directory) -> None:
+        self.record = record
+        self.owner = owner
+        self.directory_id = record.shared_directory_id
+
+    def describe(self, now: dt.datetime) -> dict[str, Any]:
+        owner, record = self.owner, self.record
+        status = record.status(now)
+        return {
+            "DirectoryId": record.shared_directory_id,
+            "Name": owner.name,
+            "ShortName": owner.short_name,
+            "Edition": owner.edition,
+            "Description": owner.description,
+            "DnsIpAddrs": owner.dns_ip_addrs,
+            "Stage": CONSUMER_STAGE.get(status, "Requested"),
+            "ShareStatus": status,
+            "ShareMethod": record.method,
+            "ShareNotes": record.notes,
+            "LaunchTime": record.created,
+            "StageLastUpdatedDateTime": record.last_updated(now),
+            "Type": "SharedMicrosoftAD",
+            "SsoEnabled": False,
+            "DesiredNumberOfDomainControllers": 0,
+            "OwnerDirectoryDescription": {
+                "DirectoryId": owner.directory_id,
+                "AccountId": owner.account_id,
+                "DnsIpAddrs": owner.dns_ip_addrs,
+                "VpcSettings": {
+                    k: v
+                    for k, v in (owner.vpc_settings or {}).items()
+                    if k in ("VpcId", "SubnetIds", "SecurityGroupId", "AvailabilityZones")
+                },
+                "RadiusSettings": owner.radius_settings or {},
+                "RadiusStatus": owner.radius_status,
+            },
+        }
+
+
+def owner_directory(account_id: str, region: str, directory_id: str) -> Directory | None:
+    """The owner's moto Directory for a record, if it still exists."""
+    return ds_backends[account_id][region].directories.get(directory_id)
+
+
+class SharingBackend(DirectoryServiceBackend):
+    """moto's Directory Service backend with the five sharing operations."""
+
+    @property
+    def _url_module(self) -> Any:
+        # moto derives the URL module from the class's module; ours is not moto's.
+        return ds_urls
+
+    # -- owner side -------------------------------------------------------
+
+    def _owned_directory(self, directory_id: str) -> Directory:
+        directory = self.directories.get(directory_id)
+        if directory is None:
+            raise EntityDoesNotExistException(f"Directory {directory_id} does not exist.")
+        return directory
+
+    def share_directory(
+        self,
+        directory_id: str,
+        share_target: dict[str, str],
+        share_method: str,
+        share_notes: str | None,
+    ) -> str:
+        target = share_target["Id"]
+        if not target.isdigit() or len(target) != 12:
+            raise InvalidTargetException(
+                f"ShareTarget.Id '{target}' is not a valid AWS account id (12 digits)."
+            )
+        directory = self._owned_directory(directory_id)
+        if directory.directory_type != "MicrosoftAD":
+            raise UnsupportedOperationException(
+                f"Directory {directory_id} is a {directory.directory_type}; only "
+                "AWS Managed Microsoft AD (MicrosoftAD) directories can be shared."
+            )
+        if directory.stage != "Active":
+            raise ClientException(
+                f"Directory {directory_id} is in stage {directory.stage}; it can be "
+                "shared once it is Active."
+            )
+        if target == self.account_id:
+            raise InvalidTargetException(
+                f"Directory {directory_id} cannot be shared with its owner account {target}."
+            )
+        if share_method == "ORGANIZATIONS":
+            self._check_organizations_prerequisites(target)
+        with REGISTRY.lock:
+            records = REGISTRY.for_owner(self.account_id, self.region_name, directory_id)
+            now = utcnow()
+            for record in records:
+                if record.shared_account_id == target and record.status(now) in BLOCKS_RESHARE:
+                    raise DirectoryAlreadySharedException(
+                        f"Directory {directory_id} is already shared with account {target} "
+                        f"({record.shared_directory_id}, {record.status(now)})."
+                    )
+            quota = EDITION_QUOTAS.get(directory.edition or "Standard", 25)
+            used = sum(1 for r in records if r.status(now) not in FINISHED)
+            if used >= quota:
+                raise ShareLimitExceededException(
+                    f"Directory {directory_id} ({directory.edition}) is already shared with "
+                    f"{used} accounts; the quota is {quota} per Region."
+                )
+            record = ShareRecord(
+                shared_directory_id=REGISTRY.new_id(),
+                owner_account_id=self.account_id,
+                owner_directory_id=directory_id,
+                shared_account_id=target,
+                region=self.region_name,
+                method=share_method,
+                notes=share_notes or "",
+                created=now,
+            )
+            final = "PendingAcceptance" if share_method == "HANDSHAKE" else "Shared"
+            record.move(["Sharing", final], REGISTRY.transition_delay, now)
+            REGISTRY.add(record)
+        return record.shared_directory_id
+
+    def _check_organizations_prerequisites(self, target: str) -> None:
+        facts = org_facts(self.account_id)
+        if facts.organization_id is None:
+            raise OrganizationsException(
+                f"Account {self.account_id} is not in an organization; the ORGANIZATIONS "
+                "method needs one. Use HANDSHAKE instead."
+            )
+        if facts.management_account_id != self.account_id:
+            raise OrganizationsException(
+                f"Account {self.account_id} is not the management account of "
+                f"{facts.organization_id}; only the management account can share with the "
+                "ORGANIZATIONS method."
+            )
+        if facts.feature_set != "ALL":
+            raise OrganizationsException(
+                f"Organization {facts.organization_id} has feature set {facts.feature_set}; "
+                "the ORGANIZATIONS method needs all features enabled."
+            )
+        if not facts.trusted_access:
+            raise OrganizationsException(
+                f"Trusted access for ds.amazonaws.com is not enabled in {facts.organization_id}; "
+                "enable it with organizations:EnableAWSServiceAccess."
+            )
+        if target not in facts.member_ids:
+            raise OrganizationsException(
+                f"Account {target} is not a member of organization {facts.organization_id}; "
+                "share with HANDSHAKE instead."
+            )
+
+    def unshare_directory(self, directory_id: str, unshare_target: dict[str, str]) -> str:
+        target = unshare_target["Id"]
+        if not target.isdigit() or len(target) != 12:
+            raise InvalidTargetException(
+                f"UnshareTarget.Id '{target}' is not a valid AWS account id (12 digits)."
+            )
+        self._owned_directory(directory_id)
+        with REGISTRY.lock:
+            now = utcnow()
+            for record in REGISTRY.for_owner(self.account_id, self.region_name, directory_id):
+                status = record.status(now)
+                if record.shared_account_id == target and status not in FINISHED | {"Deleting"}:
+                    record.move(["Deleting", "Deleted"], REGISTRY.transition_delay, now)
+                    return record.shared_directory_id
+        raise DirectoryNotSharedException(
+            f"Directory {directory_id} is not shared with account {target}."
+        )
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def describe_shared_directories(
+        self, owner_directory_id: str, shared_directory_ids: list[str] | None = None
+    ) -> list[ShareRecord]:
+        directory = self._owned_directory(owner_directory_id)
+        if directory.directory_type != "MicrosoftAD":
+            raise UnsupportedOperationException(
+                f"Directory {owner_directory_id} is a {directory.directory_type}; only "
+                "MicrosoftAD directories have shares."
+            )
+        records = REGISTRY.for_owner(self.account_id, self.region_name, owner_directory_id)
+        if shared_directory_ids:
+            records = [r for r in records if r.shared_directory_id in shared_directory_ids]
+        return records
+
+    def delete_directory(self, directory_id: str) -> str:
+        record = REGISTRY.get(directory_id)
+        if record is not None and self._is_consumer_of(record):
+            return self._leave(record)
+        directory = self._owned_directory(directory_id)
+        now = utcnow()
+        active = [
+            r.shared_directory_id
+            for r in REGISTRY.for_owner(self.account_id, self.region_name, directory_id)
+            if r.status(now) not in FINISHED
+        ]
+        if active:
+            raise ClientException(
+                f"Directory {directory.directory_id} cannot be deleted while it is shared: "
+                f"unshare {', '.join(active)} first."
+            )
+        return super().delete_directory(directory_id)
+
+    # -- consumer side ----------------------------------------------------
+
+    def _is_consumer_of(self, record: ShareRecord, now: dt.datetime | None = None) -> bool:
+        return (
+            record.shared_account_id == self.account_id
+            and record.region == self.region_name
+            and record.status(now) not in HIDDEN_FROM_CONSUMER
+        )
+
+    def _consumer_record(self, shared_directory_id: str) -> ShareRecord:
+        record = REGISTRY.get(shared_directory_id)
+        if record is None or not self._is_consumer_of(record):
+            raise EntityDoesNotExistException(
+                f"Shared directory {shared_directory_id} does not exist in account "
+                f"{self.account_id} ({self.region_name})."
+            )
+        return record
+
+    def _leave(self, record: ShareRecord) -> str:
+        with REGISTRY.lock:
+            status = record.status()
+            if status != "Shared":
+                raise ClientException(
+                    f"Shared directory {record.shared_directory_id} is {status}; only a Shared "
+                    "directory can be left. Reject a pending invitation instead."
+                )
+            record.move(["Deleting", "Deleted"], REGISTRY.transition_delay)
+        return record.shared_directory_id
+
+    def accept_shared_directory(self, shared_directory_id: str) -> ShareRecord:
+        with REGISTRY.lock:
+            record = self._consumer_record(shared_directory_id)
+            status = record.status()
+            if status != "PendingAcceptance":
+                raise DirectoryAlreadySharedException(
+                    f"Shared directory {shared_directory_id} is {status}, not PendingAcceptance."
+                )
+            record.move(["Shared"], REGISTRY.transition_delay)
+        return record
+
+    def reject_shared_directory(self, shared_directory_id: str) -> str:
+        with REGISTRY.lock:
+            record = self._consumer_record(shared_directory_id)
+            status = record.status()
+            if status != "PendingAcceptance":
+                raise DirectoryAlreadySharedException(
+                    f"Shared directory {shared_directory_id} is {status}, not PendingAcceptance."
+                )
+            record.move(["Rejecting", "Rejected"], REGISTRY.transition_delay)
+        return shared_directory_id
+
+    def consumer_views(self) -> list[ConsumerView]:
+        now = utcnow()
+        views = []
+        for record in REGISTRY.for_consumer(self.account_id, self.region_name):
+            if record.status(now) in HIDDEN_FROM_CONSUMER:
+                continue
+            owner = owner_directory(record.owner_account_id, record.region, record.owner_directory_id)
+            if owner is not None:
+                views.append(ConsumerView(record, owner))
+        return views
+
+    # -- both sides -------------------------------------------------------
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def describe_directories(  # type: ignore[override]
+        self, directory_ids: list[str] | None = None
+    ) -> list[Directory | ConsumerView]:
+        entries: list[Directory | ConsumerView] = sorted(
+            self.directories.values(), key=lambda d: d.launch_time
+        )
+        entries += self.consumer_views()
+        if directory_ids:
+            known = {e.directory_id for e in entries}
+            for directory_id in directory_ids:
+                if directory_id not in known:
+                    raise EntityDoesNotExistException(f"Directory {directory_id} does not exist.")
+            entries = [e for e in entries if e.directory_id in directory_ids]
+        return entries

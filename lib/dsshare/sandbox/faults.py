@@ -1,0 +1,233 @@
+"""Latency, injected errors and the request log, as WSGI middleware.
+
+Every request to the sandbox passes through :class:`Faults`: it is identified
+(service, operation, account, Region), optionally delayed, optionally answered
+with an injected error written in that service's own wire protocol (JSON for
+Directory Service and Organizations, query XML for STS) so botocore parses and
+retries it exactly as it would AWS's, and logged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from moto.iam.models import get_account_id_from
+
+JSON_TARGET_PREFIXES = {
+    "DirectoryService_20150416": "ds",
+    "AWSOrganizationsV20161128": "organizations",
+}
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
+_ACTION = re.compile(r"(?:^|&)Action=([A-Za-z]+)")
+
+#: Injected codes that are server faults (HTTP 5xx) rather than client errors.
+SERVER_CODES = {"ServiceException": 500, "InternalFailure": 500, "ServiceUnavailable": 503,
+                "InternalError": 500, "ServiceUnavailableException": 503}
+
+
+@dataclass
+class FaultRule:
+    """Answer matching requests with ``code`` instead of the real response.
+
+    ``operation`` and ``service`` may be ``"*"``; ``account_id`` limits the rule
+    to requests acting in one account (for STS AssumeRole, the account of the
+    role being assumed). ``count`` bounds how many requests it hits;
+    ``probability`` makes it random (reproducible through the sandbox's seed).
+    """
+
+    operation: str = "*"
+    code: str = "ThrottlingException"
+    service: str = "*"
+    account_id: str | None = None
+    count: int | None = None
+    probability: float | None = None
+    message: str | None = None
+    hits: int = 0
+
+    def matches(self, request: RequestInfo) -> bool:
+        if self.count is not None and self.hits >= self.count:
+            return False
+        if self.service not in ("*", request.service):
+            return False
+        if self.operation not in ("*", request.operation):
+            return False
+        if self.account_id is not None and self.account_id not in (
+            request.account_id,
+            request.target_account_id,
+        ):
+            return False
+        return True
+
+
+@dataclass
+class RequestInfo:
+    service: str
+    operation: str
+    account_id: str
+    region: str
+    target_account_id: str | None = None
+
+
+@dataclass
+class LogEntry:
+    time: float
+    service: str
+    operation: str
+    account_id: str
+    region: str
+    status: int
+    injected: str | None
+
+
+class Faults:
+    """Fault rules, latency settings and the request log of one sandbox."""
+
+    def __init__(self, seed: int = 0, log_size: int = 200_000) -> None:
+        self.lock = threading.Lock()
+        self.rules: list[FaultRule] = []
+        self.latency_ms = 0.0
+        self.jitter_ms = 0.0
+        self.rng = random.Random(seed)
+        self.log: deque[LogEntry] = deque(maxlen=log_size)
+        self.injected = 0
+
+    def clear(self, seed: int = 0) -> None:
+        with self.lock:
+            self.rules.clear()
+            self.latency_ms = self.jitter_ms = 0.0
+            self.rng.seed(seed)
+            self.log.clear()
+            self.injected = 0
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        if rule.probability is not None and not 0.0 <= rule.probability <= 1.0:
+            raise ValueError(f"probability must be between 0 and 1, got {rule.probability}")
+        if rule.count is not None and rule.count < 0:
+            raise ValueError(f"count must be >= 0, got {rule.count}")
+        with self.lock:
+            self.rules.append(rule)
+        return rule
+
+    def delay(self) -> float:
+        with self.lock:
+            jitter = self.rng.uniform(-self.jitter_ms, self.jitter_ms) if self.jitter_ms else 0.0
+        return max(0.0, self.latency_ms + jitter) / 1000.0
+
+    def pick(self, request: RequestInfo) -> FaultRule | None:
+        with self.lock:
+            for rule in self.rules:
+                if not rule.matches(request):
+                    continue
+                if rule.probability is not None and self.rng.random() >= rule.probability:
+                    continue
+                rule.hits += 1
+                self.injected += 1
+                return rule
+        return None
+
+    def record(self, request: RequestInfo, status: int, injected: str | None) -> None:
+        self.log.append(
+            LogEntry(time.time(), request.service, request.operation, request.account_id,
+                     request.region, status, injected)
+        )
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [asdict(e) for e in list(self.log)]
+
+
+def identify(environ: dict[str, Any], body: bytes) -> RequestInfo | None:
+    """Which AWS call a request is, or None for sandbox/moto control paths."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _CREDENTIAL.search(auth)
+    if not match:
+        return None
+    access_key, region, scope_service = match.groups()
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if "." in target:
+        prefix, operation = target.split(".", 1)
+        service = JSON_TARGET_PREFIXES.get(prefix, scope_service)
+    else:
+        service = scope_service
+        action = _ACTION.search(body.decode("utf-8", "replace"))
+        operation = action.group(1) if action else ""
+    target_account = None
+    if service == "sts" and operation == "AssumeRole":
+        role = re.search(r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})%3A", body.decode("ascii", "replace"))
+        target_account = role.group(1) if role else None
+    return RequestInfo(service, operation, get_account_id_from(access_key), region, target_account)
+
+
+def error_response(service: str, code: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An error in the service's own wire protocol."""
+    status = SERVER_CODES.get(code, 403 if code.startswith("AccessDenied") else 400)
+    request_id = str(uuid.uuid4())
+    reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error",
+              503: "Service Unavailable"}[status]
+    if service == "sts":
+        kind = "Receiver" if status >= 500 else "Sender"
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    else:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", request_id),
+        ]
+    headers.append(("Content-Length", str(len(body))))
+    return f"{status} {reason}", headers, body
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class FaultMiddleware:
+    """WSGI middleware applying :class:`Faults` in front of moto's dispatcher."""
+
+    def __init__(self, app: WSGIApp, faults: Faults, control: WSGIApp | None = None) -> None:
+        self.app = app
+        self.faults = faults
+        self.control = control
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.control is not None and environ.get("PATH_INFO", "").startswith("/_dsshare/"):
+            return self.control(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = identify(environ, body)
+        if request is None:
+            return self.app(environ, start_response)
+        pause = self.faults.delay()
+        if pause:
+            time.sleep(pause)
+        rule = self.faults.pick(request)
+        if rule is not None:
+            message = rule.message or f"Injected {rule.code} by the dsshare sandbox"
+            status, headers, payload = error_response(request.service, rule.code, message)
+            self.faults.record(request, int(status.split()[0]), rule.code)
+            start_response(status, headers)
+            return [payload]
+        seen: dict[str, int] = {}
+
+        def recording_start_response(status: str, headers: Any, *args: Any) -> Any:
+            seen["status"] = int(status.split()[0])
+            return start_response(status, headers, *args)
+
+        result = self.app(environ, recording_start_response)
+        self.faults.record(request, seen.get("status", 0), None)
+        return result

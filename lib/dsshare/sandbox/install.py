@@ -1,0 +1,97 @@
+"""Install the sharing extension into moto, guarded against moto changing shape.
+
+The sandbox relies on a handful of moto internals. Every one is checked before
+anything is patched; if moto already implements a sharing operation itself, or
+an internal moved, installation fails with :class:`MotoShapeError` naming what
+changed, instead of silently serving wrong answers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+
+import moto
+from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.responses import BaseResponse
+from moto.ds import models as ds_models
+from moto.ds import responses as ds_responses
+from moto.organizations.models import OrganizationsBackend, organizations_backends
+
+from . import responses
+from .backend import SharingBackend
+
+_installed = False
+_lock = threading.Lock()
+
+
+class MotoShapeError(RuntimeError):
+    """moto no longer has the shape the sandbox extension was written against."""
+
+
+def _require(condition: bool, what: str) -> None:
+    if not condition:
+        raise MotoShapeError(
+            f"dsshare's sandbox cannot extend moto {moto.__version__}: {what}. "
+            "The extension was written for moto 5.2.x; pin moto or update "
+            "dsshare.sandbox (see docs/sandbox.md, 'Guard')."
+        )
+
+
+def check_moto_shape() -> None:
+    """Raise MotoShapeError unless moto has every internal the extension uses."""
+    response_cls = ds_responses.DirectoryServiceResponse
+    for name in responses.ADDED:
+        _require(
+            not hasattr(response_cls, name),
+            f"moto now implements DirectoryServiceResponse.{name} itself",
+        )
+    for name in responses.REPLACED:
+        _require(
+            inspect.isfunction(getattr(response_cls, name, None)),
+            f"DirectoryServiceResponse.{name} is gone",
+        )
+    _require(issubclass(response_cls, BaseResponse), "DirectoryServiceResponse changed base")
+    _require(hasattr(BaseResponse, "call_action"), "BaseResponse.call_action is gone")
+    _require(callable(getattr(ds_responses, "_directory_description", None)),
+             "moto.ds.responses._directory_description is gone")
+    backends = ds_models.ds_backends
+    _require(isinstance(backends, BackendDict), "moto.ds.models.ds_backends is not a BackendDict")
+    _require(
+        backends.backend in (ds_models.DirectoryServiceBackend, SharingBackend),
+        "ds_backends no longer builds DirectoryServiceBackend",
+    )
+    directory_init = inspect.signature(ds_models.Directory.__init__).parameters
+    for parameter in ("account_id", "region", "name", "directory_type", "edition", "vpc_settings"):
+        _require(parameter in directory_init, f"Directory.__init__ lost '{parameter}'")
+    for method in ("delete_directory", "describe_directories", "create_microsoft_ad"):
+        _require(
+            hasattr(ds_models.DirectoryServiceBackend, method),
+            f"DirectoryServiceBackend.{method} is gone",
+        )
+    _require(
+        isinstance(getattr(BaseBackend, "_url_module", None), property),
+        "BaseBackend._url_module is no longer a property",
+    )
+    _require(
+        hasattr(organizations_backends, "master_accounts"),
+        "organizations_backends.master_accounts is gone",
+    )
+    for method in ("create_organization", "create_account", "enable_aws_service_access"):
+        _require(hasattr(OrganizationsBackend, method), f"OrganizationsBackend.{method} is gone")
+
+
+def install() -> None:
+    """Extend moto's Directory Service with the sharing API (idempotent)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        check_moto_shape()
+        response_cls = ds_responses.DirectoryServiceResponse
+        for name, function in {**responses.ADDED, **responses.REPLACED}.items():
+            setattr(response_cls, name, function)
+        ds_models.ds_backends.backend = SharingBackend
+        # Backends created before installation are of the old class: drop them.
+        ds_models.ds_backends.clear()
+        _installed = True

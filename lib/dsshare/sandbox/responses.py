@@ -1,0 +1,140 @@
+"""Request parsing and serialization for the sharing operations.
+
+These methods are attached to moto's DirectoryServiceResponse by
+:func:`dsshare.sandbox.install.install`. Each validates its input against the
+botocore model first, then checks its output against the same model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.exceptions import InvalidToken
+from moto.core.responses import ActionResult
+from moto.ds.models import ds_backends
+from moto.ds.responses import _directory_description
+
+from .backend import ConsumerView, SharingBackend
+from .exceptions import InvalidNextTokenException, InvalidParameterException
+from .records import utcnow
+from .shapes import check_output, validate_input
+
+
+def _backend(response: Any) -> SharingBackend:
+    backend: SharingBackend = ds_backends[response.current_account][response.region]
+    return backend
+
+
+def _params(response: Any, operation: str) -> dict[str, Any]:
+    params: dict[str, Any] = dict(response.params)
+    validate_input("ds", operation, params)
+    return params
+
+
+def _result(operation: str, result: dict[str, Any]) -> ActionResult:
+    return ActionResult(check_output("ds", operation, result))
+
+
+def _limit(params: dict[str, Any]) -> int | None:
+    limit = params.get("Limit")
+    return limit if limit else None  # Limit 0 means "the default page size"
+
+
+def share_directory(self: Any) -> ActionResult:
+    params = _params(self, "ShareDirectory")
+    shared_id = _backend(self).share_directory(
+        directory_id=params["DirectoryId"],
+        share_target=params["ShareTarget"],
+        share_method=params.get("ShareMethod", "HANDSHAKE"),
+        share_notes=params.get("ShareNotes"),
+    )
+    return _result("ShareDirectory", {"SharedDirectoryId": shared_id})
+
+
+def unshare_directory(self: Any) -> ActionResult:
+    params = _params(self, "UnshareDirectory")
+    shared_id = _backend(self).unshare_directory(
+        directory_id=params["DirectoryId"], unshare_target=params["UnshareTarget"]
+    )
+    return _result("UnshareDirectory", {"SharedDirectoryId": shared_id})
+
+
+def describe_shared_directories(self: Any) -> ActionResult:
+    params = _params(self, "DescribeSharedDirectories")
+    try:
+        records, next_token = _backend(self).describe_shared_directories(
+            owner_directory_id=params["OwnerDirectoryId"],
+            shared_directory_ids=params.get("SharedDirectoryIds"),
+            next_token=params.get("NextToken"),
+            limit=_limit(params),
+        )
+    except InvalidToken as exc:
+        raise InvalidNextTokenException("The NextToken value is not valid.") from exc
+    now = utcnow()
+    result: dict[str, Any] = {"SharedDirectories": [r.to_dict(now) for r in records]}
+    if next_token:
+        result["NextToken"] = next_token
+    return _result("DescribeSharedDirectories", result)
+
+
+def accept_shared_directory(self: Any) -> ActionResult:
+    params = _params(self, "AcceptSharedDirectory")
+    record = _backend(self).accept_shared_directory(params["SharedDirectoryId"])
+    return _result("AcceptSharedDirectory", {"SharedDirectory": record.to_dict()})
+
+
+def reject_shared_directory(self: Any) -> ActionResult:
+    params = _params(self, "RejectSharedDirectory")
+    shared_id = _backend(self).reject_shared_directory(params["SharedDirectoryId"])
+    return _result("RejectSharedDirectory", {"SharedDirectoryId": shared_id})
+
+
+def delete_directory(self: Any) -> ActionResult:
+    params = _params(self, "DeleteDirectory")
+    directory_id = _backend(self).delete_directory(params["DirectoryId"])
+    return _result("DeleteDirectory", {"DirectoryId": directory_id})
+
+
+def _owner_description(directory: Any) -> dict[str, Any]:
+    description = _directory_description(directory)
+    return {k: v for k, v in description.items() if v is not None and v != {}}
+
+
+def describe_directories(self: Any) -> ActionResult:
+    params = _params(self, "DescribeDirectories")
+    if "DirectoryIds" in params and not params["DirectoryIds"]:
+        raise InvalidParameterException("DirectoryIds must not be an empty list.")
+    try:
+        entries, next_token = _backend(self).describe_directories(
+            directory_ids=params.get("DirectoryIds"),
+            next_token=params.get("NextToken"),
+            limit=_limit(params),
+        )
+    except InvalidToken as exc:
+        raise InvalidNextTokenException("The NextToken value is not valid.") from exc
+    now = utcnow()
+    descriptions = [
+        e.describe(now) if isinstance(e, ConsumerView) else _owner_description(e) for e in entries
+    ]
+    result: dict[str, Any] = {
+        "DirectoryDescriptions": [
+            {k: v for k, v in d.items() if v is not None} for d in descriptions
+        ]
+    }
+    if next_token:
+        result["NextToken"] = next_token
+    return _result("DescribeDirectories", result)
+
+
+#: The response methods the sandbox adds (or replaces, for the last two).
+ADDED = {
+    "share_directory": share_directory,
+    "unshare_directory": unshare_directory,
+    "describe_shared_directories": describe_shared_directories,
+    "accept_shared_directory": accept_shared_directory,
+    "reject_shared_directory": reject_shared_directory,
+}
+REPLACED = {
+    "delete_directory": delete_directory,
+    "describe_directories": describe_directories,
+}

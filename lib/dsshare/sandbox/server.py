@@ -1,0 +1,287 @@
+"""The sandbox server: moto's dispatcher behind the fault middleware, on loopback.
+
+``Sandbox`` is both the Python API (a context manager used by tests, the demo
+and benchmarks) and what ``dsshare sandbox`` runs in the foreground. Its state
+can also be driven over HTTP under ``/_dsshare/`` (see docs/sandbox.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from moto.ds.models import ds_backends
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.organizations.models import organizations_backends
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .faults import FaultMiddleware, FaultRule, Faults
+from .install import install
+from .records import REGISTRY, ShareRecord, utcnow
+from .seeds import DEFAULT_REGIONS, seed
+
+#: Statuses a test may force a share into, to provoke what AWS does rarely.
+FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
+
+
+class SandboxError(RuntimeError):
+    """Bad sandbox settings or control request."""
+
+
+class Sandbox:
+    """An AWS-faithful Directory Service sharing sandbox on 127.0.0.1.
+
+    Parameters
+    ----------
+    seed : {"demo", "scale", "empty"}
+        What the sandbox starts with (see docs/sandbox.md, "Seeds").
+    host, port : str, int
+        Where to listen. ``port=0`` picks a free port. Loopback by default.
+    regions : sequence of str, optional
+        Regions of the seeded world; the demo default is us-east-1, eu-west-1.
+    transition_delay : float
+        Seconds each transitional share status (Sharing, Deleting, Rejecting) lasts.
+    latency_ms, jitter_ms : float
+        Injected latency on every AWS call.
+    accounts, directories, shares : int, optional
+        Sizes for the ``scale`` seed.
+
+    Examples
+    --------
+    >>> with Sandbox(seed="demo", transition_delay=0) as sb:  # doctest: +SKIP
+    ...     boto3.client("ds", endpoint_url=sb.endpoint_url).describe_directories()
+    """
+
+    def __init__(
+        self,
+        seed: str = "demo",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        regions: Sequence[str] | None = None,
+        transition_delay: float = 0.2,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        accounts: int | None = None,
+        directories: int | None = None,
+        shares: int | None = None,
+        fault_seed: int = 0,
+        log_requests: bool = False,
+    ) -> None:
+        if transition_delay < 0:
+            raise SandboxError(f"transition_delay must be >= 0 seconds, got {transition_delay}")
+        if latency_ms < 0 or jitter_ms < 0:
+            raise SandboxError("latency_ms and jitter_ms must be >= 0")
+        self.seed_name = seed
+        self.host = host
+        self.port = port
+        self.regions = list(regions or DEFAULT_REGIONS)
+        self.transition_delay = transition_delay
+        self.scale_options = {
+            k: v for k, v in
+            {"accounts": accounts, "directories": directories, "shares": shares}.items()
+            if v is not None
+        }
+        if self.scale_options and seed != "scale":
+            raise SandboxError("accounts/directories/shares apply to the 'scale' seed only")
+        self.fault_seed = fault_seed
+        self.log_requests = log_requests
+        self.faults = Faults(seed=fault_seed)
+        self._initial_latency = (latency_ms, jitter_ms)
+        self.manifest: dict[str, Any] = {}
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise SandboxError("the sandbox is not started")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> Sandbox:
+        # werkzeug logs one line per request at INFO; keep it for `--log-requests`.
+        logging.getLogger("werkzeug").setLevel(logging.INFO if self.log_requests else logging.WARNING)
+        install()
+        self._reseed()
+        self.set_latency(*self._initial_latency)
+        app = FaultMiddleware(DomainDispatcherApplication(create_backend_app), self.faults,
+                              control=self._control_app)
+        self._server = make_server(self.host, self.port, app, threaded=True,
+                                   request_handler=MotoRequestHandler)
+        self.manifest["endpoint_url"] = self.endpoint_url
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name="dsshare-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Block until the server thread ends (``dsshare sandbox``)."""
+        if self._thread is not None:
+            self._thread.join()
+
+    # -- state --------------------------------------------------------------
+
+    def _reseed(self) -> None:
+        with REGISTRY.lock:
+            moto_api_backend.reset()
+            # moto keeps member->management links across resets; drop them.
+            organizations_backends.master_accounts.clear()
+            REGISTRY.clear()
+            REGISTRY.transition_delay = self.transition_delay
+            world = seed(self.seed_name, self.regions, **self.scale_options)
+        self.manifest = dict(world.manifest, seed=self.seed_name)
+        if self._server is not None:
+            self.manifest["endpoint_url"] = self.endpoint_url
+
+    def reset(self) -> None:
+        """Reseed the world and clear faults, latency and the request log."""
+        self.faults.clear(self.fault_seed)
+        self._reseed()
+
+    def set_transition_delay(self, seconds: float) -> None:
+        if seconds < 0:
+            raise SandboxError(f"transition_delay must be >= 0 seconds, got {seconds}")
+        self.transition_delay = seconds
+        REGISTRY.transition_delay = seconds
+
+    def set_latency(self, ms: float, jitter_ms: float = 0.0) -> None:
+        if ms < 0 or jitter_ms < 0:
+            raise SandboxError("latency and jitter must be >= 0 ms")
+        with self.faults.lock:
+            self.faults.latency_ms, self.faults.jitter_ms = float(ms), float(jitter_ms)
+
+    def add_fault(self, operation: str = "*", *, code: str = "ThrottlingException",
+                  count: int | None = None, probability: float | None = None,
+                  service: str = "*", account_id: str | None = None,
+                  message: str | None = None) -> FaultRule:
+        """Answer matching calls with ``code`` (``count`` times, or with ``probability``)."""
+        try:
+            return self.faults.add(FaultRule(operation=operation, code=code, service=service,
+                                             account_id=account_id, count=count,
+                                             probability=probability, message=message))
+        except ValueError as err:
+            raise SandboxError(str(err)) from err
+
+    def clear_faults(self) -> None:
+        with self.faults.lock:
+            self.faults.rules.clear()
+
+    @property
+    def request_log(self) -> list[dict[str, Any]]:
+        """Every AWS call served (or answered with an injected fault), oldest first."""
+        return self.faults.entries()
+
+    def clear_request_log(self) -> None:
+        self.faults.log.clear()
+
+    def set_directory_stage(self, directory_id: str, stage: str, region: str | None = None) -> None:
+        """Force a directory's Stage (e.g. ``Creating``) to provoke the 'not Active' path."""
+        entry = self._directory_entry(directory_id, region)
+        ds_backends[entry["account_id"]][entry["region"]].directories[directory_id].stage = stage
+
+    def force_share_status(self, shared_directory_id: str, status: str) -> None:
+        """Put a share record into ``status`` now (e.g. ShareFailed, which AWS does rarely)."""
+        if status not in FORCEABLE:
+            raise SandboxError(f"status must be one of {sorted(FORCEABLE)}, got {status!r}")
+        record = REGISTRY.get(shared_directory_id)
+        if record is None:
+            raise SandboxError(f"no share record {shared_directory_id}")
+        with REGISTRY.lock:
+            record.move([status], 0.0, utcnow())
+
+    def share_records(self) -> list[ShareRecord]:
+        return list(REGISTRY.all())
+
+    # -- lookups by name -------------------------------------------------------
+
+    def account_id(self, name: str) -> str:
+        for account in self.manifest["accounts"] + self.manifest["external_accounts"]:
+            if account["name"] == name or account["name"].startswith(name + " "):
+                return str(account["id"])
+        raise KeyError(f"no account named {name!r} in the {self.seed_name} seed")
+
+    def ou_id(self, name: str) -> str:
+        for ou in self.manifest["ous"]:
+            if ou["name"] == name:
+                return str(ou["id"])
+        raise KeyError(f"no OU named {name!r} in the {self.seed_name} seed")
+
+    def directory_id(self, name: str, region: str | None = None) -> str:
+        for directory in self.manifest["directories"]:
+            if directory["name"] == name and (region is None or directory["region"] == region):
+                return str(directory["id"])
+        raise KeyError(f"no directory named {name!r} in the {self.seed_name} seed")
+
+    def _directory_entry(self, directory_id: str, region: str | None) -> dict[str, Any]:
+        for directory in self.manifest["directories"]:
+            if directory["id"] == directory_id and (region is None or directory["region"] == region):
+                return directory
+        raise SandboxError(f"no seeded directory {directory_id}")
+
+    def write_manifest(self, path: str | Path) -> Path:
+        target = Path(path)
+        target.write_text(json.dumps(self.manifest, indent=2, sort_keys=True) + "\n")
+        return target
+
+    # -- HTTP control endpoint --------------------------------------------------
+
+    def _control_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")[len("/_dsshare/"):].strip("/")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            payload = json.loads(raw) if raw else {}
+            status, body = "200 OK", self._control(method, path, payload)
+        except (SandboxError, KeyError, ValueError, TypeError) as err:
+            status, body = "400 Bad Request", {"error": str(err)}
+        data = json.dumps(body, default=str).encode()
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _control(self, method: str, path: str, payload: dict[str, Any]) -> Any:
+        routes: dict[tuple[str, str], Callable[[], Any]] = {
+            ("GET", "manifest"): lambda: self.manifest,
+            ("POST", "reset"): lambda: self.reset() or {"reset": True},
+            ("GET", "faults"): lambda: [vars(r) for r in self.faults.rules],
+            ("POST", "faults"): lambda: vars(self.add_fault(**payload)),
+            ("DELETE", "faults"): lambda: self.clear_faults() or {"cleared": True},
+            ("POST", "latency"): lambda: self.set_latency(**payload) or {"latency_ms": self.faults.latency_ms},
+            ("POST", "transition-delay"): lambda: self.set_transition_delay(payload["seconds"]) or {"seconds": self.transition_delay},
+            ("GET", "requests"): lambda: self.request_log,
+            ("DELETE", "requests"): lambda: self.clear_request_log() or {"cleared": True},
+            ("POST", "directory-stage"): lambda: self.set_directory_stage(**payload) or {"ok": True},
+            ("POST", "share-status"): lambda: self.force_share_status(**payload) or {"ok": True},
+        }
+        handler = routes.get((method, path))
+        if handler is None:
+            raise SandboxError(f"unknown control request {method} /_dsshare/{path}; "
+                               f"known: {', '.join(f'{m} {p}' for m, p in routes)}")
+        return handler()
