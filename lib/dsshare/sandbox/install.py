@@ -41,9 +41,9 @@ def _require(condition: bool, what: str) -> None:
 def check_moto_shape() -> None:
     """Raise MotoShapeError unless moto has every internal the extension uses."""
     response_cls = ds_responses.DirectoryServiceResponse
-    for name in responses.ADDED:
+    for name, ours in responses.ADDED.items():
         _require(
-            not hasattr(response_cls, name),
+            getattr(response_cls, name, ours) is ours,
             f"moto now implements DirectoryServiceResponse.{name} itself",
         )
     for name in responses.REPLACED:

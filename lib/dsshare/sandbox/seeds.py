@@ -45,7 +45,6 @@ class World:
     regions: list[str]
     management_account_id: str = MANAGEMENT_ACCOUNT_ID
     manifest: dict[str, Any] = field(default_factory=dict)
-    _vpcs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         org_backend = organizations_backends[self.management_account_id]["aws"]
@@ -96,36 +95,10 @@ class World:
         self.manifest["external_accounts"].append({"id": account_id, "name": name})
         return account_id
 
-    def _network(self, account_id: str, region: str) -> dict[str, Any]:
-        key = (account_id, region)
-        if key not in self._vpcs:
-            ec2 = ec2_backends[account_id][region]
-            vpc = ec2.create_vpc(cidr_block="10.20.0.0/16")
-            subnets = [
-                ec2.create_subnet(vpc_id=vpc.id, cidr_block=f"10.20.{i}.0/24",
-                                  availability_zone=f"{region}{zone}")
-                for i, zone in ((1, "a"), (2, "b"))
-            ]
-            self._vpcs[key] = {"VpcId": vpc.id, "SubnetIds": [s.id for s in subnets]}
-        return dict(self._vpcs[key], SubnetIds=list(self._vpcs[key]["SubnetIds"]))
-
     def directory(self, account_id: str, region: str, name: str, edition: str | None,
                   kind: str = "MicrosoftAD") -> str:
-        backend = ds_backends[account_id][region]
-        short = name.split(".")[0].upper()[:15]
-        if kind == "MicrosoftAD":
-            directory_id = backend.create_microsoft_ad(
-                region=region, name=name, short_name=short, password=PASSWORD,
-                description=f"{name} (sandbox)", vpc_settings=self._network(account_id, region),
-                edition=edition, tags=[],
-            )
-        else:
-            directory_id = backend.create_directory(
-                region=region, name=name, short_name=short, password=PASSWORD,
-                description=f"{name} (sandbox)", size="Small",
-                vpc_settings=self._network(account_id, region), tags=[],
-            )
-        directory = backend.directories[directory_id]
+        directory_id = create_directory(account_id, region, name, edition, kind)
+        directory = ds_backends[account_id][region].directories[directory_id]
         self.manifest["directories"].append({
             "id": directory_id, "account_id": account_id, "region": region, "name": name,
             "edition": edition, "type": directory.directory_type, "stage": directory.stage,
@@ -150,6 +123,42 @@ class World:
             "region": entry["region"], "method": method, "status": status,
         })
         return record.shared_directory_id
+
+
+def _network(account_id: str, region: str) -> dict[str, Any]:
+    """A VPC with two subnets in two AZs (what moto requires of a directory), made once."""
+    ec2 = ec2_backends[account_id][region]
+    for vpc in ec2.describe_vpcs():
+        if vpc.cidr_block == "10.20.0.0/16":
+            subnets = sorted(ec2.describe_subnets(filters={"vpc-id": [vpc.id]}), key=lambda s: s.cidr_block)
+            return {"VpcId": vpc.id, "SubnetIds": [s.id for s in subnets[:2]]}
+    vpc = ec2.create_vpc(cidr_block="10.20.0.0/16")
+    subnets = [
+        ec2.create_subnet(vpc_id=vpc.id, cidr_block=f"10.20.{i}.0/24",
+                          availability_zone=f"{region}{zone}")
+        for i, zone in ((1, "a"), (2, "b"))
+    ]
+    return {"VpcId": vpc.id, "SubnetIds": [s.id for s in subnets]}
+
+
+def create_directory(account_id: str, region: str, name: str, edition: str | None,
+                     kind: str = "MicrosoftAD") -> str:
+    """Create a MicrosoftAD (any edition, Hybrid included) or SimpleAD directory in moto."""
+    backend = ds_backends[account_id][region]
+    short = name.split(".")[0].upper()[:15]
+    common = {"region": region, "name": name, "short_name": short, "password": PASSWORD,
+              "description": f"{name} (sandbox)", "vpc_settings": _network(account_id, region),
+              "tags": []}
+    if kind == "MicrosoftAD":
+        # moto validates Edition as Standard|Enterprise; Hybrid is set afterwards.
+        create_as = "Enterprise" if edition == "Hybrid" else edition
+        directory_id = backend.create_microsoft_ad(edition=create_as, **common)
+        backend.directories[directory_id].edition = edition
+    elif kind == "SimpleAD":
+        directory_id = backend.create_directory(size="Small", **common)
+    else:
+        raise ValueError(f"kind must be MicrosoftAD or SimpleAD, got {kind!r}")
+    return str(directory_id)
 
 
 def member_id(prefix: int, index: int) -> str:

@@ -27,7 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .faults import FaultMiddleware, FaultRule, Faults
 from .install import install
 from .records import REGISTRY, ShareRecord, utcnow
-from .seeds import DEFAULT_REGIONS, seed
+from .seeds import DEFAULT_REGIONS, create_directory, seed
 
 #: Statuses a test may force a share into, to provoke what AWS does rarely.
 FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
@@ -215,6 +215,26 @@ class Sandbox:
         with REGISTRY.lock:
             record.move([status], 0.0, utcnow())
 
+    def add_directory(self, account_id: str, region: str, name: str,
+                      edition: str | None = "Standard", kind: str = "MicrosoftAD",
+                      stage: str = "Active") -> str:
+        """Create one more owner directory (any edition, including Hybrid, any Stage)."""
+        directory_id = create_directory(account_id, region, name, edition, kind)
+        directory = ds_backends[account_id][region].directories[directory_id]
+        directory.stage = stage
+        self.manifest["directories"].append({
+            "id": directory_id, "account_id": account_id, "region": region, "name": name,
+            "edition": edition, "type": directory.directory_type, "stage": stage,
+        })
+        return directory_id
+
+    def set_feature_set(self, feature_set: str) -> None:
+        """Switch the organization between ALL and CONSOLIDATED_BILLING features."""
+        if feature_set not in ("ALL", "CONSOLIDATED_BILLING"):
+            raise SandboxError(f"feature_set must be ALL or CONSOLIDATED_BILLING, got {feature_set!r}")
+        org = organizations_backends[self.manifest["management_account_id"]]["aws"].org
+        org.feature_set = feature_set
+
     def share_records(self) -> list[ShareRecord]:
         return list(REGISTRY.all())
 
@@ -279,6 +299,8 @@ class Sandbox:
             ("DELETE", "requests"): lambda: self.clear_request_log() or {"cleared": True},
             ("POST", "directory-stage"): lambda: self.set_directory_stage(**payload) or {"ok": True},
             ("POST", "share-status"): lambda: self.force_share_status(**payload) or {"ok": True},
+            ("POST", "directories"): lambda: {"id": self.add_directory(**payload)},
+            ("POST", "feature-set"): lambda: self.set_feature_set(**payload) or {"ok": True},
         }
         handler = routes.get((method, path))
         if handler is None:
