@@ -1,0 +1,284 @@
+"""The one place that builds boto3 sessions and clients.
+
+A :class:`Connection` holds a boto3 session (from the normal credential chain or a named
+profile), the Regions to work in, an optional endpoint URL (``AWS_ENDPOINT_URL`` by default,
+so the sandbox's exports just work) and the retry configuration. Clients are cached and safe
+to share across threads. Work in another account goes through STS AssumeRole into
+``arn:aws:iam::<account>:role/<role_name>``; the temporary credentials are cached per account
+until shortly before they expire. Credentials never appear in ``repr`` or in logs.
+
+Example
+-------
+>>> conn = Connection(region="us-east-1")            # doctest: +SKIP
+>>> conn.caller_account_id                           # doctest: +SKIP
+'123456789012'
+>>> ds = conn.client("ds", account_id="200000000004")  # assumes the member role  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from dsshare.errors import ParameterError, from_client_error
+from dsshare.validation import validate_account_id, validate_region, validate_regions
+
+__all__ = ["Connection", "RETRY_MODES"]
+
+logger = logging.getLogger(__name__)
+
+RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
+#: Refresh assumed-role credentials this long before they expire.
+REFRESH_MARGIN = timedelta(minutes=5)
+DEFAULT_MAX_POOL_CONNECTIONS = 32
+
+
+@dataclass(frozen=True)
+class _RoleCredentials:
+    session: boto3.session.Session
+    expires: datetime
+
+    def fresh(self, now: datetime) -> bool:
+        return now + REFRESH_MARGIN < self.expires
+
+
+class Connection:
+    """AWS access for dsshare: sessions, Regions, retries and cross-account roles.
+
+    Parameters
+    ----------
+    profile
+        Named profile from the shared config; None uses boto3's default credential chain.
+    region
+        Default Region for clients. Defaults to the first of ``regions``, then to the
+        profile's or environment's Region.
+    regions
+        Regions an org-wide job should cover; defaults to ``[region]``.
+    endpoint_url
+        Send every call to this endpoint (the sandbox); defaults to ``AWS_ENDPOINT_URL``.
+    role_name
+        Role assumed in other accounts.
+    retry_mode, max_attempts
+        botocore retry settings (``standard`` or ``adaptive`` back off on throttling and 5xx).
+    max_pool_connections
+        HTTP connections per client; keep it at least the bulk ``max_workers``.
+
+    Example
+    -------
+    >>> conn = Connection(profile="ops", regions=["us-east-1", "eu-west-1"])  # doctest: +SKIP
+    >>> conn.region                                                         # doctest: +SKIP
+    'us-east-1'
+    """
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        region: str | None = None,
+        regions: Sequence[str] | None = None,
+        endpoint_url: str | None = None,
+        role_name: str = "OrganizationAccountAccessRole",
+        retry_mode: str = "standard",
+        max_attempts: int = 8,
+        max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
+    ) -> None:
+        if retry_mode not in RETRY_MODES:
+            raise ParameterError("retry_mode", retry_mode, "one of " + ", ".join(RETRY_MODES))
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ParameterError("max_attempts", max_attempts, "an integer >= 1")
+        if (
+            isinstance(max_pool_connections, bool)
+            or not isinstance(max_pool_connections, int)
+            or max_pool_connections < 1
+        ):
+            raise ParameterError("max_pool_connections", max_pool_connections, "an integer >= 1")
+        if not isinstance(role_name, str) or not role_name or len(role_name) > 64:
+            raise ParameterError("role_name", role_name, "an IAM role name of 1-64 characters")
+        region_list = validate_regions(list(regions)) if regions is not None else []
+        if region is not None:
+            region = validate_region(region)
+        self._profile = profile
+        self._session = boto3.session.Session(profile_name=profile)
+        resolved = region or (region_list[0] if region_list else None) or self._session.region_name
+        if not resolved:
+            raise ParameterError(
+                "region", None, "a Region (argument, AWS_DEFAULT_REGION or the profile's region)"
+            )
+        self._region = validate_region(resolved)
+        self._regions = region_list or [self._region]
+        if endpoint_url is None:
+            endpoint_url = os.environ.get("AWS_ENDPOINT_URL") or None
+        self._endpoint_url = endpoint_url
+        self._role_name = role_name
+        self._config = Config(
+            retries=cast(Any, {"mode": retry_mode, "max_attempts": max_attempts}),
+            max_pool_connections=max_pool_connections,
+        )
+        self._lock = threading.RLock()
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        self._roles: dict[str, _RoleCredentials] = {}
+        self._identity: dict[str, str] | None = None
+        self._organization: dict[str, Any] | None = None
+        self._organization_loaded = False
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(profile={self._profile!r}, region={self._region!r}, "
+            f"regions={self._regions!r}, endpoint_url={self._endpoint_url!r}, "
+            f"role_name={self._role_name!r})"
+        )
+
+    # -- plain properties -------------------------------------------------------------
+
+    @property
+    def region(self) -> str:
+        """Default Region for clients."""
+        return self._region
+
+    @property
+    def regions(self) -> list[str]:
+        """Regions an org-wide job covers (a copy)."""
+        return list(self._regions)
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """Endpoint every client talks to, or None for AWS itself."""
+        return self._endpoint_url
+
+    @property
+    def role_name(self) -> str:
+        """Role assumed in other accounts."""
+        return self._role_name
+
+    @property
+    def profile(self) -> str | None:
+        """Named profile in use, if any."""
+        return self._profile
+
+    # -- identity ---------------------------------------------------------------------
+
+    def _caller_identity(self) -> dict[str, str]:
+        with self._lock:
+            if self._identity is None:
+                sts = self._own_client("sts", self._region)
+                try:
+                    response = sts.get_caller_identity()
+                except ClientError as err:
+                    raise from_client_error(err, "GetCallerIdentity") from err
+                self._identity = {"Account": response["Account"], "Arn": response["Arn"]}
+                logger.debug("caller identity resolved to account %s", response["Account"])
+            return self._identity
+
+    @property
+    def caller_account_id(self) -> str:
+        """Account id of the credentials this connection was built from."""
+        return self._caller_identity()["Account"]
+
+    @property
+    def caller_arn(self) -> str:
+        """ARN of the calling principal (used in audit lines)."""
+        return self._caller_identity()["Arn"]
+
+    @property
+    def organization(self) -> dict[str, Any] | None:
+        """The caller's organization (DescribeOrganization), None outside one; cached."""
+        from dsshare.organization import describe_organization
+
+        with self._lock:
+            if not self._organization_loaded:
+                self._organization = describe_organization(self)
+                self._organization_loaded = True
+            return self._organization
+
+    # -- clients ----------------------------------------------------------------------
+
+    def _own_client(self, service: str, region: str) -> Any:
+        key = (service, region, None)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self._endpoint_url,
+                    config=self._config,
+                )
+                self._clients[key] = client
+            return client
+
+    def _role_session(self, account_id: str) -> boto3.session.Session:
+        now = datetime.now(UTC)
+        with self._lock:
+            cached = self._roles.get(account_id)
+            if cached is not None and cached.fresh(now):
+                return cached.session
+            role_arn = f"arn:aws:iam::{account_id}:role/{self._role_name}"
+            sts = self._own_client("sts", self._region)
+            try:
+                response = sts.assume_role(
+                    RoleArn=role_arn, RoleSessionName=f"dsshare-{account_id}"
+                )
+            except ClientError as err:
+                raise from_client_error(err, "AssumeRole") from err
+            creds = response["Credentials"]
+            session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+            expires = creds["Expiration"]
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=UTC)
+            self._roles[account_id] = _RoleCredentials(session=session, expires=expires)
+            # Drop clients built on the previous credentials of this account.
+            for key in [k for k in self._clients if k[2] == account_id]:
+                del self._clients[key]
+            logger.info("assumed %s (credentials valid until %s)", role_arn, expires.isoformat())
+            return session
+
+    def client(
+        self, service: str, *, region: str | None = None, account_id: str | None = None
+    ) -> Any:
+        """Return a cached, thread-safe boto3 client.
+
+        Parameters
+        ----------
+        service
+            boto3 service name, e.g. ``"ds"``.
+        region
+            Region; defaults to :attr:`region`.
+        account_id
+            None or the caller's own account uses the caller's credentials; any other
+            account is reached by assuming :attr:`role_name` there.
+
+        Example
+        -------
+        >>> conn.client("ds", region="eu-west-1")  # doctest: +SKIP
+        """
+        region = self._region if region is None else validate_region(region)
+        if account_id is None:
+            return self._own_client(service, region)
+        account_id = validate_account_id(account_id)
+        if account_id == self.caller_account_id:
+            return self._own_client(service, region)
+        with self._lock:
+            session = self._role_session(account_id)
+            key = (service, region, account_id)
+            client = self._clients.get(key)
+            if client is None:
+                client = session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self._endpoint_url,
+                    config=self._config,
+                )
+                self._clients[key] = client
+            return client
