@@ -18,7 +18,7 @@ from dsshare.sandbox.cli import export_lines
 
 def _client(sb: Sandbox, service: str, credentials: dict[str, str] | None = None) -> Any:
     keys = credentials or {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
-    return boto3.client(service, endpoint_url=sb.endpoint_url, region_name=sb.regions[0], **keys)
+    return boto3.client(service, endpoint_url=sb.endpoint_url, region_name=sb.regions[0], **keys)  # type: ignore[call-overload]
 
 
 def _wait(ds: Any, directory_id: str, shared_id: str, wanted: str) -> dict[str, Any]:
