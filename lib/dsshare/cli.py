@@ -12,7 +12,10 @@ import sys
 from collections.abc import Sequence
 
 #: Modules that contribute a subcommand, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("dsshare.sandbox.cli",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "dsshare.sandbox.cli",
+    "dsshare.inventory.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

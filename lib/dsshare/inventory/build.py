@@ -81,7 +81,7 @@ def directory_row(account_id: str, region: str, d: Mapping[str, Any]) -> dict[st
         "owner_account_id": owner.get("AccountId") if consumer else account_id,
         "owner_directory_id": owner.get("DirectoryId") if consumer else d.get("DirectoryId"),
         "primary_region": regions_info.get("PrimaryRegion") or region,
-        "additional_regions": ",".join(regions_info.get("AdditionalRegions") or []),
+        "additional_regions": ",".join(regions_info.get("AdditionalRegions") or []) or None,
         "shareable": kind == "MicrosoftAD",
         "share_quota": EDITION_QUOTAS.get(str(edition)) if kind == "MicrosoftAD" else None,
         "notes_sha256": digest,

@@ -59,7 +59,7 @@ def enabled_regions(conn: Connection) -> list[str]:
     >>> enabled_regions(conn)  # doctest: +SKIP
     ['eu-west-1', 'us-east-1', ...]
     """
-    from dsshare.validation import known_regions
+    import boto3
 
     try:
         response = conn.client("ec2").describe_regions()
@@ -67,7 +67,9 @@ def enabled_regions(conn: Connection) -> list[str]:
         from dsshare.errors import from_client_error
 
         raise from_client_error(err, "DescribeRegions") from err
-    offered = known_regions()
+    session = boto3.session.Session()
+    partition = session.get_partition_for_region(conn.region)
+    offered = set(session.get_available_regions("ds", partition_name=partition))
     return sorted(
         r["RegionName"] for r in response.get("Regions", []) if r["RegionName"] in offered
     )
@@ -257,8 +259,15 @@ class _Collector:
             try:
                 self.conn.client("ds", region=self.regions[0], account_id=account_id)
             except COLLECTION_ERRORS as err:
-                for region in self.regions:
-                    self.error(err, stage="assume_role", account_id=account_id, region=region)
+                # One row per Region (each is a unit that could not be read), one log line.
+                self.error(err, stage="assume_role", account_id=account_id, region=self.regions[0])
+                with self.lock:
+                    for region in self.regions[1:]:
+                        self.raw.errors.append(
+                            _error_row(
+                                err, stage="assume_role", account_id=account_id, region=region
+                            )
+                        )
                 return
         for region in self.regions:
             self.spawn(self.read_directories, account_id, region)

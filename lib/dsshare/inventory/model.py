@@ -36,6 +36,8 @@ class Scope:
             if self.ous:
                 parts.append(f"OU(s) {','.join(self.ous)}")
             who = " + ".join(parts) or "no accounts"
+        if len(self.regions) > 4:
+            return f"{who} x {len(self.regions)} Regions"
         return f"{who} x {','.join(self.regions) or 'no Regions'}"
 
 

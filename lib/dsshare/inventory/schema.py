@@ -109,7 +109,7 @@ DIRECTORIES = FrameSchema(
         (
             "additional_regions",
             STRING,
-            "RegionsInfo.AdditionalRegions joined with ',' (empty when not replicated).",
+            "RegionsInfo.AdditionalRegions joined with ',' (missing when not replicated).",
         ),
         ("shareable", BOOL, "True for MicrosoftAD (the only type that can be shared)."),
         (
