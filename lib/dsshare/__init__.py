@@ -1,10 +1,100 @@
 """dsshare: share AWS Managed Microsoft AD directories across accounts.
 
-The public API is re-exported here; see the README for a tour.
+The public API is re-exported here; see the README and ``docs/library.md`` for a tour.
+
+Example
+-------
+>>> import dsshare
+>>> conn = dsshare.Connection(region="us-east-1")                      # doctest: +SKIP
+>>> p = dsshare.plan(conn, "d-1234567890", ["ou-ab12-cd34ef56"])         # doctest: +SKIP
+>>> dsshare.apply(conn, p, expected_fingerprint=p.fingerprint)          # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+# ``plan`` and ``apply`` are both submodules and functions: importing the functions here
+# binds the package attributes to the functions for good (a later import of the submodule
+# does not rebind them).
+from dsshare.apply import RESULT_COLUMNS, apply
+from dsshare.audit import AuditLog
+from dsshare.connection import Connection
+from dsshare.desired import DesiredState, load_desired_state, parse_desired_state
+from dsshare.errors import (
+    AwsError,
+    DsShareError,
+    ParameterError,
+    PlanMismatchError,
+    PreflightError,
+    WaitTimeoutError,
+    from_client_error,
+)
+from dsshare.organization import (
+    describe_organization,
+    expand_targets,
+    iter_accounts,
+    iter_organizational_units,
+    trusted_access_enabled,
+)
+from dsshare.plan import PLAN_COLUMNS, Plan, PlanRow, plan, plan_desired_state
+from dsshare.sharing import (
+    accept,
+    accept_shared_directory,
+    delete_directory,
+    describe_directory,
+    iter_directories,
+    iter_shared_directories,
+    leave,
+    leave_shared_directory,
+    reject,
+    reject_shared_directory,
+    share,
+    share_directory,
+    unshare,
+    unshare_directory,
+)
+from dsshare.waiters import wait_for_share_status
+
+__all__ = [
+    "PLAN_COLUMNS",
+    "RESULT_COLUMNS",
+    "AuditLog",
+    "AwsError",
+    "Connection",
+    "DesiredState",
+    "DsShareError",
+    "ParameterError",
+    "Plan",
+    "PlanMismatchError",
+    "PlanRow",
+    "PreflightError",
+    "WaitTimeoutError",
+    "__version__",
+    "accept",
+    "accept_shared_directory",
+    "apply",
+    "delete_directory",
+    "describe_directory",
+    "describe_organization",
+    "expand_targets",
+    "from_client_error",
+    "iter_accounts",
+    "iter_directories",
+    "iter_organizational_units",
+    "iter_shared_directories",
+    "leave",
+    "leave_shared_directory",
+    "load_desired_state",
+    "parse_desired_state",
+    "plan",
+    "plan_desired_state",
+    "reject",
+    "reject_shared_directory",
+    "share",
+    "share_directory",
+    "trusted_access_enabled",
+    "unshare",
+    "unshare_directory",
+    "wait_for_share_status",
+]

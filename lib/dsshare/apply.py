@@ -129,8 +129,18 @@ def plan_frame_as_results(plan: Plan) -> pd.DataFrame:
     return _frame([_initial(row, outcome.get(row.action, "planned")) for row in plan.rows])
 
 
-def _call(conn: Connection, row: PlanRow, action: str, notes: str, audit: AuditLog | None) -> str:
-    """Make the one AWS call for ``row``; return the SharedDirectoryId concerned."""
+def _call(
+    conn: Connection,
+    row: PlanRow,
+    action: str,
+    sid: str | None,
+    notes: str,
+    audit: AuditLog | None,
+) -> str:
+    """Make the one AWS call for ``row``; return the SharedDirectoryId concerned.
+
+    ``sid`` is the share's current SharedDirectoryId (consumer actions need it).
+    """
     owner = row.owner_account_id
     if action == "share":
         return sharing.share_directory(
@@ -142,7 +152,6 @@ def _call(conn: Connection, row: PlanRow, action: str, notes: str, audit: AuditL
             conn, row.directory_id, row.account_id, region=row.region,
             owner_account_id=owner, audit=audit,
         )  # fmt: skip
-    sid = row.shared_directory_id
     if sid is None:
         raise ParameterError("shared_directory_id", None, f"a known share for {action}")
     if action == "accept":
@@ -177,7 +186,9 @@ def _run_calls(
 
     def task(result: _Result, action: str) -> None:
         try:
-            sid = _call(conn, result.row, action, notes_for(result.row), audit)
+            sid = _call(
+                conn, result.row, action, result.shared_directory_id, notes_for(result.row), audit
+            )
         except DirectoryAlreadySharedError as err:
             result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
             return

@@ -206,6 +206,11 @@ def _decide(
         "shared_directory_id": current.shared_directory_id if current else None,
         "method": current.method if current else None,
     }
+    status = current.status if current else None
+    if request.action == "share" and status in ("Shared", "PendingAcceptance", "Sharing"):
+        # Already shared: nothing will be called, so membership checks do not apply.
+        if account_id != directory.owner_account_id:
+            return _decide_share(request, account_id, directory, org, True, status, known)
     refusal = target_refusal(
         request.action, request.method, account_id, directory, org, request.allow_external
     )
@@ -215,7 +220,6 @@ def _decide(
             directory, account_id, "refuse", refusal.reason, check=refusal.check,
             **{**known, "method": method},
         )  # fmt: skip
-    status = current.status if current else None
     if request.action == "share":
         return _decide_share(request, account_id, directory, org, current is not None, status, known)
     if request.action == "unshare":

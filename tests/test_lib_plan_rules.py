@@ -1,0 +1,204 @@
+"""Specification of planning and preflight as pure functions over plain facts (no AWS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsshare.plan import Plan, PlanRow, ShareRequest, build_rows, fingerprint
+from dsshare.preflight import DirectoryFacts, OrgFacts, ShareFact
+
+MGMT = "123456789012"
+MEMBERS = frozenset({MGMT} | {f"2000000000{n:02d}" for n in range(1, 13)})
+EXTERNAL = "999900000001"
+ORG = OrgFacts(MGMT, True, MGMT, "ALL", True, MEMBERS)
+
+
+def acct(n: int) -> str:
+    return f"2000000000{n:02d}"
+
+
+def directory(*shares: ShareFact, edition: str = "Standard", **kw: object) -> DirectoryFacts:
+    base: dict[str, object] = dict(
+        directory_id="d-1234567890", region="us-east-1", owner_account_id=MGMT,
+        exists=True, type="MicrosoftAD", edition=edition, stage="Active", shares=tuple(shares),
+    )
+    base.update(kw)
+    return DirectoryFacts(**base)  # type: ignore[arg-type]
+
+
+def share(n: int | str, status: str, sid: str = "", method: str = "ORGANIZATIONS") -> ShareFact:
+    account = acct(n) if isinstance(n, int) else n
+    return ShareFact(account, sid or f"d-{abs(hash((account, status))) % 10**10:010d}", status, method)
+
+
+def rows_for(accounts: list[str], d: DirectoryFacts, org: OrgFacts = ORG, **req: object) -> dict[str, PlanRow]:
+    request = ShareRequest(directory_id="d-1234567890", targets=tuple(accounts), **req)  # type: ignore[arg-type]
+    return {row.account_id: row for row in build_rows(request, accounts, d, org)}
+
+
+def test_preflight_is_pure() -> None:
+    import dsshare.preflight
+
+    with open(dsshare.preflight.__file__, encoding="utf-8") as handle:
+        source = handle.read()
+    assert "import boto" not in source and "botocore" not in source and "ipywidgets" not in source
+
+
+def test_deleted_and_rejected_records_do_not_count_as_shared() -> None:
+    d = directory(share(4, "Deleted"), share(5, "Rejected", method="HANDSHAKE"))
+    rows = rows_for([acct(4), acct(5)], d, method="ORGANIZATIONS")
+    assert rows[acct(4)].action == "share" and "previously Deleted" in rows[acct(4)].reason
+    assert rows[acct(5)].action == "share" and "previously Rejected" in rows[acct(5)].reason
+
+
+@pytest.mark.parametrize("status", ["Shared", "PendingAcceptance", "Sharing"])
+def test_active_records_are_skipped_as_already_shared(status: str) -> None:
+    rows = rows_for([acct(4)], directory(share(4, "Deleted"), share(4, status)), method="ORGANIZATIONS")
+    assert rows[acct(4)].action == "skip"
+    assert status in rows[acct(4)].reason
+
+
+def test_quota_refuses_only_the_excess_in_request_order() -> None:
+    existing = [share(n, "Shared") for n in (1,)] + [share(n, "Deleted") for n in (2, 3)]
+    accounts = [f"3000000{n:05d}" for n in range(30)]
+    org = OrgFacts(MGMT, True, MGMT, "ALL", True, MEMBERS | set(accounts))
+    rows = list(rows_for(accounts, directory(*existing), org, method="ORGANIZATIONS").values())
+    assert [r.action for r in rows] == ["share"] * 24 + ["refuse"] * 6
+    assert {r.check for r in rows[24:]} == {"QuotaExceeded"}
+    assert "25" in rows[-1].reason
+
+
+@pytest.mark.parametrize("edition,quota", [("Standard", 25), ("Enterprise", 500), ("Hybrid", 125)])
+def test_edition_quotas(edition: str, quota: int) -> None:
+    accounts = [f"4{n:011d}" for n in range(quota + 1)]
+    org = OrgFacts(MGMT, True, MGMT, "ALL", True, frozenset(accounts))
+    rows = rows_for(accounts, directory(edition=edition), org, method="ORGANIZATIONS")
+    actions = [r.action for r in rows.values()]
+    assert actions.count("share") == quota and actions[-1] == "refuse"
+
+
+@pytest.mark.parametrize(
+    "facts,check",
+    [
+        (dict(exists=False), "DirectoryNotFound"),
+        (dict(type="SimpleAD", edition=None), "DirectoryNotMicrosoftAD"),
+        (dict(type="SharedMicrosoftAD"), "DirectoryNotMicrosoftAD"),
+        (dict(type="ADConnector"), "DirectoryNotMicrosoftAD"),
+        (dict(stage="Creating"), "DirectoryNotActive"),
+    ],
+)
+def test_directory_preflight_refuses_every_target(facts: dict[str, object], check: str) -> None:
+    rows = rows_for([acct(4), acct(5)], directory(**facts), method="HANDSHAKE")
+    assert [(r.action, r.check) for r in rows.values()] == [("refuse", check)] * 2
+
+
+@pytest.mark.parametrize(
+    "org,check",
+    [
+        (OrgFacts(MGMT, True, "111111111111", "ALL", None, None), "NotManagementAccount"),
+        (OrgFacts.none(MGMT), "NotManagementAccount"),
+        (OrgFacts(MGMT, True, MGMT, "CONSOLIDATED_BILLING", True, MEMBERS), "FeatureSetNotAll"),
+        (OrgFacts(MGMT, True, MGMT, "ALL", False, MEMBERS), "TrustedAccessDisabled"),
+    ],
+)
+def test_organizations_prerequisites(org: OrgFacts, check: str) -> None:
+    rows = rows_for([acct(4)], directory(), org, method="ORGANIZATIONS")
+    assert rows[acct(4)].action == "refuse" and rows[acct(4)].check == check
+
+
+def test_organizations_target_must_be_a_member() -> None:
+    rows = rows_for([acct(4), EXTERNAL], directory(), method="ORGANIZATIONS")
+    assert rows[acct(4)].action == "share"
+    assert (rows[EXTERNAL].action, rows[EXTERNAL].check) == ("refuse", "TargetNotMember")
+
+
+def test_target_equal_to_owner_is_refused() -> None:
+    rows = rows_for([MGMT], directory(), method="HANDSHAKE")
+    assert rows[MGMT].check == "TargetIsOwner"
+
+
+def test_handshake_external_refused_unless_allowed() -> None:
+    refused = rows_for([EXTERNAL], directory(), method="HANDSHAKE")[EXTERNAL]
+    assert (refused.action, refused.check) == ("refuse", "ExternalTarget")
+    allowed = rows_for([EXTERNAL], directory(), method="HANDSHAKE", allow_external=True)[EXTERNAL]
+    assert (allowed.action, allowed.external) == ("share", True)
+    assert "external" in allowed.reason
+
+
+def test_handshake_from_a_member_owner_works_without_org_prerequisites() -> None:
+    d = directory(owner_account_id=acct(1))
+    rows = rows_for([acct(4)], d, OrgFacts(MGMT, True, MGMT, "CONSOLIDATED_BILLING", False, MEMBERS), method="HANDSHAKE")
+    assert rows[acct(4)].action == "share"
+
+
+def test_unshare_rows() -> None:
+    d = directory(share(4, "Shared"), share(5, "Deleted"), share(6, "Deleting"), share(7, "PendingAcceptance"))
+    rows = rows_for([acct(n) for n in (4, 5, 6, 7, 8)], d, action="unshare")
+    assert [rows[acct(n)].action for n in (4, 5, 6, 7, 8)] == ["unshare", "skip", "skip", "unshare", "skip"]
+    assert rows[acct(4)].shared_directory_id == d.shares[0].shared_directory_id
+
+
+@pytest.mark.parametrize(
+    "action,status,expected",
+    [
+        ("accept", "PendingAcceptance", "accept"),
+        ("accept", "Shared", "skip"),
+        ("accept", "Rejected", "skip"),
+        ("accept", "Sharing", "refuse"),
+        ("reject", "PendingAcceptance", "reject"),
+        ("reject", "Rejected", "skip"),
+        ("leave", "Shared", "leave"),
+        ("leave", "PendingAcceptance", "skip"),
+        ("leave", "Deleted", "skip"),
+    ],
+)
+def test_consumer_actions(action: str, status: str, expected: str) -> None:
+    rows = rows_for([acct(8)], directory(share(8, status, method="HANDSHAKE")), action=action)
+    assert rows[acct(8)].action == expected
+
+
+def test_prune_unshares_active_accounts_not_listed() -> None:
+    d = directory(share(4, "Shared"), share(5, "Shared"), share(7, "Deleted"))
+    rows = rows_for([acct(4)], d, method="ORGANIZATIONS", prune=True)
+    assert rows[acct(4)].action == "skip"
+    assert rows[acct(5)].action == "unshare" and "prune" in rows[acct(5)].reason
+    assert acct(7) not in rows
+
+
+def test_fingerprint_is_stable_and_sensitive_to_state_and_request() -> None:
+    req = ShareRequest("d-1234567890", (acct(4),), method="ORGANIZATIONS", notes="hello")
+    d = directory(share(5, "Shared", sid="d-5555555555"))
+    first = fingerprint([(req, [acct(4)], d)], ORG)
+    assert first == fingerprint([(req, [acct(4)], d)], ORG)
+    assert len(first) == 64 and int(first, 16) >= 0
+    moved = directory(share(5, "Deleting", sid="d-5555555555"))
+    assert fingerprint([(req, [acct(4)], moved)], ORG) != first
+    other_notes = ShareRequest("d-1234567890", (acct(4),), method="ORGANIZATIONS", notes="bye")
+    assert fingerprint([(other_notes, [acct(4)], d)], ORG) != first
+    assert fingerprint([(req, [acct(4), acct(6)], d)], ORG) != first
+
+
+def test_fingerprint_never_contains_notes_and_ignores_unrelated_members() -> None:
+    req = ShareRequest("d-1234567890", (acct(4),), notes="secret text")
+    d = directory()
+    bigger_org = OrgFacts(MGMT, True, MGMT, "ALL", True, MEMBERS | {"777777777777"})
+    assert fingerprint([(req, [acct(4)], d)], ORG) == fingerprint([(req, [acct(4)], d)], bigger_org)
+    assert "secret" not in repr(req)
+
+
+def test_plan_frame_has_declared_columns_even_when_empty() -> None:
+    from dsshare.plan import PLAN_COLUMNS
+
+    empty = Plan(requests=(), rows=(), fingerprint="0" * 64)
+    assert list(empty.to_frame().columns) == list(PLAN_COLUMNS)
+    assert empty.summary() == {}
+    empty.raise_for_refusals()
+
+
+def test_raise_for_refusals_lists_refused_rows() -> None:
+    from dsshare.errors import PreflightError
+
+    rows = tuple(build_rows(ShareRequest("d-1234567890", (MGMT,)), [MGMT], directory(), ORG))
+    with pytest.raises(PreflightError) as info:
+        Plan(requests=(), rows=rows, fingerprint="0" * 64).raise_for_refusals()
+    assert info.value.refusals[0][:2] == (MGMT, "TargetIsOwner")
