@@ -200,7 +200,7 @@ def build_shares(
         newest = frame.groupby(["region", "OwnerDirectoryId", "SharedAccountId"], dropna=False)[
             "CreatedDateTime"
         ].transform("max")
-        frame["is_latest"] = (frame["CreatedDateTime"] == newest).fillna(True)
+        frame["is_latest"] = (frame["CreatedDateTime"] == newest).fillna(True).astype("boolean")
     return frame.sort_values(
         ["region", "OwnerAccountId", "OwnerDirectoryId", "SharedAccountId", "CreatedDateTime"]
     ).reset_index(drop=True)
