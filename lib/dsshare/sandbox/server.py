@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -148,6 +149,10 @@ class Sandbox:
     # -- state --------------------------------------------------------------
 
     def _reseed(self) -> None:
+        # moto loads ~7,800 default AMIs into every EC2 backend it creates, which the
+        # seeds touch for their VPCs: 0.4 s of every reset, for images nobody here asks
+        # about. moto's own switch turns that off (an explicit setting still wins).
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         with REGISTRY.lock:
             moto_api_backend.reset()
             # moto keeps member->management links across resets; drop them.
