@@ -1,0 +1,156 @@
+"""Specification of dsshare.connection against the sandbox: one place builds clients."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+from dsshare import connection as connection_module
+from dsshare.connection import Connection
+from dsshare.errors import ParameterError, ThrottlingError
+from dsshare.sandbox import Sandbox
+from dsshare.sharing import iter_directories
+
+
+def calls(sb: Sandbox, operation: str) -> list[dict[str, Any]]:
+    return [entry for entry in sb.request_log if entry["operation"] == operation]
+
+
+@pytest.fixture
+def conn(aws_env: Sandbox) -> Connection:
+    return Connection()
+
+
+def test_endpoint_and_region_come_from_the_environment(aws_env: Sandbox) -> None:
+    conn = Connection()
+    assert conn.endpoint_url == aws_env.endpoint_url
+    assert (conn.region, conn.regions) == ("us-east-1", ["us-east-1"])
+    assert conn.role_name == "OrganizationAccountAccessRole"
+
+
+def test_regions_default_the_region_to_the_first(aws_env: Sandbox) -> None:
+    conn = Connection(regions=["eu-west-1", "us-east-1"])
+    assert conn.region == "eu-west-1"
+    assert conn.regions == ["eu-west-1", "us-east-1"]
+
+
+def test_caller_identity_is_the_management_account(conn: Connection, aws_env: Sandbox) -> None:
+    assert conn.caller_account_id == aws_env.manifest["management_account_id"]
+    assert conn.caller_arn.startswith("arn:aws:")
+    assert conn.caller_account_id == conn.caller_arn.split(":")[4]
+    assert len(calls(aws_env, "GetCallerIdentity")) == 1, "identity is read once and cached"
+    assert conn.organization is not None and conn.organization["FeatureSet"] == "ALL"
+
+
+def test_member_accounts_are_reached_by_assume_role_cached_per_account(
+    conn: Connection, aws_env: Sandbox
+) -> None:
+    member = aws_env.account_id("prod-app1")
+    ds = conn.client("ds", account_id=member)
+    assert conn.client("ds", account_id=member) is ds
+    conn.client("ds", account_id=member, region="eu-west-1")
+    conn.client("organizations", account_id=member)
+    list(iter_directories(conn, account_id=member))
+    assumed = calls(aws_env, "AssumeRole")
+    assert len(assumed) == 1, "one AssumeRole per account while the credentials are fresh"
+    member_calls = [e for e in aws_env.request_log if e["operation"] == "DescribeDirectories"]
+    assert member_calls[-1]["account_id"] == member
+
+
+def test_own_account_uses_the_callers_credentials(conn: Connection, aws_env: Sandbox) -> None:
+    assert conn.client("ds", account_id=conn.caller_account_id) is conn.client("ds")
+    assert calls(aws_env, "AssumeRole") == []
+
+
+def test_expiring_credentials_are_refreshed(
+    conn: Connection, aws_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = aws_env.account_id("prod-app1")
+    conn.client("ds", account_id=member)
+    # Treat every credential as about to expire: the next use must assume the role again.
+    from datetime import timedelta
+
+    monkeypatch.setattr(connection_module, "REFRESH_MARGIN", timedelta(days=365))
+    conn.client("ds", account_id=member)
+    assert len(calls(aws_env, "AssumeRole")) == 2
+
+
+def test_clients_are_shared_safely_across_threads(conn: Connection, aws_env: Sandbox) -> None:
+    member = aws_env.account_id("dev-app1")
+    seen: list[object] = []
+    lock = threading.Lock()
+
+    def grab() -> None:
+        client = conn.client("ds", account_id=member)
+        with lock:
+            seen.append(client)
+
+    threads = [threading.Thread(target=grab) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 16 and len({id(c) for c in seen}) == 1
+    assert len(calls(aws_env, "AssumeRole")) == 1
+
+
+def test_no_secret_in_repr_or_logs(
+    conn: Connection, aws_env: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dsshare")
+    member = aws_env.account_id("prod-app1")
+    conn.client("ds", account_id=member)
+    role_credentials = conn._roles[member].session.get_credentials()  # noqa: SLF001 - the secret to look for
+    assert role_credentials is not None
+    secrets = ["testing", role_credentials.secret_key, role_credentials.token]
+    text = repr(conn) + caplog.text
+    assert "assumed arn:aws:iam::" in caplog.text, "the log says what happened"
+    for secret in secrets:
+        assert secret and secret not in text
+
+
+def test_throttling_is_retried_by_botocore(conn: Connection, aws_env: Sandbox) -> None:
+    aws_env.add_fault("DescribeDirectories", code="ThrottlingException", count=2)
+    assert len(list(iter_directories(conn))) >= 1
+    attempts = calls(aws_env, "DescribeDirectories")
+    assert [e["status"] for e in attempts][:3] == [400, 400, 200]
+
+
+def test_throttling_beyond_max_attempts_is_a_throttling_error(aws_env: Sandbox) -> None:
+    conn = Connection(max_attempts=1)
+    aws_env.add_fault("DescribeDirectories", code="ThrottlingException", count=5)
+    with pytest.raises(ThrottlingError) as info:
+        list(iter_directories(conn))
+    assert info.value.operation == "DescribeDirectories"
+
+
+@pytest.mark.parametrize(
+    "kwargs,parameter",
+    [
+        ({"retry_mode": "eager"}, "retry_mode"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"region": "mars-1"}, "region"),
+        ({"regions": []}, "regions"),
+        ({"max_pool_connections": 0}, "max_pool_connections"),
+        ({"role_name": ""}, "role_name"),
+    ],
+)
+def test_bad_connection_settings_are_refused_without_a_call(
+    aws_env: Sandbox, kwargs: dict[str, Any], parameter: str
+) -> None:
+    before = len(aws_env.request_log)
+    with pytest.raises(ParameterError) as info:
+        Connection(**kwargs)
+    assert info.value.parameter == parameter
+    assert len(aws_env.request_log) == before
+
+
+def test_bad_account_id_for_a_client_is_refused_without_a_call(conn: Connection, aws_env: Sandbox) -> None:
+    before = len(aws_env.request_log)
+    with pytest.raises(ParameterError) as info:
+        conn.client("ds", account_id="2000000004")
+    assert info.value.parameter == "account_id"
+    assert len(aws_env.request_log) == before
