@@ -309,7 +309,11 @@ def apply(
         if live.fingerprint != expected_fingerprint:
             raise PlanMismatchError(expected_fingerprint, live.fingerprint)
         plan = live
-    notes = {(r.directory_id, r.region, r.owner_account_id): r.notes for r in plan.requests}
+    # Requests leave region and owner unset for "the connection's"; rows carry them resolved.
+    notes = {
+        (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id): r.notes
+        for r in plan.requests
+    }
 
     def notes_for(row: PlanRow) -> str:
         return notes.get((row.directory_id, row.region, row.owner_account_id), "")
