@@ -219,6 +219,10 @@ class SharingBackend(DirectoryServiceBackend):
                 f"UnshareTarget.Id '{target}' is not a valid AWS account id (12 digits)."
             )
         self._owned_directory(directory_id)
+        if target == self.account_id:
+            raise InvalidTargetException(
+                f"Directory {directory_id} is never shared with its owner account {target}."
+            )
         with REGISTRY.lock:
             now = utcnow()
             for record in REGISTRY.for_owner(self.account_id, self.region_name, directory_id):
@@ -250,18 +254,20 @@ class SharingBackend(DirectoryServiceBackend):
         if record is not None and self._is_consumer_of(record):
             return self._leave(record)
         directory = self._owned_directory(directory_id)
-        now = utcnow()
-        active = [
-            r.shared_directory_id
-            for r in REGISTRY.for_owner(self.account_id, self.region_name, directory_id)
-            if r.status(now) not in FINISHED
-        ]
-        if active:
-            raise ClientException(
-                f"Directory {directory.directory_id} cannot be deleted while it is shared: "
-                f"unshare {', '.join(active)} first."
-            )
-        return super().delete_directory(directory_id)
+        # Under the registry lock, so a share cannot slip in between check and delete.
+        with REGISTRY.lock:
+            now = utcnow()
+            active = [
+                r.shared_directory_id
+                for r in REGISTRY.for_owner(self.account_id, self.region_name, directory_id)
+                if r.status(now) not in FINISHED
+            ]
+            if active:
+                raise ClientException(
+                    f"Directory {directory.directory_id} cannot be deleted while it is shared: "
+                    f"unshare {', '.join(active)} first."
+                )
+            return super().delete_directory(directory_id)
 
     # -- consumer side ----------------------------------------------------
 

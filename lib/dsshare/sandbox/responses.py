@@ -13,6 +13,7 @@ from moto.core.exceptions import InvalidToken
 from moto.core.responses import ActionResult
 from moto.ds.models import ds_backends
 from moto.ds.responses import _directory_description
+from moto.utilities.paginator import TokenDecoder
 
 from .backend import ConsumerView, SharingBackend
 from .exceptions import InvalidNextTokenException, InvalidParameterException
@@ -33,6 +34,25 @@ def _params(response: Any, operation: str) -> dict[str, Any]:
 
 def _result(operation: str, result: dict[str, Any]) -> ActionResult:
     return ActionResult(check_output("ds", operation, result))
+
+
+def _next_token(params: dict[str, Any]) -> str | None:
+    """The NextToken, refused unless it is one the sandbox could have issued.
+
+    moto's paginator only catches tokens that fail to decode: a token that decodes
+    to JSON of the wrong shape (say base64 of a quoted string) crashes it into an
+    HTTP 500, which botocore then retries. AWS answers InvalidNextTokenException.
+    """
+    token = params.get("NextToken")
+    if token is None:
+        return None
+    try:
+        decoded = TokenDecoder().decode(token)
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise InvalidNextTokenException("The NextToken value is not valid.") from exc
+    if not isinstance(decoded, dict) or not isinstance(decoded.get("uniqueAttributes"), str):
+        raise InvalidNextTokenException("The NextToken value is not valid.")
+    return str(token)
 
 
 def _limit(params: dict[str, Any]) -> int | None:
@@ -65,7 +85,7 @@ def describe_shared_directories(self: Any) -> ActionResult:
         records, next_token = _backend(self).describe_shared_directories(
             owner_directory_id=params["OwnerDirectoryId"],
             shared_directory_ids=params.get("SharedDirectoryIds"),
-            next_token=params.get("NextToken"),
+            next_token=_next_token(params),
             limit=_limit(params),
         )
     except InvalidToken as exc:
@@ -107,7 +127,7 @@ def describe_directories(self: Any) -> ActionResult:
     try:
         entries, next_token = _backend(self).describe_directories(
             directory_ids=params.get("DirectoryIds"),
-            next_token=params.get("NextToken"),
+            next_token=_next_token(params),
             limit=_limit(params),
         )
     except InvalidToken as exc:
