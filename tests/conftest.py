@@ -74,3 +74,26 @@ def aws(sb: Sandbox):  # type: ignore[no-untyped-def]
         return client_for(sb, service, account_id, region, retry_mode)
 
     return make
+
+
+@pytest.fixture
+def aws_once(sb: Sandbox):  # type: ignore[no-untyped-def]
+    """Like ``aws``, but with retries off: the first error (injected or not) surfaces."""
+    from botocore.config import Config
+
+    def make(service: str, account_id: str | None = None, region: str = "us-east-1") -> object:
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        if account_id and account_id != sb.manifest["management_account_id"]:
+            sts = client_for(sb, "sts", region=region)
+            creds = sts.assume_role(  # type: ignore[attr-defined]
+                RoleArn=f"arn:aws:iam::{account_id}:role/{sb.manifest['role_name']}",
+                RoleSessionName="dsshare-tests",
+            )["Credentials"]
+            keys = {"aws_access_key_id": creds["AccessKeyId"],
+                    "aws_secret_access_key": creds["SecretAccessKey"],
+                    "aws_session_token": creds["SessionToken"]}
+        return boto3.client(service, endpoint_url=sb.endpoint_url, region_name=region,
+                            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+                            **keys)
+
+    return make

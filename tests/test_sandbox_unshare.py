@@ -146,14 +146,11 @@ def test_an_unknown_target_type_is_invalid_parameter(sb: Sandbox) -> None:
     assert "UnshareTarget.Type" in message and "[ACCOUNT]" in message
 
 
-def test_service_exception_is_surfaced_without_retries(sb: Sandbox, aws) -> None:
+def test_service_exception_is_surfaced_without_retries(sb: Sandbox, aws, aws_once) -> None:
     sb.add_fault("UnshareDirectory", code="ServiceException", service="ds")
     corp = sb.directory_id("corp.example.com")
     with pytest.raises(ClientError) as excinfo:
-        no_retries = boto3.client("ds", endpoint_url=sb.endpoint_url, region_name="us-east-1",
-                                  aws_access_key_id="testing", aws_secret_access_key="testing",
-                                  config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
-        no_retries.unshare_directory(DirectoryId=corp, UnshareTarget=target(sb.account_id("prod-app1")))
+        aws_once("ds").unshare_directory(DirectoryId=corp, UnshareTarget=target(sb.account_id("prod-app1")))
     assert error(excinfo)[0] == "ServiceException"
     assert excinfo.value.response["ResponseMetadata"]["RetryAttempts"] == 0
     # the share is untouched
