@@ -57,6 +57,7 @@ def test_plan_shows_every_target_with_a_reason_and_changes_nothing(conn: Connect
     assert rows[aws_env.account_id("dev-app1")]["action"] == "share"
     assert "previously Deleted" in rows[aws_env.account_id("dev-app1")]["reason"]
     assert rows["999900000001"]["check"] == "TargetNotMember"
+    assert rows[aws_env.account_id("dev-app1")]["check"] is None, "empty cells are None, not NaN"
     assert p.summary() == {"skip": 2, "share": 4, "refuse": 1}
     assert mutations(aws_env) == []
     with pytest.raises(PreflightError):

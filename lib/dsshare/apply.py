@@ -108,7 +108,8 @@ class _Result:
 
 
 def _frame(results: Sequence[_Result]) -> pd.DataFrame:
-    return pd.DataFrame([r.as_dict() for r in results], columns=list(RESULT_COLUMNS))
+    # object columns keep None as None (not NaN), the same with or without rows
+    return pd.DataFrame([r.as_dict() for r in results], columns=list(RESULT_COLUMNS), dtype=object)
 
 
 def _initial(row: PlanRow, outcome: str) -> _Result:

@@ -154,7 +154,10 @@ class Plan:
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame with :data:`PLAN_COLUMNS` (also when empty)."""
-        return pd.DataFrame([asdict(row) for row in self.rows], columns=list(PLAN_COLUMNS))
+        frame = pd.DataFrame(
+            [asdict(row) for row in self.rows], columns=list(PLAN_COLUMNS), dtype=object
+        )
+        return frame.astype({"external": bool})
 
     @property
     def refusals(self) -> list[PlanRow]:
