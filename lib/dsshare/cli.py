@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "dsshare.sandbox.cli",
     "dsshare.inventory.cli",
+    "dsshare.runbooks.cli",
 )
 
 

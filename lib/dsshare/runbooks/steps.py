@@ -1,0 +1,431 @@
+"""The steps runbook notebooks call, so each cell stays a few lines.
+
+Every function takes the :class:`RunContext` that :func:`start` returns, does one step,
+writes what that step leaves in the run folder, and returns a value for the cell to show.
+Nothing here prints or displays: the notebook presents.
+
+A mutating runbook reads as::
+
+    run = steps.start("share_directory", globals())   # check parameters, run folder, connection
+    plan = steps.plan_share(run)                      # plan.csv / plan.json, with preflight rows
+    steps.check_expected_plan(run, plan)              # refuse unless the reviewed fingerprint
+    results = steps.apply_plan(run, plan)             # dry run: the plan as results; else apply
+    steps.raise_for_failures(results)                 # a failed target fails the run
+
+Example
+-------
+>>> run = start("share_directory", {"directory_id": "d-1234567890",
+...                                 "targets": ["200000000004"]})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from dsshare.errors import DsShareError, PlanMismatchError, WaitTimeoutError
+
+from . import record
+from .catalog import LATEST, get_runbook
+from .parameters import ALL, RunbookSpec, resolve_notes, resolve_parameters
+
+if TYPE_CHECKING:
+    from dsshare.audit import AuditLog
+    from dsshare.connection import Connection
+    from dsshare.inventory.export import Export
+    from dsshare.inventory.model import Inventory
+    from dsshare.plan import Plan
+
+    from .invitations import InvitationPlan
+
+__all__ = [
+    "RunContext",
+    "TargetsFailedError",
+    "apply_plan",
+    "apply_responses",
+    "check_expected_plan",
+    "collect_inventory",
+    "export_inventory",
+    "inventory_results",
+    "latest_snapshot",
+    "outcome_counts",
+    "plan_reconcile",
+    "plan_responses",
+    "plan_share",
+    "plan_unshare",
+    "raise_for_failures",
+    "start",
+    "summarize",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class TargetsFailedError(DsShareError):
+    """One or more targets failed; their rows in results.csv say why."""
+
+    default_next_step = (
+        "Read the failed rows (error_code, message) in results.csv, fix the cause, and run "
+        "the runbook again: targets already done are skipped."
+    )
+
+    def __init__(self, failed: list[dict[str, Any]]) -> None:
+        self.failed = failed
+        listed = ", ".join(
+            f"{row.get('account_id') or '-'} ({row.get('error_code') or 'failed'})"
+            for row in failed[:10]
+        )
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        super().__init__(f"{len(failed)} target(s) failed: {listed}{more}.")
+
+
+class _Reviewable(Protocol):
+    @property
+    def fingerprint(self) -> str: ...
+
+    def to_frame(self) -> pd.DataFrame: ...
+
+
+@dataclass
+class RunContext:
+    """One runbook run: checked parameters, its folder, the connection and the audit log."""
+
+    spec: RunbookSpec
+    params: dict[str, Any]
+    folder: Path
+    conn: Connection
+    audit: AuditLog
+    notes: str = field(default="", repr=False)
+
+    @property
+    def dry_run(self) -> bool:
+        """True when the run only plans (mutating runbooks default to it)."""
+        return bool(self.params.get("dry_run", False))
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for final statuses."""
+        return float(self.params.get("wait_timeout_minutes", 10.0)) * 60.0
+
+    def describe(self) -> pd.DataFrame:
+        """What this run is about to do and where, for the first cell's output."""
+        conn = self.conn
+        facts: dict[str, Any] = {
+            "runbook": self.spec.name,
+            "run folder": str(self.folder),
+            "caller account": conn.caller_account_id,
+            "Regions": ", ".join(conn.regions),
+            "endpoint": conn.endpoint_url or "AWS",
+            "role in member accounts": conn.role_name,
+        }
+        if self.spec.mutating:
+            facts["mode"] = "dry run (nothing changes)" if self.dry_run else "apply"
+        return pd.DataFrame({self.spec.title: pd.Series(facts)})
+
+
+# -- start ---------------------------------------------------------------------------------
+
+
+def start(runbook: str, namespace: Mapping[str, Any]) -> RunContext:
+    """Check the runbook's parameters from ``namespace`` (the notebook's globals), create the
+    run folder and the connection.
+
+    The parameters are checked again here so a plain ``papermill`` run is as safe as
+    ``dsshare run``; a bad one raises ParameterError naming it, before any AWS call.
+    """
+    from dsshare.audit import AuditLog
+    from dsshare.connection import Connection
+
+    spec = get_runbook(runbook)
+    given = {name: namespace[name] for name in spec.names if name in namespace}
+    params = resolve_parameters(spec, [given])
+    notes = resolve_notes(params["notes"]) if "notes" in params else ""
+    if params["output_dir"]:
+        folder = Path(params["output_dir"])
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = record.new_run_folder(runbook)
+    folder = folder.resolve()
+    if not (folder / record.PARAMETERS).exists():
+        record.write_parameters(folder, params)
+    (folder / record.AUDIT).touch()
+    conn = Connection(
+        profile=params["profile"] or None,
+        region=params.get("region") or None,
+        regions=params.get("regions") or None,
+        endpoint_url=params["endpoint_url"] or None,
+        role_name=params["role_name"],
+    )
+    logger.info("runbook %s starting in %s", runbook, folder)
+    return RunContext(spec, params, folder, conn, AuditLog(folder / record.AUDIT), notes)
+
+
+# -- plan ----------------------------------------------------------------------------------
+
+
+def _keep_plan(run: RunContext, plan: _Reviewable) -> None:
+    record.write_plan(run.folder, plan.to_frame(), plan.fingerprint, dry_run=run.dry_run)
+
+
+def plan_share(run: RunContext) -> Plan:
+    """Plan ShareDirectory for the targets (OUs expanded); writes plan.csv and plan.json."""
+    from dsshare.plan import plan
+
+    p = run.params
+    the_plan = plan(
+        run.conn, p["directory_id"], p["targets"], method=p["method"], notes=run.notes,
+        action="share", allow_external=p["allow_external"], region=p["region"] or None,
+    )  # fmt: skip
+    _keep_plan(run, the_plan)
+    return the_plan
+
+
+def _current_shares(run: RunContext) -> list[str]:
+    """Accounts the directory is shared with now (any record not Deleted or Rejected)."""
+    from dsshare.preflight import INACTIVE_STATUSES
+    from dsshare.sharing import iter_shared_directories
+
+    p = run.params
+    accounts = [
+        str(r["SharedAccountId"])
+        for r in iter_shared_directories(run.conn, p["directory_id"], region=p["region"] or None)
+        if r.get("ShareStatus") not in INACTIVE_STATUSES
+    ]
+    return list(dict.fromkeys(accounts))
+
+
+def plan_unshare(run: RunContext) -> Plan:
+    """Plan UnshareDirectory; ``targets: [ALL]`` means every account currently shared with."""
+    from dsshare.plan import Plan, ShareRequest, plan, replan
+
+    p = run.params
+    targets = _current_shares(run) if p["targets"] == [ALL] else p["targets"]
+    if targets:
+        the_plan = plan(
+            run.conn, p["directory_id"], targets, action="unshare", region=p["region"] or None
+        )
+    else:
+        # Nothing is shared: an empty plan, still fingerprinted over the directory's state.
+        request = ShareRequest(
+            directory_id=p["directory_id"], targets=(), action="unshare", region=p["region"] or None
+        )
+        the_plan = replan(run.conn, Plan(requests=(request,), rows=(), fingerprint=""))
+    _keep_plan(run, the_plan)
+    return the_plan
+
+
+def plan_reconcile(run: RunContext) -> Plan:
+    """Plan every directory of the desired state (with prune); writes plan.csv/plan.json."""
+    from dsshare.desired import load_desired_state
+    from dsshare.plan import plan_desired_state
+
+    desired = load_desired_state(run.params["desired_state"])
+    the_plan = plan_desired_state(run.conn, desired, prune=run.params["prune"])
+    _keep_plan(run, the_plan)
+    return the_plan
+
+
+def plan_responses(run: RunContext) -> InvitationPlan:
+    """Find invitations in the chosen consumer accounts and decide accept/reject/skip."""
+    from .invitations import plan_invitations
+
+    p = run.params
+    the_plan = plan_invitations(
+        run.conn, p["accounts"], p["action"], owner_account_ids=p["owner_account_ids"],
+        owner_directory_ids=p["owner_directory_ids"], regions=p["regions"] or None,
+    )  # fmt: skip
+    _keep_plan(run, the_plan)
+    return the_plan
+
+
+def check_expected_plan(run: RunContext, plan: _Reviewable) -> str:
+    """Refuse (PlanMismatchError) unless the live plan is the reviewed one; return the verdict.
+
+    On a mismatch results.csv/json record every row as skipped with error_code
+    ``PlanMismatch`` before the error is raised, so the run folder says nothing was done.
+    """
+    expected = run.params.get("expected_plan") or ""
+    if not expected:
+        return "no expected_plan given: nothing to compare (set it to apply a reviewed plan)"
+    if plan.fingerprint == expected:
+        return f"the live plan matches the reviewed fingerprint {expected}"
+    from dsshare.apply import RESULT_COLUMNS
+
+    frame = plan.to_frame()
+    rows = [
+        {
+            "directory_id": row.get("directory_id", row.get("owner_directory_id")),
+            "region": row.get("region"),
+            "account_id": row.get("account_id"),
+            "action": row.get("action"),
+            "outcome": "skipped",
+            "share_status": row.get("share_status"),
+            "shared_directory_id": row.get("shared_directory_id"),
+            "method": row.get("method"),
+            "error_code": "PlanMismatch",
+            "message": "not applied: the live plan differs from the reviewed one",
+        }
+        for row in record.frame_records(frame)
+    ]
+    record.write_results(run.folder, pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
+    raise PlanMismatchError(expected, plan.fingerprint)
+
+
+# -- apply ---------------------------------------------------------------------------------
+
+
+def apply_plan(run: RunContext, plan: Plan) -> pd.DataFrame:
+    """Apply the plan (or, on a dry run, show it as results); writes results.csv/json.
+
+    The plan is re-checked against live state just before applying (its fingerprint), so
+    what is applied is what the cells above show. Targets still pending at the timeout are
+    failed rows (error_code WaitTimeout), not an exception.
+    """
+    from dsshare.apply import apply, plan_frame_as_results
+
+    if run.dry_run:
+        results = plan_frame_as_results(plan)
+    else:
+        try:
+            results = apply(
+                run.conn, plan, expected_fingerprint=plan.fingerprint,
+                auto_accept=bool(run.params.get("auto_accept", False)), timeout=run.timeout,
+                audit=run.audit, progress=False,
+            )  # fmt: skip
+        except WaitTimeoutError as err:
+            if err.results is None:
+                raise
+            results = err.results
+        finally:
+            run.audit.close()
+    record.write_results(run.folder, results)
+    return results
+
+
+def apply_responses(run: RunContext, plan: InvitationPlan) -> pd.DataFrame:
+    """Accept or reject the planned invitations (dry run: the plan as results)."""
+    from .invitations import plan_frame_as_results, respond
+
+    if run.dry_run:
+        results = plan_frame_as_results(plan)
+    else:
+        try:
+            results = respond(
+                run.conn, plan, expected_fingerprint=plan.fingerprint, audit=run.audit,
+                timeout=run.timeout,
+            )  # fmt: skip
+        finally:
+            run.audit.close()
+    record.write_results(run.folder, results)
+    return results
+
+
+# -- inventory -----------------------------------------------------------------------------
+
+
+def collect_inventory(run: RunContext) -> Inventory:
+    """Collect the inventory over the chosen accounts/OUs and Regions."""
+    from dsshare.inventory.collect import collect_inventory as collect
+
+    p = run.params
+    accounts = [a for a in p["accounts"] if a != ALL]
+    ous = [o for o in p["ous"] if o != ALL]
+    everything = ALL in p["accounts"] or ALL in p["ous"] or not (accounts or ous)
+    return collect(
+        run.conn, accounts=accounts or None, ous=ous or None, all_accounts=everything,
+        regions=p["regions"] or None,
+    )  # fmt: skip
+
+
+def latest_snapshot(runs_root: Path, exclude: Path | None = None) -> Path | None:
+    """The newest snapshot folder under ``runs_root`` (by collection time), or None.
+
+    Looks at inventory_report runs (``<run>/snapshot/``) and ``dsshare inventory`` output
+    folders (``<folder>/manifest.json``).
+    """
+    from dsshare.inventory.snapshot import MANIFEST
+
+    found: list[tuple[str, Path]] = []
+    for manifest in [*runs_root.glob(f"*/{MANIFEST}"), *runs_root.glob(f"*/snapshot/{MANIFEST}")]:
+        folder = manifest.parent.resolve()
+        if exclude is not None and (folder == exclude or exclude in folder.parents):
+            continue
+        data = record.read_json(manifest) or {}
+        found.append((str(data.get("collected_at", "")), folder))
+    return max(found)[1] if found else None
+
+
+def export_inventory(run: RunContext, inventory: Inventory) -> Export:
+    """Write snapshot/, findings and drift into the run folder, and report.html beside them."""
+    from dsshare.inventory.export import export_inventory as export
+
+    compare: Path | None = None
+    if run.params["compare_to"] == LATEST:
+        compare = latest_snapshot(run.folder.parent, exclude=run.folder)
+    elif run.params["compare_to"]:
+        compare = Path(run.params["compare_to"])
+    result = export(inventory, run.folder / "snapshot", compare=compare)
+    report = run.folder / result.report.name
+    result.report.replace(report)
+    result.report = report
+    return result
+
+
+def inventory_results(run: RunContext, inventory: Inventory) -> pd.DataFrame:
+    """One result row per account read (failed when a Region could not be read)."""
+    from dsshare.apply import RESULT_COLUMNS
+
+    errors = inventory.errors
+    rows: list[dict[str, Any]] = []
+    accounts = inventory.accounts
+    if "in_scope" in accounts:
+        accounts = accounts[accounts["in_scope"].fillna(False).astype(bool)]
+    for account in record.frame_records(accounts):
+        account_id = account["Id"]
+        mine = errors[errors["account_id"] == account_id]
+        failed = int(account.get("regions_failed") or 0) > 0 or len(mine) > 0
+        rows.append({
+            "directory_id": None, "region": None, "account_id": account_id,
+            "action": "inventory", "outcome": "failed" if failed else "done",
+            "share_status": None, "shared_directory_id": None, "method": None,
+            "error_code": str(mine["code"].iloc[0]) if len(mine) else None,
+            "message": f"{account.get('regions_read') or 0} Region(s) read"
+            + (f", {len(mine)} unit(s) could not be read" if len(mine) else ""),
+        })  # fmt: skip
+    for error in record.frame_records(errors[errors["account_id"].fillna("") == ""]):
+        rows.append({
+            "directory_id": None, "region": error.get("region"), "account_id": None,
+            "action": "inventory", "outcome": "failed", "share_status": None,
+            "shared_directory_id": None, "method": None, "error_code": error.get("code"),
+            "message": f"{error.get('stage')}: {error.get('message')}",
+        })  # fmt: skip
+    results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    record.write_results(run.folder, results)
+    return results
+
+
+# -- outcome -------------------------------------------------------------------------------
+
+
+def outcome_counts(results: pd.DataFrame) -> dict[str, int]:
+    """Rows per outcome, e.g. ``{"done": 3, "skipped": 1}``."""
+    return {str(k): int(v) for k, v in results["outcome"].value_counts().sort_index().items()}
+
+
+def summarize(results: pd.DataFrame) -> str:
+    """One line: the outcome counts (what ``dsshare run`` also prints)."""
+    counts = outcome_counts(results)
+    return "outcomes: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no targets")
+
+
+def raise_for_failures(results: pd.DataFrame) -> None:
+    """Raise TargetsFailedError when any row failed, so the run (and papermill) fails."""
+    failed = results[results["outcome"] == "failed"]
+    if len(failed):
+        raise TargetsFailedError(record.frame_records(failed))
+
