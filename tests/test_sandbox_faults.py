@@ -1,0 +1,213 @@
+"""Injected errors, latency and the request log, through the Python API.
+
+Errors are written in each service's wire protocol (JSON for Directory Service and
+Organizations, query XML for STS), so botocore parses them and its standard retry
+mode retries throttling exactly as it would against AWS.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dsshare.sandbox import FaultRule, Sandbox, SandboxError
+
+
+def target(account_id: str) -> dict[str, str]:
+    return {"Id": account_id, "Type": "ACCOUNT"}
+
+
+def test_throttled_share_is_retried_by_botocore_and_succeeds(sb: Sandbox, aws) -> None:
+    sb.add_fault("ShareDirectory", code="ThrottlingException", service="ds", count=2)
+    ds = aws("ds")
+    answer = ds.share_directory(DirectoryId=sb.directory_id("corp.example.com"),
+                                ShareTarget=target("200000000011"), ShareMethod="HANDSHAKE")
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 2
+    calls = [(e["operation"], e["status"], e["injected"]) for e in sb.request_log
+             if e["operation"] == "ShareDirectory"]
+    assert calls == [("ShareDirectory", 400, "ThrottlingException")] * 2 + [("ShareDirectory", 200, None)]
+
+
+def test_throttled_organizations_call_is_retried(sb: Sandbox, aws) -> None:
+    sb.add_fault("DescribeOrganization", code="ThrottlingException", service="organizations", count=1)
+    answer = aws("organizations").describe_organization()
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert answer["Organization"]["Id"] == sb.manifest["organization_id"]
+
+
+def test_throttled_assume_role_is_retried(sb: Sandbox, aws) -> None:
+    sb.add_fault("AssumeRole", code="Throttling", service="sts", count=1)
+    network = sb.account_id("network")
+    answer = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{network}:role/{sb.manifest['role_name']}",
+                                    RoleSessionName="retry")
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert answer["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{network}:assumed-role/")
+
+
+@pytest.mark.parametrize("service, operation, code, call", [
+    ("ds", "DescribeDirectories", "ThrottlingException", lambda c: c.describe_directories()),
+    ("organizations", "ListAccounts", "ThrottlingException", lambda c: c.list_accounts()),
+    ("sts", "AssumeRole", "Throttling", lambda c: c.assume_role(
+        RoleArn="arn:aws:iam::200000000002:role/OrganizationAccountAccessRole", RoleSessionName="xx")),
+    ("sts", "GetCallerIdentity", "ServiceUnavailable", lambda c: c.get_caller_identity()),
+    ("ds", "DescribeSharedDirectories", "AccessDeniedException", lambda c: c.describe_shared_directories(
+        OwnerDirectoryId="d-0000000000")),
+])
+def test_without_retries_the_injected_error_surfaces(sb: Sandbox, aws_once, service: str, operation: str,
+                                                     code: str, call) -> None:
+    sb.add_fault(operation, code=code, service=service, message="slow down, please")
+    with pytest.raises(ClientError) as excinfo:
+        call(aws_once(service))
+    err = excinfo.value.response["Error"]
+    assert (err["Code"], err["Message"]) == (code, "slow down, please")
+    status = excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert status == {"ServiceUnavailable": 503, "AccessDeniedException": 403}.get(code, 400)
+    assert excinfo.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+    assert excinfo.value.response["ResponseMetadata"]["RequestId"]
+
+
+def test_a_count_bounded_rule_stops_after_count_hits(sb: Sandbox, aws_once) -> None:
+    rule = sb.add_fault("DescribeDirectories", code="ThrottlingException", count=2)
+    ds = aws_once("ds")
+    outcomes = []
+    for _ in range(4):
+        try:
+            ds.describe_directories()
+            outcomes.append("ok")
+        except ClientError as err:
+            outcomes.append(err.response["Error"]["Code"])
+    assert outcomes == ["ThrottlingException", "ThrottlingException", "ok", "ok"]
+    assert rule.hits == 2
+
+
+def test_a_rule_for_one_service_leaves_the_others_alone(sb: Sandbox, aws_once) -> None:
+    sb.add_fault("*", code="ThrottlingException", service="organizations")
+    assert aws_once("ds").describe_directories()["DirectoryDescriptions"]
+    with pytest.raises(ClientError):
+        aws_once("organizations").describe_organization()
+
+
+def test_a_rule_for_one_account_hits_only_that_account(sb: Sandbox, aws_once) -> None:
+    network = sb.account_id("network")
+    consumer = aws_once("ds", account_id=sb.account_id("prod-app1"))
+    victim = aws_once("ds", account_id=network)
+    sb.add_fault("DescribeDirectories", code="ThrottlingException", account_id=network)
+    assert consumer.describe_directories()["DirectoryDescriptions"]
+    with pytest.raises(ClientError) as excinfo:
+        victim.describe_directories()
+    assert excinfo.value.response["Error"]["Code"] == "ThrottlingException"
+
+
+def test_an_assume_role_rule_for_one_account_matches_the_role_being_assumed(sb: Sandbox, aws_once) -> None:
+    network = sb.account_id("network")
+    sb.add_fault("AssumeRole", code="AccessDenied", service="sts", account_id=network)
+    sts = aws_once("sts")
+    role = "arn:aws:iam::{}:role/" + sb.manifest["role_name"]
+    assert sts.assume_role(RoleArn=role.format(sb.account_id("prod-app1")), RoleSessionName="ok")
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=role.format(network), RoleSessionName="denied")
+    assert excinfo.value.response["Error"]["Code"] == "AccessDenied"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def outcomes_with_probability(sb: Sandbox, aws_once, calls: int = 40) -> list[bool]:
+    sb.add_fault("DescribeDirectories", code="ThrottlingException", probability=0.5)
+    ds = aws_once("ds")
+    failed = []
+    for _ in range(calls):
+        try:
+            ds.describe_directories()
+            failed.append(False)
+        except ClientError:
+            failed.append(True)
+    return failed
+
+
+def test_probability_rules_are_reproducible_with_the_seed(sb: Sandbox, aws_once) -> None:
+    first = outcomes_with_probability(sb, aws_once)
+    sb.reset()  # reseeds the fault random source
+    second = outcomes_with_probability(sb, aws_once)
+    assert first == second
+    assert 5 < sum(first) < 35  # roughly half, not all or nothing
+
+
+def test_probability_zero_never_and_one_always_fires(sb: Sandbox, aws_once) -> None:
+    sb.add_fault("DescribeDirectories", code="ThrottlingException", probability=0.0)
+    sb.add_fault("ListAccounts", code="ThrottlingException", probability=1.0)
+    for _ in range(10):
+        aws_once("ds").describe_directories()
+        with pytest.raises(ClientError):
+            aws_once("organizations").list_accounts()
+
+
+@pytest.mark.parametrize("kwargs, complaint", [
+    ({"probability": 1.5}, "probability must be between 0 and 1"),
+    ({"count": -1}, "count must be >= 0"),
+])
+def test_bad_rules_are_refused(sb: Sandbox, kwargs: dict, complaint: str) -> None:
+    with pytest.raises(SandboxError, match=complaint):
+        sb.add_fault("ShareDirectory", **kwargs)
+
+
+def test_clear_faults_removes_every_rule(sb: Sandbox, aws_once) -> None:
+    rule = sb.add_fault()
+    assert isinstance(rule, FaultRule)
+    sb.clear_faults()
+    assert aws_once("ds").describe_directories()["DirectoryDescriptions"]
+
+
+def timed(call) -> float:
+    start = time.monotonic()
+    call()
+    return time.monotonic() - start
+
+
+def test_latency_is_added_to_every_call(sb: Sandbox, aws) -> None:
+    ds = aws("ds")
+    ds.describe_directories()  # connect first
+    sb.set_latency(300)
+    assert timed(ds.describe_directories) >= 0.3
+    sb.set_latency(0)
+    assert sb.faults.latency_ms == 0
+
+
+def test_jittered_latency_stays_within_its_bounds(sb: Sandbox) -> None:
+    sb.set_latency(100, jitter_ms=50)
+    delays = [sb.faults.delay() for _ in range(200)]
+    assert all(0.05 <= d <= 0.15 for d in delays)
+    assert len(set(delays)) > 100  # jittered, not fixed
+
+
+def test_negative_latency_is_refused(sb: Sandbox) -> None:
+    with pytest.raises(SandboxError, match=">= 0"):
+        sb.set_latency(-1)
+
+
+def test_the_request_log_records_service_operation_account_region_and_status(sb: Sandbox, aws) -> None:
+    sb.clear_request_log()
+    network = sb.account_id("network")
+    consumer = aws("ds", account_id=network, region="eu-west-1")
+    consumer.describe_directories()
+    with pytest.raises(ClientError):
+        consumer.accept_shared_directory(SharedDirectoryId="d-0000000000")
+
+    log = [(e["service"], e["operation"], e["account_id"], e["region"], e["status"], e["injected"])
+           for e in sb.request_log]
+    assert log == [
+        ("sts", "AssumeRole", sb.manifest["management_account_id"], "eu-west-1", 200, None),
+        ("ds", "DescribeDirectories", network, "eu-west-1", 200, None),
+        ("ds", "AcceptSharedDirectory", network, "eu-west-1", 400, None),
+    ]
+    assert all(isinstance(e["time"], float) for e in sb.request_log)
+
+
+def test_reset_clears_faults_latency_and_the_log(sb: Sandbox, aws_once) -> None:
+    sb.add_fault("DescribeDirectories", code="ThrottlingException")
+    sb.set_latency(50, 10)
+    aws_once("organizations").describe_organization()
+    sb.reset()
+    assert (sb.faults.rules, sb.faults.latency_ms, sb.faults.jitter_ms) == ([], 0.0, 0.0)
+    assert sb.request_log == []
+    assert aws_once("ds").describe_directories()["DirectoryDescriptions"]
