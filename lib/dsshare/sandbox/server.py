@@ -28,7 +28,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .faults import FaultMiddleware, FaultRule, Faults
 from .install import install
 from .records import REGISTRY, ShareRecord, utcnow
-from .seeds import DEFAULT_REGIONS, create_directory, seed
+from .seeds import DEFAULT_REGIONS, SEEDS, create_directory, seed
 
 #: Statuses a test may force a share into, to provoke what AWS does rarely.
 FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
@@ -78,6 +78,9 @@ class Sandbox:
         fault_seed: int = 0,
         log_requests: bool = False,
     ) -> None:
+        if seed not in SEEDS:
+            # Checked here, before start() resets moto's (process-wide) state.
+            raise SandboxError(f"unknown seed {seed!r}; choose one of {', '.join(SEEDS)}")
         if transition_delay < 0:
             raise SandboxError(f"transition_delay must be >= 0 seconds, got {transition_delay}")
         if latency_ms < 0 or jitter_ms < 0:
