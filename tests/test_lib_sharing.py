@@ -279,3 +279,34 @@ def test_one_throttled_batch_still_completes(conn: Connection, aws_env: Sandbox)
     aws_env.add_fault("ShareDirectory", code="ThrottlingException", count=3)
     frame = sharing.share(conn, corp, [aws_env.ou_id("Infrastructure")], method="ORGANIZATIONS", progress=False)
     assert list(frame["outcome"]) == ["done"] * 3
+
+
+def test_auto_accept_also_accepts_shares_already_pending(conn: Connection, aws_env: Sandbox) -> None:
+    glob = aws_env.directory_id("global.example.com")
+    alice = aws_env.account_id("sandbox-alice")
+    frame = sharing.share(conn, glob, [aws_env.ou_id("Sandbox")], auto_accept=True, progress=False)
+    rows = frame.set_index("account_id")
+    assert (rows.loc[alice, "action"], rows.loc[alice, "outcome"], rows.loc[alice, "share_status"]) == (
+        "accept", "done", "Shared")
+    assert set(rows["share_status"]) == {"Shared"}
+    assert [e["operation"] for e in ds_calls(aws_env)].count("ShareDirectory") == 2, "alice was not shared twice"
+
+
+def test_auto_accept_never_turns_a_leave_into_an_accept(conn: Connection, aws_env: Sandbox) -> None:
+    from dsshare.apply import apply
+    from dsshare.plan import plan
+
+    glob = aws_env.directory_id("global.example.com")
+    p = plan(conn, glob, [aws_env.account_id("sandbox-alice")], action="leave")
+    frame = apply(conn, p, auto_accept=True, progress=False)
+    assert (frame["action"].item(), frame["outcome"].item()) == ("skip", "skipped")
+    assert ds_calls(aws_env) == []
+
+
+def test_without_waiting_the_status_is_left_unknown(conn: Connection, aws_env: Sandbox) -> None:
+    corp = aws_env.directory_id("corp.example.com")
+    dev1 = aws_env.account_id("dev-app1")  # its old record is Deleted
+    frame = sharing.share(conn, corp, [dev1], method="ORGANIZATIONS", wait=False, progress=False)
+    row = frame.iloc[0]
+    assert (row["outcome"], row["share_status"]) == ("done", None)
+    assert row["shared_directory_id"].startswith("d-")

@@ -16,6 +16,7 @@ Example
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -204,6 +205,7 @@ def _run_calls(
             return
         result.outcome, result.error_code = "done", None
         result.shared_directory_id = sid
+        result.share_status = None  # unknown until the wait reads it
         result.message = f"{action} called"
 
     with (
@@ -219,10 +221,13 @@ def _run_calls(
 def _wait(
     conn: Connection,
     waiting: Sequence[tuple[_Result, Watch]],
-    timeout: float,
+    deadline: float,
     poll_interval: float,
 ) -> dict[str, str]:
-    """Wait per owner directory; update results; return account -> status still pending."""
+    """Wait per owner directory until ``deadline`` (monotonic); update results in place.
+
+    Returns account -> last status for the targets still pending.
+    """
     groups: dict[tuple[str, str, str], dict[str, tuple[_Result, Watch]]] = {}
     for result, watch in waiting:
         row = result.row
@@ -232,6 +237,8 @@ def _wait(
     pending: dict[str, str] = {}
     for (directory_id, region, owner), members in groups.items():
         watches = {sid: watch for sid, (_, watch) in members.items()}
+        # Every group shares one deadline; one that starts late still polls once.
+        timeout = max(deadline - time.monotonic(), 0.001)
         try:
             final = wait_for_share_status(
                 conn, directory_id, watches, region=region, owner_account_id=owner,
@@ -244,7 +251,7 @@ def _wait(
                 if status is not None:
                     result.share_status = status
                     result.outcome, result.error_code = "failed", "WaitTimeout"
-                    result.message = f"still {status} after {timeout:g}s"
+                    result.message = f"still {status} when the wait timed out"
             continue
         for sid, status in final.items():
             result, watch = members[sid]
@@ -327,41 +334,73 @@ def apply(
         result.outcome = "pending"
     label = ", ".join(sorted({f"{a} {r.row.directory_id}" for r, a in calls})) or "apply"
     _run_calls(conn, calls, notes_for, audit, progress, max_workers, label)
+
+    deadline = time.monotonic() + timeout
     pending: dict[str, str] = {}
-
-    def done(action: str | None = None) -> list[_Result]:
-        return [r for r in results if r.outcome == "done" and (action is None or r.action == action)]
-
     if auto_accept:
-        handshakes = [r for r in done("share") if r.row.method == "HANDSHAKE"]
-        if handshakes:
-            pending.update(_wait(conn, [
-                (r, Watch(r.row.account_id, *terminal_statuses("share", "HANDSHAKE")))
-                for r in handshakes
-            ], timeout, poll_interval))  # fmt: skip
-        to_accept = [
-            r for r in handshakes if r.outcome == "done" and r.share_status == "PendingAcceptance"
-        ] + [
-            r for r in results
-            if r.action == "skip" and r.row.method == "HANDSHAKE"
-            and r.row.share_status == "PendingAcceptance" and r.row.shared_directory_id
-        ]  # fmt: skip
-        for r in to_accept:
-            if r.action == "skip":
-                r.action = "accept"
-        _run_calls(
-            conn, [(r, "accept") for r in to_accept], notes_for, audit, progress, max_workers,
-            "accept",
+        share_keys = {
+            (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id)
+            for r in plan.requests
+            if r.action == "share"
+        }
+        pending.update(
+            _accept_handshakes(
+                conn, results, share_keys, notes_for, audit, progress, max_workers, deadline,
+                poll_interval,
+            )
         )  # fmt: skip
     if wait:
         waiting: list[tuple[_Result, Watch]] = []
-        for r in done():
-            success, failure = terminal_statuses(r.action, r.row.method, auto_accept=auto_accept)
-            if r.shared_directory_id is None or r.share_status in success:
+        for r in results:
+            if r.outcome != "done" or r.shared_directory_id is None:
                 continue
-            waiting.append((r, Watch(r.row.account_id, success, failure)))
-        pending.update(_wait(conn, waiting, timeout, poll_interval))
+            success, failure = terminal_statuses(r.action, r.row.method, auto_accept=auto_accept)
+            if r.share_status not in success:
+                waiting.append((r, Watch(r.row.account_id, success, failure)))
+        pending.update(_wait(conn, waiting, deadline, poll_interval))
     frame = _frame(results)
     if pending:
         raise WaitTimeoutError(pending, timeout, results=frame)
     return frame
+
+
+def _accept_handshakes(
+    conn: Connection,
+    results: Sequence[_Result],
+    share_keys: set[tuple[str, str, str]],
+    notes_for: Callable[[PlanRow], str],
+    audit: AuditLog | None,
+    progress: bool,
+    max_workers: int,
+    deadline: float,
+    poll_interval: float,
+) -> dict[str, str]:
+    """Auto-accept: wait for PendingAcceptance, then accept as each consumer.
+
+    Accepts the HANDSHAKE shares just made, and the targets of a share request that were
+    skipped because their share was already PendingAcceptance. Returns pending targets.
+    """
+    made = [r for r in results if r.outcome == "done" and r.action == "share"
+            and r.row.method == "HANDSHAKE"]  # fmt: skip
+    pending = _wait(
+        conn,
+        [(r, Watch(r.row.account_id, *terminal_statuses("share", "HANDSHAKE"))) for r in made],
+        deadline,
+        poll_interval,
+    )
+    to_accept = [r for r in made if r.outcome == "done" and r.share_status == "PendingAcceptance"]
+    for r in results:
+        key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
+        if (
+            r.action == "skip"
+            and key in share_keys
+            and r.row.method == "HANDSHAKE"
+            and r.row.share_status == "PendingAcceptance"
+            and r.row.shared_directory_id
+        ):
+            r.action = "accept"
+            r.outcome = "pending"
+            to_accept.append(r)
+    work = [(r, "accept") for r in to_accept]
+    _run_calls(conn, work, notes_for, audit, progress, max_workers, "accept")
+    return pending
