@@ -10,7 +10,7 @@ import pytest
 
 from dsshare import connection as connection_module
 from dsshare.connection import Connection
-from dsshare.errors import ParameterError, ThrottlingError
+from dsshare.errors import AwsTransportError, ParameterError, ThrottlingError
 from dsshare.sandbox import Sandbox
 from dsshare.sharing import iter_directories
 
@@ -154,3 +154,30 @@ def test_bad_account_id_for_a_client_is_refused_without_a_call(conn: Connection,
         conn.client("ds", account_id="2000000004")
     assert info.value.parameter == "account_id"
     assert len(aws_env.request_log) == before
+
+
+def test_unknown_profile_is_a_parameter_error(aws_env: Sandbox) -> None:
+    with pytest.raises(ParameterError) as info:
+        Connection(profile="no-such-profile")
+    assert info.value.parameter == "profile"
+
+
+def test_missing_credentials_are_a_dsshare_error_with_a_next_step(
+    aws_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    conn = Connection()
+    with pytest.raises(AwsTransportError) as info:
+        conn.caller_account_id  # noqa: B018 - the property makes the call
+    assert info.value.code == "NoCredentialsError"
+    assert "credentials" in info.value.next_step
+
+
+def test_an_unreachable_endpoint_is_a_dsshare_error(aws_env: Sandbox) -> None:
+    conn = Connection(endpoint_url="http://127.0.0.1:9", max_attempts=1)
+    with pytest.raises(AwsTransportError) as info:
+        list(iter_directories(conn))
+    assert info.value.code == "EndpointConnectionError"
+    assert info.value.operation == "DescribeDirectories"

@@ -115,3 +115,12 @@ def test_preflight_error_lists_refusals() -> None:
     err = PreflightError([("200000000004", "TargetNotMember", "not a member")])
     assert err.refusals == [("200000000004", "TargetNotMember", "not a member")]
     assert "TargetNotMember" in str(err)
+
+
+def test_botocore_errors_without_an_aws_answer_become_transport_errors() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    err = from_client_error(EndpointConnectionError(endpoint_url="http://x"), "ShareDirectory")
+    assert isinstance(err, errors.AwsTransportError) and isinstance(err, DsShareError)
+    assert (err.code, err.request_id) == ("EndpointConnectionError", None)
+    assert pickle.loads(pickle.dumps(err)).__dict__ == err.__dict__

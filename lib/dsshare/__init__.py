@@ -23,6 +23,7 @@ from dsshare.connection import Connection
 from dsshare.desired import DesiredState, load_desired_state, parse_desired_state
 from dsshare.errors import (
     AwsError,
+    AwsTransportError,
     DsShareError,
     ParameterError,
     PlanMismatchError,
@@ -61,6 +62,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "AuditLog",
     "AwsError",
+    "AwsTransportError",
     "Connection",
     "DesiredState",
     "DsShareError",

@@ -30,6 +30,7 @@ from dsshare.errors import (
     AwsError,
     DirectoryAlreadySharedError,
     DirectoryNotSharedError,
+    DsShareError,
     ParameterError,
     PlanMismatchError,
     WaitTimeoutError,
@@ -200,8 +201,8 @@ def _run_calls(
         except AwsError as err:
             result.outcome, result.error_code, result.message = "failed", err.code, str(err)
             return
-        except ParameterError as err:
-            result.outcome, result.error_code, result.message = "failed", "ParameterError", str(err)
+        except DsShareError as err:
+            result.outcome, result.error_code, result.message = "failed", type(err).__name__, str(err)
             return
         result.outcome, result.error_code = "done", None
         result.shared_directory_id = sid

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from dsshare.errors import ParameterError, from_client_error
 from dsshare.validation import validate_account_id, validate_region, validate_regions
@@ -106,7 +106,12 @@ class Connection:
         if region is not None:
             region = validate_region(region)
         self._profile = profile
-        self._session = boto3.session.Session(profile_name=profile)
+        try:
+            self._session = boto3.session.Session(profile_name=profile)
+        except ProfileNotFound as err:
+            raise ParameterError(
+                "profile", profile, "a profile defined in the AWS config or credentials file"
+            ) from err
         resolved = region or (region_list[0] if region_list else None) or self._session.region_name
         if not resolved:
             raise ParameterError(
@@ -171,7 +176,7 @@ class Connection:
                 sts = self._own_client("sts", self._region)
                 try:
                     response = sts.get_caller_identity()
-                except ClientError as err:
+                except (ClientError, BotoCoreError) as err:
                     raise from_client_error(err, "GetCallerIdentity") from err
                 self._identity = {"Account": response["Account"], "Arn": response["Arn"]}
                 logger.debug("caller identity resolved to account %s", response["Account"])
@@ -226,7 +231,7 @@ class Connection:
                 response = sts.assume_role(
                     RoleArn=role_arn, RoleSessionName=f"dsshare-{account_id}"
                 )
-            except ClientError as err:
+            except (ClientError, BotoCoreError) as err:
                 raise from_client_error(err, "AssumeRole") from err
             creds = response["Credentials"]
             session = boto3.session.Session(

@@ -17,15 +17,15 @@ directory_id
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 __all__ = [
     "AWS_ERROR_CLASSES",
     "AccessDeniedError",
     "AwsError",
+    "AwsTransportError",
     "DirectoryAlreadySharedError",
     "DirectoryClientError",
     "DirectoryNotSharedError",
@@ -271,6 +271,19 @@ class ThrottlingError(AwsError):
     default_next_step = "Lower max_workers or raise max_attempts, then re-plan and apply."
 
 
+class AwsTransportError(AwsError):
+    """The call never got an AWS answer: no credentials, endpoint unreachable, timeout.
+
+    ``code`` is the botocore exception's class name (e.g. ``NoCredentialsError``,
+    ``EndpointConnectionError``); there is no request id.
+    """
+
+    default_next_step = (
+        "Check the credentials (profile, environment or role), network access to AWS, "
+        "and AWS_ENDPOINT_URL if a sandbox is meant to answer."
+    )
+
+
 #: AWS error code -> exception class. Throttling has several spellings across services.
 AWS_ERROR_CLASSES: dict[str, type[AwsError]] = {
     cls.code: cls
@@ -300,9 +313,11 @@ AWS_ERROR_CLASSES.update(
 )
 
 
-def from_client_error(err: ClientError, operation: str) -> AwsError:
-    """Translate a botocore ``ClientError`` into the matching :class:`AwsError` subclass.
+def from_client_error(err: ClientError | BotoCoreError, operation: str) -> AwsError:
+    """Translate a botocore error into the matching :class:`AwsError` subclass.
 
+    A ``ClientError`` (AWS answered with an error) maps by its code; any other botocore
+    error (no credentials, unreachable endpoint...) becomes :class:`AwsTransportError`.
     Raise the result ``from err`` so the original traceback is kept.
 
     Example
@@ -313,6 +328,8 @@ def from_client_error(err: ClientError, operation: str) -> AwsError:
     >>> type(from_client_error(raw, "ShareDirectory")).__name__
     'ShareLimitExceededError'
     """
+    if not isinstance(err, ClientError):
+        return AwsTransportError(operation, type(err).__name__, str(err))
     response: Mapping[str, Any] = err.response or {}
     error = response.get("Error", {}) or {}
     code = str(error.get("Code") or "Unknown")

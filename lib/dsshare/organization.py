@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dsshare.errors import AwsError, from_client_error
 from dsshare.validation import is_account_id, is_ou_id, validate_targets
@@ -50,7 +50,7 @@ def _paginate(conn: Connection, operation: str, key: str, **kwargs: Any) -> Iter
     try:
         for page in paginator.paginate(**kwargs):
             yield from page.get(key, [])
-    except ClientError as err:
+    except (ClientError, BotoCoreError) as err:
         raise from_client_error(err, _operation_name(operation)) from err
 
 
@@ -69,8 +69,8 @@ def describe_organization(conn: Connection) -> dict[str, Any] | None:
     """
     try:
         response = _org(conn).describe_organization()
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == _NOT_IN_ORG:
+    except (ClientError, BotoCoreError) as err:
+        if isinstance(err, ClientError) and err.response.get("Error", {}).get("Code") == _NOT_IN_ORG:
             return None
         raise from_client_error(err, "DescribeOrganization") from err
     organization: dict[str, Any] = response["Organization"]

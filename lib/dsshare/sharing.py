@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dsshare.errors import EntityDoesNotExistError, ParameterError, from_client_error
 from dsshare.validation import (
@@ -86,7 +86,7 @@ def _mutate(
     method = getattr(client, _snake(operation))
     try:
         response: dict[str, Any] = method(**parameters)
-    except ClientError as err:
+    except (ClientError, BotoCoreError) as err:
         error = from_client_error(err, operation)
         if audit is not None:
             audit.record(
@@ -204,7 +204,7 @@ def iter_shared_directories(
     try:
         for page in paginator.paginate(OwnerDirectoryId=directory_id):
             yield from page.get("SharedDirectories", [])
-    except ClientError as err:
+    except (ClientError, BotoCoreError) as err:
         raise from_client_error(err, "DescribeSharedDirectories") from err
 
 
@@ -220,7 +220,7 @@ def iter_directories(
     try:
         for page in paginator.paginate():
             yield from page.get("DirectoryDescriptions", [])
-    except ClientError as err:
+    except (ClientError, BotoCoreError) as err:
         raise from_client_error(err, "DescribeDirectories") from err
 
 
@@ -235,7 +235,7 @@ def describe_directory(
     client = conn.client("ds", region=_region(conn, region), account_id=account_id)
     try:
         response = client.describe_directories(DirectoryIds=[directory_id])
-    except ClientError as err:
+    except (ClientError, BotoCoreError) as err:
         raise from_client_error(err, "DescribeDirectories") from err
     descriptions = response.get("DirectoryDescriptions", [])
     if not descriptions:
