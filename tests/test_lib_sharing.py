@@ -21,6 +21,7 @@ from dsshare.errors import (
     ParameterError,
     UnsupportedOperationError,
 )
+from dsshare.plan import plan
 from dsshare.sandbox import Sandbox
 from dsshare.waiters import Watch, terminal_statuses, wait_for_share_status
 
@@ -96,6 +97,11 @@ def test_share_directory_returns_the_consumer_id_and_errors_are_classified(conn:
         (lambda c: sharing.accept(c, "d-1234567890", ["ou-bad"]), "targets[0]"),
         (lambda c: sharing.reject(c, "d-1234567890", [], ), "targets"),
         (lambda c: sharing.leave(c, "d-1234567890", ["200000000004"], owner_account_id="x"), "owner_account_id"),
+        (lambda c: sharing.share(c, "d-1234567890", ["200000000004"], timeout=0), "timeout"),
+        (lambda c: sharing.unshare(c, "d-1234567890", ["200000000004"], max_workers=0), "max_workers"),
+        (lambda c: plan(c, "d-1234567890", ["200000000004"], action="delete"), "action"),
+        (lambda c: plan(c, "d-1234567890", ["200000000004"], region="mars"), "region"),
+        (lambda c: plan(c, "d-1234567890", ["r-1"]), "targets[0]"),
     ],
 )
 def test_bad_input_is_refused_before_any_aws_call(conn: Connection, aws_env: Sandbox, call: Any, parameter: str) -> None:

@@ -30,6 +30,7 @@ from dsshare.validation import (
     validate_directory_id,
     validate_method,
     validate_notes,
+    validate_positive,
     validate_region,
 )
 
@@ -373,6 +374,11 @@ def _bulk(
     # Imported here: plan and apply build on the wrappers above.
     from dsshare.apply import apply, plan_frame_as_results
     from dsshare.plan import plan
+
+    # apply checks these too, but only after planning has called AWS: check them first.
+    validate_positive(timeout, "timeout")
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ParameterError("max_workers", max_workers, "an integer >= 1")
 
     the_plan = plan(
         conn,
