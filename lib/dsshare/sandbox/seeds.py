@@ -214,6 +214,23 @@ def seed_demo(regions: Sequence[str]) -> World:
     return world
 
 
+def check_scale(accounts: int = 300, directories: int = 20, shares: int = 2000) -> None:
+    """Raise ValueError unless the scale seed can build this world.
+
+    Called before any state is touched (moto's state is process-wide), so a bad
+    size never leaves a half-reset sandbox, nor a ZeroDivisionError from 0 directories.
+    """
+    if accounts < 2:
+        raise ValueError("the scale seed needs at least 2 accounts")
+    if shares and directories < 1:
+        raise ValueError("the scale seed needs at least 1 directory to hold shares")
+    if shares > directories * (accounts - 1):
+        raise ValueError(
+            f"{shares} shares do not fit: each of the {directories} directories can be shared "
+            f"with at most the {accounts - 1} other member accounts"
+        )
+
+
 def seed_scale(regions: Sequence[str], accounts: int = 300, directories: int = 20,
                shares: int = 2000) -> World:
     """``accounts`` members in 10 OUs, ``directories`` Enterprise owners, ``shares`` records.
@@ -221,8 +238,7 @@ def seed_scale(regions: Sequence[str], accounts: int = 300, directories: int = 2
     Directories are spread over the first members and the Regions; share records
     go round-robin to other members with a realistic status mix.
     """
-    if accounts < 2:
-        raise ValueError("the scale seed needs at least 2 accounts")
+    check_scale(accounts, directories, shares)
     world = World(list(regions))
     ou_ids = [world.ou(f"Unit-{n:02d}") for n in range(min(10, accounts))]
     members = [world.account(member_id(3, i), f"member-{i:05d}", ou_ids[i % len(ou_ids)])

@@ -28,7 +28,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .faults import FaultMiddleware, FaultRule, Faults
 from .install import install
 from .records import REGISTRY, ShareRecord, utcnow
-from .seeds import DEFAULT_REGIONS, SEEDS, create_directory, seed
+from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, seed
 
 #: Statuses a test may force a share into, to provoke what AWS does rarely.
 FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
@@ -97,6 +97,11 @@ class Sandbox:
         }
         if self.scale_options and seed != "scale":
             raise SandboxError("accounts/directories/shares apply to the 'scale' seed only")
+        if seed == "scale":
+            try:
+                check_scale(**self.scale_options)
+            except ValueError as err:
+                raise SandboxError(str(err)) from err
         self.fault_seed = fault_seed
         self.log_requests = log_requests
         self.faults = Faults(seed=fault_seed)
