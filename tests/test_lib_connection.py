@@ -97,6 +97,26 @@ def test_clients_are_shared_safely_across_threads(conn: Connection, aws_env: San
     assert len(calls(aws_env, "AssumeRole")) == 1
 
 
+def test_roles_for_many_accounts_are_assumed_once_each_in_parallel(conn: Connection, aws_env: Sandbox) -> None:
+    members = [aws_env.account_id(n) for n in ("prod-app1", "prod-app2", "dev-app1", "dev-app2")]
+    clients: dict[str, set[int]] = {m: set() for m in members}
+    lock = threading.Lock()
+
+    def grab(member: str) -> None:
+        client = conn.client("ds", account_id=member)
+        with lock:
+            clients[member].add(id(client))
+
+    threads = [threading.Thread(target=grab, args=(members[i % 4],)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len(ids) == 1 for ids in clients.values())
+    assumed = calls(aws_env, "AssumeRole")
+    assert len(assumed) == 4
+
+
 def test_no_secret_in_repr_or_logs(
     conn: Connection, aws_env: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:

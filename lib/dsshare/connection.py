@@ -130,6 +130,7 @@ class Connection:
         self._lock = threading.RLock()
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._roles: dict[str, _RoleCredentials] = {}
+        self._account_locks: dict[str, threading.RLock] = {}
         self._identity: dict[str, str] | None = None
         self._organization: dict[str, Any] | None = None
         self._organization_loaded = False
@@ -219,11 +220,15 @@ class Connection:
                 self._clients[key] = client
             return client
 
-    def _role_session(self, account_id: str) -> boto3.session.Session:
-        now = datetime.now(UTC)
+    def _account_lock(self, account_id: str) -> threading.RLock:
+        """One lock per account: roles for different accounts are assumed in parallel."""
         with self._lock:
+            return self._account_locks.setdefault(account_id, threading.RLock())
+
+    def _role_session(self, account_id: str) -> boto3.session.Session:
+        with self._account_lock(account_id):
             cached = self._roles.get(account_id)
-            if cached is not None and cached.fresh(now):
+            if cached is not None and cached.fresh(datetime.now(UTC)):
                 return cached.session
             role_arn = f"arn:aws:iam::{account_id}:role/{self._role_name}"
             sts = self._own_client("sts", self._region)
@@ -242,10 +247,11 @@ class Connection:
             expires = creds["Expiration"]
             if expires.tzinfo is None:
                 expires = expires.replace(tzinfo=UTC)
-            self._roles[account_id] = _RoleCredentials(session=session, expires=expires)
-            # Drop clients built on the previous credentials of this account.
-            for key in [k for k in self._clients if k[2] == account_id]:
-                del self._clients[key]
+            with self._lock:
+                self._roles[account_id] = _RoleCredentials(session=session, expires=expires)
+                # Drop clients built on the previous credentials of this account.
+                for key in [k for k in self._clients if k[2] == account_id]:
+                    del self._clients[key]
             logger.info("assumed %s (credentials valid until %s)", role_arn, expires.isoformat())
             return session
 
@@ -274,16 +280,19 @@ class Connection:
         account_id = validate_account_id(account_id)
         if account_id == self.caller_account_id:
             return self._own_client(service, region)
-        with self._lock:
+        with self._account_lock(account_id):
             session = self._role_session(account_id)
             key = (service, region, account_id)
-            client = self._clients.get(key)
+            with self._lock:
+                client = self._clients.get(key)
             if client is None:
+                # A role session is only ever used under its account's lock.
                 client = session.client(
                     service,  # type: ignore[call-overload]
                     region_name=region,
                     endpoint_url=self._endpoint_url,
                     config=self._config,
                 )
-                self._clients[key] = client
+                with self._lock:
+                    self._clients[key] = client
             return client
