@@ -316,3 +316,18 @@ def test_without_waiting_the_status_is_left_unknown(conn: Connection, aws_env: S
     row = frame.iloc[0]
     assert (row["outcome"], row["share_status"]) == ("done", None)
     assert row["shared_directory_id"].startswith("d-")
+
+
+def test_shared_directories_frame_has_aws_columns_and_no_notes(conn: Connection, aws_env: Sandbox) -> None:
+    services = aws_env.directory_id("services.example.com")
+    frame = sharing.shared_directories(conn, services, owner_account_id=aws_env.account_id("shared-services"))
+    assert list(frame.columns) == list(sharing.SHARED_DIRECTORY_COLUMNS)
+    assert "ShareNotes" not in frame.columns
+    statuses = dict(zip(frame["SharedAccountId"], frame["ShareStatus"], strict=True))
+    assert statuses[aws_env.account_id("dev-data")] == "Rejected"
+    active = dict(zip(frame["SharedAccountId"], frame["active"], strict=True))
+    assert not active[aws_env.account_id("dev-data")], "Rejected never counts as shared"
+    assert active[aws_env.account_id("prod-data")]
+    empty = sharing.shared_directories(conn, aws_env.directory_id("corp-eu.example.com", region="eu-west-1"),
+                                       region="eu-west-1")
+    assert empty.empty and list(empty.columns) == list(sharing.SHARED_DIRECTORY_COLUMNS)

@@ -52,6 +52,7 @@ from dsshare.sharing import (
     reject_shared_directory,
     share,
     share_directory,
+    shared_directories,
     unshare,
     unshare_directory,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "reject_shared_directory",
     "share",
     "share_directory",
+    "shared_directories",
     "trusted_access_enabled",
     "unshare",
     "unshare_directory",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from dsshare.connection import Connection
 
 __all__ = [
+    "SHARED_DIRECTORY_COLUMNS",
     "accept",
     "accept_shared_directory",
     "delete_directory",
@@ -52,6 +53,7 @@ __all__ = [
     "reject",
     "reject_shared_directory",
     "share",
+    "shared_directories",
     "share_directory",
     "unshare",
     "unshare_directory",
@@ -207,6 +209,50 @@ def iter_shared_directories(
             yield from page.get("SharedDirectories", [])
     except (ClientError, BotoCoreError) as err:
         raise from_client_error(err, "DescribeSharedDirectories") from err
+
+
+#: Columns of :func:`shared_directories`: the AWS record's names (ShareNotes left out, it is
+#: sensitive), plus ``active`` (derived: False for Deleted and Rejected, which never count as
+#: shared nor against the quota).
+SHARED_DIRECTORY_COLUMNS: tuple[str, ...] = (
+    "OwnerAccountId",
+    "OwnerDirectoryId",
+    "SharedAccountId",
+    "SharedDirectoryId",
+    "ShareMethod",
+    "ShareStatus",
+    "CreatedDateTime",
+    "LastUpdatedDateTime",
+    "active",
+)
+
+
+def shared_directories(
+    conn: Connection,
+    directory_id: str,
+    region: str | None = None,
+    *,
+    owner_account_id: str | None = None,
+) -> pd.DataFrame:
+    """Every share record of an owned directory as a DataFrame (:data:`SHARED_DIRECTORY_COLUMNS`).
+
+    Example
+    -------
+    >>> shared_directories(conn, "d-1234567890").query("active")  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    rows = [
+        {
+            **{key: record.get(key) for key in SHARED_DIRECTORY_COLUMNS[:-1]},
+            "active": record.get("ShareStatus") not in ("Deleted", "Rejected"),
+        }
+        for record in iter_shared_directories(
+            conn, directory_id, region=region, owner_account_id=owner_account_id
+        )
+    ]
+    frame = pd.DataFrame(rows, columns=list(SHARED_DIRECTORY_COLUMNS), dtype=object)
+    return frame.astype({"active": bool})
 
 
 # -- readers (both sides) -----------------------------------------------------------------
