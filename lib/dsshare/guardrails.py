@@ -1,0 +1,361 @@
+"""Guardrails: an optional policy file that limits what the kit may share, and the pure checks.
+
+Sharing a directory lets another account join machines to the domain, so an organization
+may want limits that hold whoever runs the kit and from wherever (notebook, runbook,
+console). A policy file (``parameters/guardrails.yaml`` documents every key) sets:
+
+``shareable_directories``
+    directory ids that may be shared at all (absent: any);
+``allowed_targets``
+    account ids and OU ids (an OU allows every account below it, recursively) that may
+    receive a share (absent: any);
+``denied_accounts``
+    account ids that may never receive a share (wins over ``allowed_targets``);
+``allow_external_handshake``
+    whether HANDSHAKE shares to accounts outside the organization are allowed (default
+    true: the per-call ``allow_external`` flag still applies);
+``max_targets_per_run``
+    the most accounts one plan may share with (absent: no limit).
+
+The planner (:func:`dsshare.plan.plan`, :func:`dsshare.plan.plan_desired_state`, and so
+every bulk verb, runbook and console action) applies the active policy: an explicit
+:class:`Guardrails`, else the file named by the environment variable ``DSSHARE_GUARDRAILS``.
+A violation is a ``refuse`` row whose ``check`` names the rule (:data:`CHECKS`), so it is
+visible in the plan before anything is called. A ``DSSHARE_GUARDRAILS`` that names a file
+that cannot be read or is not a valid policy fails closed: planning raises
+:class:`GuardrailsError`.
+
+Only new shares are limited: unshare, reject and leave reduce exposure and are never
+refused by a policy. This module is pure (no boto3): the accounts below the allowed OUs are
+gathered by the planner and passed in.
+
+Example
+-------
+>>> policy = parse_guardrails({"denied_accounts": ["200000000005"], "max_targets_per_run": 10})
+>>> policy.account_refusal("d-1234567890", "200000000005", external=False).check
+'GuardrailDeniedAccount'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from dsshare.errors import ParameterError
+from dsshare.preflight import Refusal
+from dsshare.validation import (
+    is_account_id,
+    is_ou_id,
+    validate_account_id,
+    validate_directory_id,
+)
+
+if TYPE_CHECKING:
+    from dsshare.plan import PlanRow
+
+__all__ = [
+    "CHECKS",
+    "ENV_VAR",
+    "Guardrails",
+    "GuardrailsError",
+    "active_guardrails",
+    "load_guardrails",
+    "parse_guardrails",
+]
+
+#: Environment variable naming the policy file the planner applies when none is passed.
+ENV_VAR = "DSSHARE_GUARDRAILS"
+SCHEMA_VERSION = 1
+
+#: Check code of a refused plan row -> the policy key (rule) it enforces.
+CHECKS: dict[str, str] = {
+    "GuardrailDirectoryNotAllowed": "shareable_directories",
+    "GuardrailDeniedAccount": "denied_accounts",
+    "GuardrailTargetNotAllowed": "allowed_targets",
+    "GuardrailExternalHandshake": "allow_external_handshake",
+    "GuardrailMaxTargets": "max_targets_per_run",
+}
+_KEYS = {"version", *CHECKS.values()}
+_QUOTE_HINT = 'quote account ids ("200000000004"): YAML reads unquoted digits as numbers'
+
+
+class GuardrailsError(ParameterError):
+    """The guardrails policy file is missing, unreadable or invalid; nothing was planned."""
+
+    def __init__(self, parameter: str, value: object, allowed: str, source: str) -> None:
+        super().__init__(parameter, value, allowed)
+        self.source = source
+        self.message = f"Guardrails policy {source}: {self.message}"
+        self.args = (self.message,)
+        self.next_step = (
+            f"Fix the policy file {source} (or unset {ENV_VAR}); nothing was sent to AWS."
+        )
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """A parsed policy. ``None`` for a set means the rule is absent (no limit).
+
+    ``source`` names where the policy came from, for refusal reasons.
+    """
+
+    shareable_directories: frozenset[str] | None = None
+    allowed_accounts: frozenset[str] | None = None
+    allowed_ous: frozenset[str] = frozenset()
+    denied_accounts: frozenset[str] = frozenset()
+    allow_external_handshake: bool = True
+    max_targets_per_run: int | None = None
+    source: str = field(default="<policy>", compare=False)
+
+    @property
+    def restricts_targets(self) -> bool:
+        """True when ``allowed_targets`` is set (accounts and/or OUs)."""
+        return self.allowed_accounts is not None
+
+    def identity(self) -> dict[str, Any]:
+        """Canonical plain data (for plan fingerprints: a policy change re-plans)."""
+        return {
+            "shareable_directories": _sorted(self.shareable_directories),
+            "allowed_accounts": _sorted(self.allowed_accounts),
+            "allowed_ous": sorted(self.allowed_ous),
+            "denied_accounts": sorted(self.denied_accounts),
+            "allow_external_handshake": self.allow_external_handshake,
+            "max_targets_per_run": self.max_targets_per_run,
+        }
+
+    def digest(self) -> str:
+        """sha256 of :meth:`identity`, for logs and run records."""
+        canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    # -- pure checks ------------------------------------------------------------------
+
+    def directory_refusal(self, directory_id: str) -> Refusal | None:
+        """Refusal when ``shareable_directories`` does not list ``directory_id``."""
+        if self.shareable_directories is not None and directory_id not in self.shareable_directories:
+            return Refusal(
+                "GuardrailDirectoryNotAllowed",
+                f"guardrails {self.source}, rule shareable_directories: {directory_id} "
+                "is not listed as shareable",
+            )
+        return None
+
+    def account_refusal(
+        self,
+        directory_id: str,
+        account_id: str,
+        *,
+        external: bool,
+        method: str = "HANDSHAKE",
+        ou_accounts: frozenset[str] | None = frozenset(),
+    ) -> Refusal | None:
+        """The first rule a new share of ``directory_id`` with ``account_id`` breaks, or None.
+
+        ``ou_accounts`` holds the accounts below ``allowed_ous`` (None when they could not
+        be read: then only the listed accounts are allowed, and the reason says why).
+        """
+        refusal = self.directory_refusal(directory_id)
+        if refusal is not None:
+            return refusal
+        if account_id in self.denied_accounts:
+            return Refusal(
+                "GuardrailDeniedAccount",
+                f"guardrails {self.source}, rule denied_accounts: {account_id} is denied",
+            )
+        if self.allowed_accounts is not None:
+            allowed = account_id in self.allowed_accounts or (
+                ou_accounts is not None and account_id in ou_accounts
+            )
+            if not allowed:
+                why = "is not an allowed account nor below an allowed OU"
+                if ou_accounts is None and self.allowed_ous:
+                    why = "is not an allowed account, and the allowed OUs could not be read"
+                return Refusal(
+                    "GuardrailTargetNotAllowed",
+                    f"guardrails {self.source}, rule allowed_targets: {account_id} {why}",
+                )
+        if external and method == "HANDSHAKE" and not self.allow_external_handshake:
+            return Refusal(
+                "GuardrailExternalHandshake",
+                f"guardrails {self.source}, rule allow_external_handshake: {account_id} is "
+                "outside the organization and external HANDSHAKE shares are not allowed",
+            )
+        return None
+
+    def enforce(
+        self, rows: Sequence[PlanRow], ou_accounts: frozenset[str] | None = frozenset()
+    ) -> list[PlanRow]:
+        """Return ``rows`` with every ``share`` row that breaks a rule turned into ``refuse``.
+
+        Rows are checked one by one (directory, denied, allowed, external); then, if more
+        share rows remain than ``max_targets_per_run``, every one of them is refused: a run
+        over the limit shares with nobody rather than with an arbitrary first few.
+        """
+        checked: list[PlanRow] = []
+        for row in rows:
+            if row.action == "share":
+                refusal = self.account_refusal(
+                    row.directory_id, row.account_id, external=row.external,
+                    method=row.method or "HANDSHAKE", ou_accounts=ou_accounts,
+                )  # fmt: skip
+                if refusal is not None:
+                    row = _refused(row, refusal)
+            checked.append(row)
+        shares = sum(1 for row in checked if row.action == "share")
+        limit = self.max_targets_per_run
+        if limit is None or shares <= limit:
+            return checked
+        refusal = Refusal(
+            "GuardrailMaxTargets",
+            f"guardrails {self.source}, rule max_targets_per_run: this plan would share with "
+            f"{shares} accounts; at most {limit} are allowed per run (split the targets)",
+        )
+        return [_refused(row, refusal) if row.action == "share" else row for row in checked]
+
+
+def _refused(row: PlanRow, refusal: Refusal) -> PlanRow:
+    return dataclasses.replace(row, action="refuse", check=refusal.check, reason=refusal.reason)
+
+
+def _sorted(values: frozenset[str] | None) -> list[str] | None:
+    return None if values is None else sorted(values)
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def _id_list(
+    data: Mapping[str, Any], key: str, source: str, kinds: str
+) -> list[str] | None:
+    if key not in data or data[key] is None:
+        return None
+    value = data[key]
+    if isinstance(value, str | bytes) or not isinstance(value, list):
+        raise GuardrailsError(key, value, f"a list of {kinds}", source)
+    items: list[str] = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            raise GuardrailsError(where, item, _QUOTE_HINT, source)
+        if not isinstance(item, str):
+            raise GuardrailsError(where, item, f"one of {kinds}", source)
+        items.append(item.strip())
+    return items
+
+
+def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
+    """Validate a policy mapping (e.g. loaded YAML) into :class:`Guardrails`.
+
+    Every error is a :class:`GuardrailsError` naming the key (``denied_accounts[2]``).
+    Unquoted account ids are refused rather than guessed: YAML reads ``000000000017`` as
+    the octal number 15.
+
+    Example
+    -------
+    >>> parse_guardrails({"allowed_targets": ["ou-ab12-cd34ef56"]}).allowed_ous
+    frozenset({'ou-ab12-cd34ef56'})
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise GuardrailsError("guardrails", type(data).__name__, "a mapping of rules", source)
+    unknown = sorted(str(key) for key in data if key not in _KEYS)
+    if unknown:
+        raise GuardrailsError("guardrails", unknown, "only the keys " + ", ".join(sorted(_KEYS)), source)
+    version = data.get("version", SCHEMA_VERSION)
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
+        raise GuardrailsError("version", version, str(SCHEMA_VERSION), source)
+
+    directories = _id_list(data, "shareable_directories", source, "directory ids")
+    if directories is not None:
+        directories = [
+            _checked(validate_directory_id, d, f"shareable_directories[{i}]", source)
+            for i, d in enumerate(directories)
+        ]
+    allowed_accounts: list[str] | None = None
+    allowed_ous: list[str] = []
+    targets = _id_list(data, "allowed_targets", source, "account ids and OU ids")
+    if targets is not None:
+        allowed_accounts = []
+        for index, target in enumerate(targets):
+            if is_account_id(target):
+                allowed_accounts.append(target)
+            elif is_ou_id(target):
+                allowed_ous.append(target)
+            else:
+                raise GuardrailsError(
+                    f"allowed_targets[{index}]", target,
+                    "a 12-digit account id or an OU id (ou-xxxx-xxxxxxxx)", source,
+                )  # fmt: skip
+    denied = _id_list(data, "denied_accounts", source, "account ids") or []
+    denied = [
+        _checked(validate_account_id, a, f"denied_accounts[{i}]", source)
+        for i, a in enumerate(denied)
+    ]
+    external = data.get("allow_external_handshake", True)
+    if not isinstance(external, bool):
+        raise GuardrailsError("allow_external_handshake", external, "true or false", source)
+    limit = data.get("max_targets_per_run")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise GuardrailsError("max_targets_per_run", limit, "an integer >= 1", source)
+    return Guardrails(
+        shareable_directories=None if directories is None else frozenset(directories),
+        allowed_accounts=None if allowed_accounts is None else frozenset(allowed_accounts),
+        allowed_ous=frozenset(allowed_ous),
+        denied_accounts=frozenset(denied),
+        allow_external_handshake=external,
+        max_targets_per_run=limit,
+        source=source,
+    )
+
+
+def _checked(check: Any, value: str, where: str, source: str) -> str:
+    try:
+        result: str = check(value, where)
+    except ParameterError as err:
+        raise GuardrailsError(where, value, err.allowed, source) from err
+    return result
+
+
+def load_guardrails(path: str | os.PathLike[str]) -> Guardrails:
+    """Read and validate a policy file (YAML).
+
+    Example
+    -------
+    >>> load_guardrails("parameters/guardrails.yaml").max_targets_per_run  # doctest: +SKIP
+    50
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise GuardrailsError("guardrails", source, f"a readable UTF-8 YAML file ({reason})", source) from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise GuardrailsError("guardrails", source, f"valid YAML ({err})", source) from err
+    return parse_guardrails(data, source)
+
+
+def active_guardrails(explicit: Guardrails | None = None) -> Guardrails | None:
+    """The policy the planner applies: ``explicit``, else the file ``$DSSHARE_GUARDRAILS``.
+
+    Returns None when neither is set. A set variable naming a bad file raises
+    :class:`GuardrailsError` (fail closed: a policy that cannot be read allows nothing).
+    """
+    if explicit is not None:
+        return explicit
+    path = os.environ.get(ENV_VAR, "").strip()
+    if not path:
+        return None
+    return load_guardrails(path)
+
