@@ -1,0 +1,269 @@
+"""Runbooks executed headless (a real kernel) against the sandbox, checked in AWS state,
+results.* and audit.jsonl.
+
+Kernel starts cost seconds on a small machine, so each notebook execution here proves as
+much as it can; everything that needs no kernel is specified in the other runbook tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsshare.cli import main
+from dsshare.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMETERS = REPO / "parameters"
+NOTES = "Domain join for the Dev workloads"
+MUTATING = {"ShareDirectory", "UnshareDirectory", "AcceptSharedDirectory", "RejectSharedDirectory",
+            "DeleteDirectory"}  # fmt: skip
+
+
+def dsshare_run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["run", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def fingerprint_in(stdout: str) -> str:
+    match = re.search(r"^fingerprint: ([0-9a-f]{64})$", stdout, re.MULTILINE)
+    assert match, f"no fingerprint line in:\n{stdout}"
+    return match.group(1)
+
+
+def results(folder: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads((folder / "results.json").read_text())
+    return rows
+
+
+def audit(folder: Path) -> list[dict[str, Any]]:
+    lines = (folder / "audit.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def mutating_calls(sb: Sandbox) -> list[str]:
+    return [e["operation"] for e in sb.request_log if e["operation"] in MUTATING]
+
+
+def statuses(aws: Any, directory_id: str, owner: str | None = None) -> dict[str, str]:
+    """Owner-side view: account -> status of its current record (active beats Deleted)."""
+    records = aws("ds", account_id=owner).describe_shared_directories(
+        OwnerDirectoryId=directory_id
+    )["SharedDirectories"]
+    view: dict[str, str] = {}
+    for record in records:
+        account, status = record["SharedAccountId"], record["ShareStatus"]
+        if account not in view or status not in ("Deleted", "Rejected"):
+            view[account] = status
+    return view
+
+
+def assert_no_secret_in(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert NOTES not in text, f"ShareNotes text in {path.name}"
+            assert "testing" not in re.findall(r"aws_secret_access_key\W+(\w+)", text)
+
+
+def test_share_dry_run_changes_nothing_apply_shares_and_a_rerun_is_a_no_op(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = aws_env
+    directory = sb.directory_id("global.example.com")
+    dev = [sb.account_id(n) for n in ("dev-app1", "dev-app2", "dev-data")]
+    params = str(PARAMETERS / "share_directory.sandbox.yaml")
+    before = statuses(aws, directory)
+
+    code, out, _ = dsshare_run(capsys, "share_directory", "-f", params, "--out", str(tmp_path / "dry"))
+    assert code == 0
+    fingerprint = fingerprint_in(out)
+    dry = tmp_path / "dry"
+    assert statuses(aws, directory) == before and mutating_calls(sb) == []
+    assert [(r["account_id"], r["action"], r["outcome"]) for r in results(dry)] == [
+        (a, "share", "planned") for a in dev
+    ]
+    assert audit(dry) == []
+    assert json.loads((dry / "plan.json").read_text())["fingerprint"] == fingerprint
+    assert (dry / "share_directory.ipynb").is_file() and (dry / "plan.csv").is_file()
+    assert f"fingerprint: {fingerprint}" in (dry / "share_directory.ipynb").read_text()
+
+    code, out, _ = dsshare_run(
+        capsys, "share_directory", "-f", params, "-p", "dry_run", "false",
+        "-p", "expected_plan", fingerprint, "--out", str(tmp_path / "apply"),
+    )  # fmt: skip
+    assert code == 0, out
+    applied = tmp_path / "apply"
+    assert "outcomes: done 3" in out
+    after = statuses(aws, directory)
+    assert {a: after[a] for a in dev} == dict.fromkeys(dev, "Shared")
+    assert [(r["outcome"], r["share_status"]) for r in results(applied)] == [("done", "Shared")] * 3
+    lines = audit(applied)
+    assert sorted((a["operation"], a["account_id"]) for a in lines) == sorted(
+        [("ShareDirectory", sb.manifest["management_account_id"])] * 3
+        + [("AcceptSharedDirectory", a) for a in dev]
+    )
+    assert all(a["outcome"] == "done" for a in lines)
+    shared = [a for a in lines if a["operation"] == "ShareDirectory"]
+    assert all(set(a["parameters"]["ShareNotes"]) == {"length", "sha256"} for a in shared)
+    run = json.loads((applied / "run.json").read_text())
+    assert (run["status"], run["exit_code"]) == ("ok", 0)
+    assert_no_secret_in(applied)
+
+    calls = len(mutating_calls(sb))
+    code, out, _ = dsshare_run(
+        capsys, "share_directory", "-f", params, "-p", "dry_run", "false",
+        "--out", str(tmp_path / "rerun"),
+    )  # fmt: skip
+    assert code == 0
+    assert "outcomes: skipped 3" in out
+    assert len(mutating_calls(sb)) == calls, "a rerun makes no change"
+    assert audit(tmp_path / "rerun") == []
+
+
+def test_an_expected_plan_that_no_longer_matches_is_refused(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = aws_env.directory_id("global.example.com")
+    before = statuses(aws, directory)
+    code, _, err = dsshare_run(
+        capsys, "share_directory", "-f", str(PARAMETERS / "share_directory.sandbox.yaml"),
+        "-p", "dry_run", "false", "-p", "expected_plan", "0" * 64, "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 1
+    assert 'cell "check"' in err and "PlanMismatchError" in err
+    assert (tmp_path / "share_directory.ipynb").is_file()
+    assert statuses(aws, directory) == before and mutating_calls(aws_env) == []
+    assert {(r["outcome"], r["error_code"]) for r in results(tmp_path)} == {("skipped", "PlanMismatch")}
+    assert audit(tmp_path) == []
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "error"
+
+
+def test_a_failing_target_exits_1_with_the_notebook_written(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev_app2 = aws_env.account_id("dev-app2")
+    aws_env.add_fault("AcceptSharedDirectory", code="AccessDeniedException", account_id=dev_app2)
+    code, out, err = dsshare_run(
+        capsys, "share_directory", "-f", str(PARAMETERS / "share_directory.sandbox.yaml"),
+        "-p", "dry_run", "false", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 1
+    assert 'cell "outcome"' in err and "TargetsFailedError" in err and dev_app2 in err
+    notebook = (tmp_path / "share_directory.ipynb").read_text()
+    assert "TargetsFailedError" in notebook
+    rows = {r["account_id"]: r for r in results(tmp_path)}
+    assert (rows[dev_app2]["outcome"], rows[dev_app2]["error_code"]) == ("failed", "AccessDeniedException")
+    assert [r["outcome"] for a, r in rows.items() if a != dev_app2] == ["done", "done"]
+    failed_audit = [a for a in audit(tmp_path) if a["outcome"] == "failed"]
+    assert [(a["operation"], a["account_id"]) for a in failed_audit] == [("AcceptSharedDirectory", dev_app2)]
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert (run["status"], run["exit_code"], run["failed"][0]["account_id"]) == ("failed", 1, dev_app2)
+    assert "outcomes: done 2, failed 1" in out
+
+
+def test_unshare_all_removes_every_current_share(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corp = aws_env.directory_id("corp.example.com")
+    code, out, _ = dsshare_run(
+        capsys, "unshare_directory", "-f", str(PARAMETERS / "unshare_directory.sandbox.yaml"),
+        "-p", "targets", "ALL", "-p", "dry_run", "false", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, out
+    assert set(statuses(aws, corp).values()) == {"Deleted"}
+    assert sorted(a["operation"] for a in audit(tmp_path)) == ["UnshareDirectory"] * 2
+    assert {r["share_status"] for r in results(tmp_path)} == {"Deleted"}
+
+
+def test_respond_to_invitations_accepts_pending_invitations(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services, owner = aws_env.directory_id("services.example.com"), aws_env.account_id("shared-services")
+    dev_app2 = aws_env.account_id("dev-app2")
+    code, out, _ = dsshare_run(
+        capsys, "respond_to_invitations",
+        "-f", str(PARAMETERS / "respond_to_invitations.sandbox.yaml"),
+        "-p", "dry_run", "false", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, out
+    assert statuses(aws, services, owner=owner)[dev_app2] == "Shared"
+    assert [(a["operation"], a["account_id"]) for a in audit(tmp_path)] == [("AcceptSharedDirectory", dev_app2)]
+    assert "outcomes: done 1, skipped 1" in out
+
+
+def test_reconcile_shares_applies_the_desired_state(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = aws_env
+    code, out, _ = dsshare_run(
+        capsys, "reconcile_shares", "-f", str(PARAMETERS / "reconcile_shares.sandbox.yaml"),
+        "-p", "desired_state", str(PARAMETERS / "desired_state.sandbox.yaml"),
+        "-p", "dry_run", "false", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, out
+    corp = statuses(aws, sb.directory_id("corp.example.com"))
+    assert {corp[sb.account_id(n)] for n in ("prod-app1", "prod-app2", "prod-data", "dev-app1")} == {"Shared"}
+    global_ = statuses(aws, sb.directory_id("global.example.com"))
+    assert {global_[sb.account_id(n)] for n in ("sandbox-alice", "sandbox-bob", "sandbox-carol")} == {
+        "PendingAcceptance"
+    }
+    shared = sorted(
+        a["parameters"]["ShareTarget"]["Id"] for a in audit(tmp_path) if a["operation"] == "ShareDirectory"
+    )
+    assert shared == sorted(sb.account_id(n) for n in ("prod-data", "dev-app1", "sandbox-bob", "sandbox-carol"))
+
+
+def test_inventory_report_writes_report_snapshot_and_drift_against_the_latest(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dsshare.connection import Connection
+    from dsshare.inventory.collect import collect_inventory
+    from dsshare.inventory.export import export_inventory
+
+    runs = tmp_path / "runs"
+    regions = ["us-east-1", "eu-west-1"]
+    earlier = collect_inventory(Connection(regions=regions), all_accounts=True, regions=regions)
+    export_inventory(earlier, runs / "20260101T000000Z-inventory_report" / "snapshot")
+    corp = aws_env.directory_id("corp.example.com")
+    aws("ds").unshare_directory(
+        DirectoryId=corp, UnshareTarget={"Id": aws_env.account_id("prod-app1"), "Type": "ACCOUNT"}
+    )
+    folder = runs / "20260102T000000Z-inventory_report"
+    code, out, _ = dsshare_run(
+        capsys, "inventory_report", "-f", str(PARAMETERS / "inventory_report.sandbox.yaml"),
+        "--out", str(folder),
+    )  # fmt: skip
+    assert code == 0, out
+    assert f"report: {folder / 'report.html'}" in out
+    assert (folder / "snapshot" / "manifest.json").is_file()
+    drift = (folder / "snapshot" / "drift.csv").read_text()
+    assert aws_env.account_id("prod-app1") in drift
+    rows = results(folder)
+    assert len(rows) == len(aws_env.manifest["accounts"])
+    assert {r["outcome"] for r in rows} == {"done"}
+    assert audit(folder) == [] and mutating_calls(aws_env) == ["UnshareDirectory"]
+    assert "Try the global forest" not in (folder / "report.html").read_text()
+
+
+def test_plain_papermill_runs_a_runbook_too(aws_env: Sandbox, tmp_path: Path) -> None:
+    output = tmp_path / "out.ipynb"
+    completed = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/runbooks/share_directory.ipynb", str(output),
+         "-f", "parameters/share_directory.sandbox.yaml", "-p", "output_dir", str(tmp_path / "run")],
+        cwd=REPO, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "fingerprint: " in output.read_text()
+    assert {r["outcome"] for r in results(tmp_path / "run")} == {"planned"}
+    assert (tmp_path / "run" / "parameters.yaml").is_file()
+    assert mutating_calls(aws_env) == []
