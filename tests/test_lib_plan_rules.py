@@ -58,7 +58,8 @@ def test_deleted_and_rejected_records_do_not_count_as_shared() -> None:
 
 @pytest.mark.parametrize("status", ["Shared", "PendingAcceptance", "Sharing"])
 def test_active_records_are_skipped_as_already_shared(status: str) -> None:
-    rows = rows_for([acct(4)], directory(share(4, "Deleted"), share(4, status)), method="ORGANIZATIONS")
+    history = (share(4, "Deleted"), share(4, "ShareFailed"), share(4, status), share(4, "Rejected"))
+    rows = rows_for([acct(4)], directory(*history), method="ORGANIZATIONS")
     assert rows[acct(4)].action == "skip"
     assert status in rows[acct(4)].reason
 
@@ -207,3 +208,53 @@ def test_raise_for_refusals_lists_refused_rows() -> None:
     with pytest.raises(PreflightError) as info:
         Plan(requests=(), rows=rows, fingerprint="0" * 64).raise_for_refusals()
     assert info.value.refusals[0][:2] == (MGMT, "TargetIsOwner")
+
+
+# -- properties over arbitrary share histories ----------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+STATUSES = ["Shared", "PendingAcceptance", "Rejected", "Rejecting", "RejectFailed", "Sharing",
+            "ShareFailed", "Deleted", "Deleting"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[str], DirectoryFacts]:
+    pool = [acct(n) for n in range(1, 13)]
+    shares = [
+        ShareFact(draw(st.sampled_from(pool)), f"d-{i:010d}", draw(st.sampled_from(STATUSES)),
+                  draw(st.sampled_from(["HANDSHAKE", "ORGANIZATIONS"])))
+        for i in range(draw(st.integers(0, 20)))
+    ]
+    targets = draw(st.lists(st.sampled_from([*pool, MGMT, EXTERNAL]), min_size=1, max_size=14, unique=True))
+    edition = draw(st.sampled_from(["Standard", "Enterprise", "Hybrid"]))
+    return targets, directory(*shares, edition=edition)
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.sampled_from(["HANDSHAKE", "ORGANIZATIONS"]), st.booleans())
+def test_any_history_plans_one_row_per_target_within_quota(
+    case: tuple[list[str], DirectoryFacts], method: str, allow_external: bool
+) -> None:
+    targets, d = case
+    request = ShareRequest("d-1234567890", tuple(targets), method=method, allow_external=allow_external)
+    rows = build_rows(request, targets, d, ORG)
+    assert [r.account_id for r in rows] == targets
+    active = sum(1 for s in d.shares if s.status not in ("Deleted", "Rejected"))
+    quota = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}[d.edition or ""]
+    assert sum(r.action == "share" for r in rows) <= max(0, quota - active)
+    for row in rows:
+        current = d.current_share(row.account_id)
+        statuses = {s.status for s in d.shares if s.account_id == row.account_id}
+        if row.action == "share":
+            # never a second share while one is live or moving
+            assert not statuses & {"Shared", "PendingAcceptance", "Sharing", "Deleting", "Rejecting"}
+            assert current is None or current.status in ("Deleted", "Rejected", "ShareFailed")
+            assert row.account_id != MGMT
+        if statuses & {"Shared", "PendingAcceptance", "Sharing"} and row.account_id != MGMT:
+            assert row.action == "skip" and current is not None
+            assert current.status in ("Shared", "PendingAcceptance", "Sharing")
+        if row.action == "refuse":
+            assert row.check
+    assert fingerprint([(request, targets, d)], ORG) == fingerprint([(request, list(targets), d)], ORG)

@@ -331,3 +331,13 @@ def test_shared_directories_frame_has_aws_columns_and_no_notes(conn: Connection,
     empty = sharing.shared_directories(conn, aws_env.directory_id("corp-eu.example.com", region="eu-west-1"),
                                        region="eu-west-1")
     assert empty.empty and list(empty.columns) == list(sharing.SHARED_DIRECTORY_COLUMNS)
+
+
+def test_the_library_never_logs_share_notes(
+    conn: Connection, aws_env: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="dsshare")
+    glob = aws_env.directory_id("global.example.com")
+    sharing.share(conn, glob, [aws_env.account_id("network")], notes=NOTES, auto_accept=True, progress=False)
+    assert caplog.records, "the library does log what it does"
+    assert "SECRET-4242" not in caplog.text

@@ -51,6 +51,14 @@ __all__ = [
 EDITION_QUOTAS: dict[str, int] = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}
 #: Share records that do not count as shared, nor against the quota.
 INACTIVE_STATUSES: frozenset[str] = frozenset({"Deleted", "Rejected"})
+#: Which record describes an account best when it has several: lower is more live.
+_LIVENESS: dict[str, int] = {
+    status: rank
+    for rank, status in enumerate(
+        ["Shared", "PendingAcceptance", "Sharing", "Deleting", "Rejecting", "RejectFailed",
+         "ShareFailed"]
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -93,16 +101,19 @@ class DirectoryFacts:
     shares: tuple[ShareFact, ...] = ()
 
     def current_share(self, account_id: str) -> ShareFact | None:
-        """The account's active record, else its latest inactive one, else None.
+        """The record that describes the account now, or None if it was never shared.
 
-        Records are kept in the order AWS listed them; for an account shared, unshared and
-        shared again, the active record wins over the Deleted history.
+        An account can have several records (shared, unshared, shared again). The most
+        live one wins: Shared, PendingAcceptance, Sharing, then the transitional and failed
+        states, and only then the Deleted/Rejected history (the last listed).
         """
         mine = [share for share in self.shares if share.account_id == account_id]
-        for share in mine:
-            if share.active:
-                return share
-        return mine[-1] if mine else None
+        if not mine:
+            return None
+        return min(
+            enumerate(mine),
+            key=lambda item: (_LIVENESS.get(item[1].status, len(_LIVENESS)), -item[0]),
+        )[1]
 
     def identity(self) -> dict[str, Any]:
         """The facts that decide a plan, as canonical plain data (for fingerprints)."""
