@@ -52,6 +52,7 @@ __all__ = [
     "NOTES_ENV",
     "CellFailure",
     "RunResult",
+    "environment",
     "execute",
     "load_parameter_file",
     "notebook_path",
@@ -285,9 +286,12 @@ def _conclude(
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the kernel's start, restoring them afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
+def environment(values: Mapping[str, str], unset: Sequence[str] = ()) -> Iterator[None]:
+    """Set (and unset) environment variables, which kernels started inside inherit; restore
+    them afterwards."""
+    saved = {name: os.environ.get(name) for name in [*values, *unset]}
+    for name in unset:
+        os.environ.pop(name, None)
     os.environ.update(values)
     try:
         yield
@@ -347,7 +351,7 @@ def execute(
     failure: CellFailure | None = None
     logger.info("executing %s into %s", source, folder)
     try:
-        with _environment(env):
+        with environment(env):
             pm.execute_notebook(
                 str(source), str(notebook), parameters=kernel_params, kernel_name=kernel_name,
                 progress_bar=False, log_output=False, cwd=None,
