@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from dsshare.runbooks import get_runbook, resolve_parameters, runbooks
 from dsshare.runbooks.execute import load_parameter_file, parse_overrides
 from dsshare.runbooks.parameters import ALL, parse_cli_value, resolve_notes
 from dsshare.runbooks.record import parameters_yaml
+from dsshare.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 SHARE = {"directory_id": "d-1234567890", "targets": ["200000000004"]}
@@ -203,7 +205,7 @@ def test_recorded_parameters_keep_notes_out_but_references_in() -> None:
 
 
 RUNBOOK_FILES = sorted(
-    p for p in (REPO / "parameters").glob("*.yaml") if not p.name.startswith("desired_state")
+    p for spec in runbooks() for p in (REPO / "parameters").glob(f"{spec.name}.*.yaml")
 )
 
 
@@ -222,3 +224,26 @@ def test_shipped_parameter_files_are_valid(path: Path) -> None:
     params = resolve(runbook, data)
     if get_runbook(runbook).mutating:
         assert params["dry_run"] is True, "shipped parameter files must be dry runs"
+
+
+def test_sandbox_parameter_files_name_what_the_demo_seed_has(sb: Sandbox) -> None:
+    manifest = sb.manifest
+    known = (
+        {d["id"] for d in manifest["directories"]}
+        | {o["id"] for o in manifest["ous"]}
+        | {a["id"] for a in manifest["accounts"] + manifest["external_accounts"]}
+        | {ALL}
+    )
+    ids = re.compile(r"^(d-[0-9a-f]{10}|ou-[0-9a-z-]+|\d{12})$")
+    for path in (REPO / "parameters").glob("*.sandbox.yaml"):
+        named = _strings(yaml.safe_load(path.read_text()))
+        unknown = {s for s in named if ids.match(s) and s not in known}
+        assert not unknown, f"{path.name} names ids the demo seed does not have: {sorted(unknown)}"
+
+
+def _strings(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(_strings(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value)) if value else set()
+    return {str(value)}
