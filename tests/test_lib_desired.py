@@ -36,9 +36,18 @@ def test_defaults_apply_unless_an_entry_overrides_them() -> None:
     assert (second.method, second.targets) == ("HANDSHAKE", ())
 
 
-def test_unquoted_account_ids_from_yaml_are_read_back_as_twelve_digits() -> None:
-    state = parse_desired_state({"directories": [{"directory_id": "d-1234567890", "targets": [12345678901]}]})
-    assert state.directories[0].targets == ("012345678901",)
+def test_unquoted_account_ids_are_refused_not_guessed(tmp_path: Path) -> None:
+    path = tmp_path / "desired.yaml"
+    # YAML 1.1 reads 000000000017 as the octal number 15: no way back to the id written.
+    path.write_text("directories:\n  - directory_id: d-1234567890\n    targets: [000000000017]\n")
+    with pytest.raises(ParameterError) as info:
+        load_desired_state(path)
+    assert info.value.parameter == "directories[0].targets[0]"
+    assert "quoted" in info.value.allowed
+    with pytest.raises(ParameterError) as info:
+        parse_desired_state({"directories": [{"directory_id": "d-1234567890", "targets": [],
+                                              "owner_account_id": 200000000001}]})
+    assert info.value.parameter == "directories[0].owner_account_id"
 
 
 def test_notes_are_kept_out_of_repr() -> None:

@@ -127,6 +127,15 @@ def parse_desired_state(data: object) -> DesiredState:
     return DesiredState(directories=tuple(directories), prune=prune)
 
 
+def _refuse_number(value: object, parameter: str) -> None:
+    """Refuse an unquoted id: YAML reads 000000000017 as the octal number 15, so a number
+    cannot be turned back into the account id that was written (fail closed)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ParameterError(
+            parameter, value, 'a quoted account id ("200000000004"): YAML reads unquoted digits as numbers'
+        )
+
+
 def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
     if "directory_id" not in merged:
         raise ParameterError(f"{where}.directory_id", None, "a directory id (d-xxxxxxxxxx)")
@@ -135,14 +144,11 @@ def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
         raise ParameterError(f"{where}.targets", targets_raw, "a list (may be empty)")
     targets: dict[str, None] = {}
     for t_index, target in enumerate(targets_raw):
-        # YAML reads an unquoted account id as an int: accept it back as 12 digits.
-        if isinstance(target, int) and not isinstance(target, bool):
-            target = f"{target:012d}"
+        _refuse_number(target, f"{where}.targets[{t_index}]")
         targets.setdefault(validate_target(target, f"{where}.targets[{t_index}]"), None)
     region = merged.get("region")
     owner = merged.get("owner_account_id")
-    if isinstance(owner, int) and not isinstance(owner, bool):
-        owner = f"{owner:012d}"
+    _refuse_number(owner, f"{where}.owner_account_id")
     return DesiredDirectory(
         directory_id=validate_directory_id(merged["directory_id"], f"{where}.directory_id"),
         targets=tuple(targets),

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dsshare.errors import PreflightError
+from dsshare.errors import AwsError, PreflightError
+from dsshare.guardrails import Guardrails, active_guardrails
 from dsshare.preflight import (
     DirectoryFacts,
     OrgFacts,
@@ -63,6 +65,8 @@ __all__ = [
     "plan",
     "plan_desired_state",
 ]
+
+logger = logging.getLogger(__name__)
 
 MUTATING_ACTIONS: frozenset[str] = frozenset({"share", "unshare", "accept", "reject", "leave"})
 
@@ -144,13 +148,16 @@ class Plan:
     """Rows to review and apply, plus the fingerprint of the state they came from.
 
     ``requests`` keep what was asked (apply re-plans from them); ``desired`` is set for a
-    desired-state plan.
+    desired-state plan; ``guardrails`` is the policy passed explicitly, if any (otherwise
+    re-planning applies ``DSSHARE_GUARDRAILS`` again, and a changed policy changes the
+    fingerprint).
     """
 
     requests: tuple[ShareRequest, ...]
     rows: tuple[PlanRow, ...]
     fingerprint: str
     desired: DesiredState | None = field(default=None, repr=False)
+    guardrails: Guardrails | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame with :data:`PLAN_COLUMNS` (also when empty)."""
@@ -319,11 +326,14 @@ def build_rows(
     accounts: Sequence[str],
     directory: DirectoryFacts,
     org: OrgFacts,
+    *,
+    quota: bool = True,
 ) -> list[PlanRow]:
     """Decide one row per account for one directory (pure).
 
     With ``request.prune`` (share only), active records of accounts not in ``accounts``
-    get ``unshare`` rows after the requested ones.
+    get ``unshare`` rows after the requested ones. ``quota=False`` leaves the quota check
+    to the caller (the planner applies guardrails first, so refused rows use no headroom).
     """
     refusals = directory_refusals(request.action, request.method, directory, org)
     listed = list(accounts)
@@ -353,15 +363,21 @@ def build_rows(
             rows.append(
                 PlanRow(**{**asdict(row), "reason": f"not in desired state (prune); {row.reason}"})
             )
-    if request.action == "share":
+    if quota and request.action == "share":
         rows = _apply_quota(rows, directory)
     return rows
 
 
-def fingerprint(entries: Iterable[tuple[ShareRequest, Sequence[str], DirectoryFacts]], org: OrgFacts) -> str:
+def fingerprint(
+    entries: Iterable[tuple[ShareRequest, Sequence[str], DirectoryFacts]],
+    org: OrgFacts,
+    policy: Mapping[str, Any] | None = None,
+) -> str:
     """sha256 hex over the requests, expanded accounts and the facts that decide the rows.
 
-    Timestamps and ShareNotes text never enter it; only facts the planner reads.
+    ``policy`` is the guardrails policy's identity (and the accounts below its allowed
+    OUs), when one applies. Timestamps and ShareNotes text never enter it; only facts the
+    planner reads.
     """
     every_account: list[str] = []
     body: list[dict[str, Any]] = []
@@ -370,7 +386,12 @@ def fingerprint(entries: Iterable[tuple[ShareRequest, Sequence[str], DirectoryFa
         every_account.extend(share.account_id for share in directory.shares)
         body.append({"request": request.identity(accounts), "directory": directory.identity()})
     canonical = json.dumps(
-        {"version": 1, "entries": body, "organization": org.identity(every_account)},
+        {
+            "version": 1,
+            "entries": body,
+            "organization": org.identity(every_account),
+            "guardrails": None if policy is None else dict(policy),
+        },
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -380,15 +401,32 @@ def fingerprint(entries: Iterable[tuple[ShareRequest, Sequence[str], DirectoryFa
 # -- live planning -----------------------------------------------------------------------
 
 
+def _policy_accounts(conn: Connection, policy: Guardrails) -> frozenset[str] | None:
+    """Accounts below the policy's allowed OUs; None (only listed accounts allowed) if unreadable."""
+    from dsshare.organization import expand_targets
+
+    if not policy.allowed_ous:
+        return frozenset()
+    try:
+        return frozenset(expand_targets(conn, sorted(policy.allowed_ous)))
+    except AwsError as err:
+        logger.warning("guardrails: allowed OUs unreadable (%s); only listed accounts allowed", err.code)
+        return None
+
+
 def _plan_requests(
-    conn: Connection, requests: Sequence[ShareRequest], desired: DesiredState | None
+    conn: Connection,
+    requests: Sequence[ShareRequest],
+    desired: DesiredState | None,
+    guardrails: Guardrails | None,
 ) -> Plan:
     from dsshare.facts import gather_directory, gather_organization
     from dsshare.organization import expand_targets
 
+    policy = active_guardrails(guardrails)  # before any call: a bad policy file fails closed
     org = gather_organization(conn)
     entries: list[tuple[ShareRequest, list[str], DirectoryFacts]] = []
-    rows: list[PlanRow] = []
+    blocks: list[list[PlanRow]] = []
     for request in requests:
         accounts = expand_targets(conn, request.targets) if request.targets else []
         directory = gather_directory(
@@ -398,12 +436,26 @@ def _plan_requests(
             request.owner_account_id or conn.caller_account_id,
         )
         entries.append((request, accounts, directory))
-        rows.extend(build_rows(request, accounts, directory, org))
+        blocks.append(build_rows(request, accounts, directory, org, quota=False))
+    policy_identity: dict[str, Any] | None = None
+    if policy is not None:
+        below = _policy_accounts(conn, policy)
+        policy_identity = {
+            "policy": policy.identity(),
+            "ou_accounts": None if below is None else sorted(below),
+        }
+        # One policy over the whole plan (max_targets_per_run counts every directory).
+        enforced = iter(policy.enforce([row for block in blocks for row in block], below))
+        blocks = [[next(enforced) for _ in block] for block in blocks]
+    rows: list[PlanRow] = []
+    for (request, _, directory), block in zip(entries, blocks, strict=True):
+        rows.extend(_apply_quota(block, directory) if request.action == "share" else block)
     return Plan(
         requests=tuple(requests),
         rows=tuple(rows),
-        fingerprint=fingerprint(entries, org),
+        fingerprint=fingerprint(entries, org, policy_identity),
         desired=desired,
+        guardrails=guardrails,
     )
 
 
@@ -418,6 +470,7 @@ def plan(
     region: str | None = None,
     *,
     owner_account_id: str | None = None,
+    guardrails: Guardrails | None = None,
 ) -> Plan:
     """Plan one action on one directory for accounts and OUs (expanded recursively).
 
@@ -440,6 +493,9 @@ def plan(
         Allow HANDSHAKE targets outside the organization.
     region, owner_account_id
         Where the directory lives (defaults: the connection's Region and the caller).
+    guardrails
+        Policy limiting new shares (:mod:`dsshare.guardrails`); None applies the file
+        named by ``DSSHARE_GUARDRAILS``, if set. Breaches become ``refuse`` rows.
 
     Example
     -------
@@ -459,14 +515,20 @@ def plan(
         ),
         allow_external=bool(allow_external),
     )
-    return _plan_requests(conn, [request], None)
+    return _plan_requests(conn, [request], None, guardrails)
 
 
-def plan_desired_state(conn: Connection, desired: DesiredState, prune: bool = False) -> Plan:
+def plan_desired_state(
+    conn: Connection,
+    desired: DesiredState,
+    prune: bool = False,
+    *,
+    guardrails: Guardrails | None = None,
+) -> Plan:
     """Plan shares for every directory of a desired state; ``prune`` unshares the unlisted.
 
     ``prune`` here, at the top of the desired state or on a directory entry turns pruning
-    on for that directory.
+    on for that directory. ``guardrails`` as for :func:`plan`.
 
     Example
     -------
@@ -487,9 +549,9 @@ def plan_desired_state(conn: Connection, desired: DesiredState, prune: bool = Fa
         )
         for entry in desired.directories
     ]
-    return _plan_requests(conn, requests, desired)
+    return _plan_requests(conn, requests, desired, guardrails)
 
 
 def replan(conn: Connection, previous: Plan) -> Plan:
     """Plan the same request again against live state (used by apply)."""
-    return _plan_requests(conn, previous.requests, previous.desired)
+    return _plan_requests(conn, previous.requests, previous.desired, previous.guardrails)

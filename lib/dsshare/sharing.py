@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from dsshare.audit import AuditLog
     from dsshare.connection import Connection
+    from dsshare.guardrails import Guardrails
 
 __all__ = [
     "SHARED_DIRECTORY_COLUMNS",
@@ -416,6 +417,7 @@ def _bulk(
     max_workers: int,
     region: str | None,
     owner_account_id: str | None,
+    guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     # Imported here: plan and apply build on the wrappers above.
     from dsshare.apply import apply, plan_frame_as_results
@@ -436,6 +438,7 @@ def _bulk(
         allow_external=allow_external,
         region=region,
         owner_account_id=owner_account_id,
+        guardrails=guardrails,
     )
     if dry_run:
         return plan_frame_as_results(the_plan)
@@ -468,6 +471,7 @@ def share(
     *,
     region: str | None = None,
     owner_account_id: str | None = None,
+    guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     """Share a directory with accounts and OUs (expanded recursively); one row per account.
 
@@ -506,6 +510,8 @@ def share(
         Concurrent calls.
     region, owner_account_id
         Where the directory lives (defaults: the connection's Region and account).
+    guardrails
+        Policy limiting new shares; None applies ``DSSHARE_GUARDRAILS`` if set.
 
     Returns
     -------
@@ -520,7 +526,7 @@ def share(
         conn, "share", directory_id, targets, method=method, notes=notes,
         auto_accept=auto_accept, allow_external=allow_external, dry_run=dry_run, wait=wait,
         timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
-        region=region, owner_account_id=owner_account_id,
+        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
     )  # fmt: skip
 
 
