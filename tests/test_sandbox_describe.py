@@ -92,11 +92,19 @@ def test_describe_shared_directories_of_an_unknown_directory_is_entity_does_not_
 def test_the_consumer_cannot_describe_the_owners_shares(sb: Sandbox, aws) -> None:
     corp = sb.directory_id("corp.example.com")
     consumer = aws("ds", account_id=sb.account_id("prod-app1"))
+    with pytest.raises(ClientError) as excinfo:
+        consumer.describe_shared_directories(OwnerDirectoryId=corp)
+    assert error(excinfo)[0] == "EntityDoesNotExistException"
+
+
+def test_describe_shared_directories_on_a_shared_microsoft_ad_is_unsupported_operation(sb: Sandbox, aws) -> None:
+    consumer = aws("ds", account_id=sb.account_id("prod-app1"))
     shared_id = share(sb, "corp.example.com", "prod-app1")["shared_directory_id"]
-    for directory_id in (corp, shared_id):
-        with pytest.raises(ClientError) as excinfo:
-            consumer.describe_shared_directories(OwnerDirectoryId=directory_id)
-        assert error(excinfo)[0] == "EntityDoesNotExistException"
+    with pytest.raises(ClientError) as excinfo:
+        consumer.describe_shared_directories(OwnerDirectoryId=shared_id)
+    code, message = error(excinfo)
+    assert code == "UnsupportedOperationException"
+    assert shared_id in message and "SharedMicrosoftAD" in message
 
 
 @pytest.mark.parametrize("kwargs, member", [

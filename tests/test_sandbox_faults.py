@@ -211,3 +211,39 @@ def test_reset_clears_faults_latency_and_the_log(sb: Sandbox, aws_once) -> None:
     assert (sb.faults.rules, sb.faults.latency_ms, sb.faults.jitter_ms) == ([], 0.0, 0.0)
     assert sb.request_log == []
     assert aws_once("ds").describe_directories()["DirectoryDescriptions"]
+
+
+SHARING_OPERATIONS = ["ShareDirectory", "UnshareDirectory", "DescribeSharedDirectories",
+                      "AcceptSharedDirectory", "RejectSharedDirectory", "DescribeDirectories",
+                      "DeleteDirectory"]
+CALL_ARGS: dict[str, dict] = {
+    "ShareDirectory": {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE",
+                       "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"}},
+    "UnshareDirectory": {"DirectoryId": "d-1234567890",
+                         "UnshareTarget": {"Id": "200000000011", "Type": "ACCOUNT"}},
+    "DescribeSharedDirectories": {"OwnerDirectoryId": "d-1234567890"},
+    "AcceptSharedDirectory": {"SharedDirectoryId": "d-1234567890"},
+    "RejectSharedDirectory": {"SharedDirectoryId": "d-1234567890"},
+    "DescribeDirectories": {},
+    "DeleteDirectory": {"DirectoryId": "d-1234567890"},
+}
+
+
+def modelled_errors() -> list[tuple[str, str]]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ds")
+    return [(operation, shape.name) for operation in SHARING_OPERATIONS
+            for shape in model.operation_model(operation).error_shapes]
+
+
+@pytest.mark.parametrize("operation, code", modelled_errors())
+def test_every_modelled_error_reaches_botocore_as_its_exception_class(sb: Sandbox, aws_once,
+                                                                      operation: str, code: str) -> None:
+    """What a client's ``except ds.exceptions.<Code>`` sees, for every error of every sharing operation."""
+    sb.add_fault(operation, code=code, service="ds", message=f"{code} for {operation}")
+    ds = aws_once("ds")
+    method = getattr(ds, "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_"))
+    with pytest.raises(getattr(ds.exceptions, code)) as excinfo:
+        method(**CALL_ARGS[operation])
+    assert excinfo.value.response["Error"] == {"Code": code, "Message": f"{code} for {operation}"}

@@ -303,3 +303,16 @@ def test_service_exception_is_surfaced_when_retries_are_exhausted(sb: Sandbox, a
     # nothing was shared by the failed calls
     assert "200000000011" not in {r["SharedAccountId"] for r in aws("ds").describe_shared_directories(
         OwnerDirectoryId=corp)["SharedDirectories"]}
+
+
+def test_a_consumer_cannot_share_its_shared_microsoft_ad_onwards(sb: Sandbox, aws) -> None:
+    prod_app1 = sb.account_id("prod-app1")
+    consumer = aws("ds", account_id=prod_app1)
+    [view] = consumer.describe_directories()["DirectoryDescriptions"]
+    assert view["Type"] == "SharedMicrosoftAD"
+    with pytest.raises(ClientError) as excinfo:
+        consumer.share_directory(DirectoryId=view["DirectoryId"], ShareTarget=target("200000000011"),
+                                 ShareMethod="HANDSHAKE")
+    code, message = error(excinfo)
+    assert code == "UnsupportedOperationException"
+    assert view["DirectoryId"] in message and "SharedMicrosoftAD" in message

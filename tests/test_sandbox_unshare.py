@@ -106,6 +106,17 @@ def test_the_consumer_cannot_unshare_the_owners_directory(sb: Sandbox, aws) -> N
     assert error(excinfo)[0] == "EntityDoesNotExistException"
 
 
+def test_a_consumer_naming_its_shared_microsoft_ad_is_client_exception(sb: Sandbox, aws) -> None:
+    prod_app1 = sb.account_id("prod-app1")
+    consumer = aws("ds", account_id=prod_app1)
+    [view] = consumer.describe_directories()["DirectoryDescriptions"]
+    with pytest.raises(ClientError) as excinfo:
+        consumer.unshare_directory(DirectoryId=view["DirectoryId"], UnshareTarget=target("200000000011"))
+    code, message = error(excinfo)
+    assert code == "ClientException"  # UnsupportedOperationException is not in this operation's model
+    assert "SharedMicrosoftAD" in message
+
+
 @pytest.mark.parametrize("bad", ["2000", "not-an-account", "2000000000040"])
 def test_a_malformed_account_id_is_invalid_target(sb: Sandbox, aws, bad: str) -> None:
     corp = sb.directory_id("corp.example.com")

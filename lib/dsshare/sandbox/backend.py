@@ -21,6 +21,7 @@ from .exceptions import (
     InvalidTargetException,
     OrganizationsException,
     ShareLimitExceededException,
+    SharingError,
     UnsupportedOperationException,
 )
 from .organization import org_facts
@@ -117,11 +118,24 @@ class SharingBackend(DirectoryServiceBackend):
 
     # -- owner side -------------------------------------------------------
 
-    def _owned_directory(self, directory_id: str) -> Directory:
+    def _owned_directory(self, directory_id: str,
+                         shared_error: type[SharingError] | None = None) -> Directory:
+        """The caller's own directory; ``shared_error`` if it names a SharedMicrosoftAD it sees.
+
+        A consumer's SharedMicrosoftAD exists, but it is not a directory that can be
+        shared or unshared (AWS_SHARING.md, "Methods and their prerequisites").
+        """
         directory = self.directories.get(directory_id)
-        if directory is None:
-            raise EntityDoesNotExistException(f"Directory {directory_id} does not exist.")
-        return directory
+        if directory is not None:
+            return directory
+        record = REGISTRY.get(directory_id)
+        if shared_error is not None and record is not None and self._is_consumer_of(record):
+            raise shared_error(
+                f"Directory {directory_id} is a SharedMicrosoftAD shared with this account by "
+                f"{record.owner_account_id}; only the owner's MicrosoftAD directory can be "
+                "shared or unshared."
+            )
+        raise EntityDoesNotExistException(f"Directory {directory_id} does not exist.")
 
     def share_directory(
         self,
@@ -135,7 +149,7 @@ class SharingBackend(DirectoryServiceBackend):
             raise InvalidTargetException(
                 f"ShareTarget.Id '{target}' is not a valid AWS account id (12 digits)."
             )
-        directory = self._owned_directory(directory_id)
+        directory = self._owned_directory(directory_id, UnsupportedOperationException)
         if directory.directory_type != "MicrosoftAD":
             raise UnsupportedOperationException(
                 f"Directory {directory_id} is a {directory.directory_type}; only "
@@ -218,7 +232,8 @@ class SharingBackend(DirectoryServiceBackend):
             raise InvalidTargetException(
                 f"UnshareTarget.Id '{target}' is not a valid AWS account id (12 digits)."
             )
-        self._owned_directory(directory_id)
+        # UnsupportedOperationException is not in UnshareDirectory's model: ClientException.
+        self._owned_directory(directory_id, ClientException)
         if target == self.account_id:
             raise InvalidTargetException(
                 f"Directory {directory_id} is never shared with its owner account {target}."
@@ -238,7 +253,7 @@ class SharingBackend(DirectoryServiceBackend):
     def describe_shared_directories(
         self, owner_directory_id: str, shared_directory_ids: list[str] | None = None
     ) -> list[ShareRecord]:
-        directory = self._owned_directory(owner_directory_id)
+        directory = self._owned_directory(owner_directory_id, UnsupportedOperationException)
         if directory.directory_type != "MicrosoftAD":
             raise UnsupportedOperationException(
                 f"Directory {owner_directory_id} is a {directory.directory_type}; only "
