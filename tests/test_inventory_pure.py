@@ -279,3 +279,13 @@ def test_export_writes_snapshot_report_and_workbook(tmp_path: Path) -> None:
     assert second.drift[["frame", "change"]].values.tolist() == [
         ["shares", "removed"], ["directories", "removed"]]
     assert "Drift since the previous snapshot" in second.report.read_text()
+
+
+def test_docs_describe_every_column_and_finding_type() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "inventory.md").read_text()
+    for frame_schema in schema.SCHEMAS.values():
+        assert f"### `{frame_schema.name}`" in text, frame_schema.name
+        for column in frame_schema.names:
+            assert f"| `{column}` |" in text, (frame_schema.name, column)
+    for kind in FINDING_TYPES:
+        assert f"`{kind}`" in text, kind

@@ -171,17 +171,24 @@ def build_shares(
         columns=[c for c in fill.values() if c != "consumer_share_status"] + ["_merge"]
     )
 
-    owner_dirs = directories[directories["side"] == "owner"].drop_duplicates(
-        ["region", "DirectoryId"]
+    owner_dirs = directories[directories["side"] == "owner"]
+    names = dict(
+        zip(
+            zip(owner_dirs["region"], owner_dirs["DirectoryId"], strict=True),
+            owner_dirs["Name"],
+            strict=True,
+        )
     )
-    names = owner_dirs.set_index(["region", "DirectoryId"])
+    editions = dict(
+        zip(
+            zip(owner_dirs["region"], owner_dirs["DirectoryId"], strict=True),
+            owner_dirs["Edition"],
+            strict=True,
+        )
+    )
     keys = list(zip(merged["region"], merged["OwnerDirectoryId"], strict=True))
-    merged["owner_directory_name"] = [
-        names["Name"].get(k, pd.NA) if k in names.index else pd.NA for k in keys
-    ]
-    merged["owner_edition"] = [
-        names["Edition"].get(k, pd.NA) if k in names.index else pd.NA for k in keys
-    ]
+    merged["owner_directory_name"] = [names.get(k) for k in keys]
+    merged["owner_edition"] = [editions.get(k) for k in keys]
     account_names = dict(zip(accounts["Id"], accounts["Name"], strict=True))
     merged["shared_account_name"] = merged["SharedAccountId"].map(account_names)
     merged["owner_readable"] = [k in raw.read_owner_directories for k in keys]

@@ -1,0 +1,1 @@
+"""Benchmarks for dsshare (run with ``python -m benchmarks.<name>``)."""

@@ -1,0 +1,477 @@
+"""Inventory benchmark: the kit vs a plain sequential boto3 loop vs the lower bound.
+
+Run ``python -m benchmarks.inventory_bench`` (``make bench``). It starts the
+sandbox in its own process (``dsshare sandbox --seed scale``, as a remote AWS
+endpoint would be: its CPU is not the client's), with injected latency on every
+call, then measures, each in a fresh child process so timings and peak memory
+do not leak between them:
+
+1. ``kit``: :func:`dsshare.inventory.collect_inventory` over the whole
+   organization and every Region;
+2. ``sequential``: the loop an operator would write with boto3, making the
+   same calls one after the other;
+3. the lower bound, computed from the structure the sequential loop walked:
+   the longest chain of calls that depend on each other x latency, or total
+   calls x latency / concurrency, whichever is larger.
+
+A second, larger organization (``--large-accounts``, default 2,000) is then
+collected by the kit alone, to show it completes without error.
+Results are printed as a table and written as JSON under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+
+
+# -- the sandbox, in its own process ----------------------------------------------------
+
+
+class RemoteSandbox:
+    """``dsshare sandbox`` in a child process, driven through its control endpoint."""
+
+    def __init__(
+        self, accounts: int, regions: list[str], directories: int, shares: int, latency_ms: float
+    ) -> None:
+        self.args = [
+            sys.executable,
+            "-m",
+            "dsshare.cli",
+            "sandbox",
+            "--seed",
+            "scale",
+            "--port",
+            "0",
+            "--accounts",
+            str(accounts),
+            "--regions",
+            ",".join(regions),
+            "--directories",
+            str(directories),
+            "--shares",
+            str(shares),
+            "--latency-ms",
+            str(latency_ms),
+            "--manifest",
+            os.devnull,
+        ]
+        self.proc: subprocess.Popen[str] | None = None
+        self.endpoint_url = ""
+
+    def __enter__(self) -> RemoteSandbox:
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if "listening on " in line:
+                self.endpoint_url = line.rsplit("listening on ", 1)[1].strip()
+                break
+        if not self.endpoint_url:
+            raise RuntimeError(f"the sandbox did not start (exit {self.proc.wait()})")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/_dsshare/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
+            return json.loads(response.read())
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the sandbox process has used so far (Linux /proc; None elsewhere)."""
+        if self.proc is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def calls(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.control("GET", "requests")
+        return entries
+
+
+def child_env(endpoint_url: str, region: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    env.update(
+        AWS_ENDPOINT_URL=endpoint_url,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION=region,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    return env
+
+
+def _limit_memory(gigabytes: float) -> Any:
+    """preexec_fn capping the child's address space: a runaway phase fails alone with
+    MemoryError instead of pushing a shared machine into the OOM killer."""
+
+    def apply() -> None:
+        limit = int(gigabytes * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def run_phase(
+    phase: str,
+    sandbox: RemoteSandbox,
+    regions: list[str],
+    concurrency: int,
+    memory_limit_gb: float = 8.0,
+) -> dict[str, Any]:
+    """Run one measured phase in a fresh interpreter; return its JSON result plus calls."""
+    sandbox.control("DELETE", "requests")
+    server_cpu_before = sandbox.cpu_seconds()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.inventory_bench",
+            "--phase",
+            phase,
+            "--regions",
+            *regions,
+            "--concurrency",
+            str(concurrency),
+        ],
+        env=child_env(sandbox.endpoint_url, regions[0]),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+        preexec_fn=_limit_memory(memory_limit_gb),  # noqa: PLW1509 - no threads started yet here
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"phase {phase} failed:\n{out.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    server_cpu_after = sandbox.cpu_seconds()
+    if server_cpu_before is not None and server_cpu_after is not None:
+        result["sandbox_cpu_seconds"] = server_cpu_after - server_cpu_before
+    log = sandbox.calls()
+    result["calls"] = len(log)
+    result["calls_by_operation"] = _count(log)
+    result["failed_calls"] = sum(1 for e in log if int(e.get("status", 200)) >= 400)
+    return result
+
+
+def _count(log: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in log:
+        counts[entry["operation"]] = counts.get(entry["operation"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# -- phases (run inside the child) ---------------------------------------------------------
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if platform.system() == "Darwin" else peak / 1024
+
+
+def phase_kit(regions: list[str], concurrency: int) -> dict[str, Any]:
+    from dsshare.connection import Connection
+    from dsshare.inventory.collect import collect_inventory
+
+    baseline = _peak_rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+    conn = Connection(regions=regions, max_pool_connections=max(concurrency, 10))
+    inv = collect_inventory(conn, all_accounts=True, concurrency=concurrency)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_after_imports_mb": baseline,
+        "accounts": int(inv.accounts["in_scope"].sum()),
+        "directories": len(inv.directories),
+        "share_records": len(inv.shares),
+        "errors": len(inv.errors),
+    }
+
+
+def phase_sequential(regions: list[str], concurrency: int) -> dict[str, Any]:
+    """What an operator writes with boto3: the same reads, one after the other.
+
+    It also records the structure it walked (pages per chain), from which the
+    lower bound is computed.
+    """
+    import boto3
+
+    baseline = _peak_rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+    session = boto3.session.Session()
+    sts = session.client("sts")
+    org = session.client("organizations")
+    me = sts.get_caller_identity()["Account"]
+    organization = org.describe_organization()["Organization"]
+    org.list_aws_service_access_for_organization()
+    # The tree: roots, OUs below each parent, accounts directly under each parent.
+    tree_chain = 0
+    roots = org.list_roots()["Roots"]
+    stack = [(root["Id"], 1) for root in roots]  # (parent, calls on the chain so far)
+    while stack:
+        parent, depth = stack.pop()
+        pages = 0
+        for page in org.get_paginator("list_organizational_units_for_parent").paginate(
+            ParentId=parent
+        ):
+            pages += 1
+            stack.extend((ou["Id"], depth + pages) for ou in page["OrganizationalUnits"])
+        account_pages = sum(
+            1 for _ in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent)
+        )
+        tree_chain = max(tree_chain, depth + pages, depth + account_pages)
+    # Accounts, then each account x Region.
+    account_page: dict[str, int] = {}
+    for number, page in enumerate(org.get_paginator("list_accounts").paginate(), start=1):
+        for account in page["Accounts"]:
+            account_page[account["Id"]] = number
+    directories = records = 0
+    longest = 0
+    for account_id, page_number in account_page.items():
+        if account_id == me:
+            account_session = session
+        else:
+            creds = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+                RoleSessionName="inventory",
+            )["Credentials"]
+            account_session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        for region in regions:
+            ds = account_session.client("ds", region_name=region)
+            dd_pages = 0
+            share_pages = 0
+            for page in ds.get_paginator("describe_directories").paginate():
+                dd_pages += 1
+                for d in page["DirectoryDescriptions"]:
+                    directories += 1
+                    if d["Type"] != "MicrosoftAD":
+                        continue
+                    pages = 0
+                    for shared in ds.get_paginator("describe_shared_directories").paginate(
+                        OwnerDirectoryId=d["DirectoryId"]
+                    ):
+                        pages += 1
+                        records += len(shared["SharedDirectories"])
+                    share_pages = max(share_pages, pages)
+            # GetCallerIdentity -> ListAccounts pages -> AssumeRole -> DescribeDirectories -> Shared
+            chain = 1 + page_number + (account_id != me) + dd_pages + share_pages
+            longest = max(longest, chain)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_after_imports_mb": baseline,
+        "accounts": len(account_page),
+        "directories": directories,
+        "share_records": records,
+        "errors": 0,
+        "critical_path_calls": max(longest, 1 + tree_chain, 1 + 2),
+        "feature_set": organization["FeatureSet"],
+    }
+
+
+# -- the driver ------------------------------------------------------------------------------
+
+
+def lower_bound(
+    critical_path_calls: int, total_calls: int, latency_ms: float, concurrency: int
+) -> dict[str, float]:
+    latency = latency_ms / 1000
+    chain = critical_path_calls * latency
+    throughput = total_calls * latency / concurrency
+    return {
+        "seconds": max(chain, throughput),
+        "critical_path_seconds": chain,
+        "throughput_seconds": throughput,
+        "critical_path_calls": critical_path_calls,
+    }
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.inventory_bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--accounts", type=int, default=300, help="member accounts (default 300)")
+    parser.add_argument("--regions", nargs="+", default=DEFAULT_REGIONS)
+    parser.add_argument("--directories", type=int, default=20)
+    parser.add_argument("--shares", type=int, default=2000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--large-accounts", type=int, default=2000, help="0 skips the large run")
+    parser.add_argument("--skip-sequential", action="store_true")
+    parser.add_argument(
+        "--memory-limit-gb",
+        type=float,
+        default=8.0,
+        help="address-space cap of each measured child process (default 8)",
+    )
+    parser.add_argument("--phase", choices=["kit", "sequential"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.phase:
+        runner = phase_kit if args.phase == "kit" else phase_sequential
+        print(json.dumps(runner(args.regions, args.concurrency)))
+        return 0
+
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "params": {k: v for k, v in vars(args).items() if k != "phase"},
+    }
+    print(
+        f"scale org: {args.accounts} accounts x {len(args.regions)} Regions, {args.directories} "
+        f"directories, {args.shares} share records, {args.latency_ms:g} ms per call, "
+        f"concurrency {args.concurrency}",
+        file=sys.stderr,
+    )
+    with RemoteSandbox(
+        args.accounts, args.regions, args.directories, args.shares, args.latency_ms
+    ) as sb:
+        kit = run_phase("kit", sb, args.regions, args.concurrency, args.memory_limit_gb)
+        print(f"  kit: {kit['seconds']:.1f}s, {kit['calls']} calls", file=sys.stderr)
+        report["kit"] = kit
+        if not args.skip_sequential:
+            seq = run_phase("sequential", sb, args.regions, args.concurrency, args.memory_limit_gb)
+            print(f"  sequential: {seq['seconds']:.1f}s, {seq['calls']} calls", file=sys.stderr)
+            report["sequential"] = seq
+            bound = lower_bound(
+                seq["critical_path_calls"], kit["calls"], args.latency_ms, args.concurrency
+            )
+            report["lower_bound"] = bound
+    if args.large_accounts:
+        print(f"large org: {args.large_accounts} accounts ...", file=sys.stderr)
+        with RemoteSandbox(
+            args.large_accounts, args.regions, args.directories, args.shares, args.latency_ms
+        ) as sb:
+            large = run_phase("kit", sb, args.regions, args.concurrency, args.memory_limit_gb)
+        report["large"] = large
+        print(
+            f"  kit: {large['seconds']:.1f}s, {large['calls']} calls, {large['errors']} errors",
+            file=sys.stderr,
+        )
+    report["total_seconds"] = time.perf_counter() - started
+
+    def cpu(result: dict[str, Any]) -> str:
+        server = result.get("sandbox_cpu_seconds")
+        return f"{result['cpu_seconds']:.1f} / " + ("-" if server is None else f"{server:.1f}")
+
+    rows: list[tuple[str, ...]] = [
+        ("measure", "seconds", "calls", "peak RSS MB", "CPU s client / sandbox", "vs kit")
+    ]
+    rows.append(
+        (
+            "kit inventory",
+            f"{kit['seconds']:.2f}",
+            str(kit["calls"]),
+            f"{kit['peak_rss_mb']:.0f}",
+            cpu(kit),
+            "1.0x",
+        )
+    )
+    if "sequential" in report:
+        seq, bound = report["sequential"], report["lower_bound"]
+        report["speedup_vs_sequential"] = seq["seconds"] / kit["seconds"]
+        report["ratio_to_lower_bound"] = kit["seconds"] / bound["seconds"]
+        report["targets_met"] = {
+            "15x_sequential": report["speedup_vs_sequential"] >= 15,
+            "1.5x_lower_bound": report["ratio_to_lower_bound"] <= 1.5,
+        }
+        rows.append(
+            (
+                "sequential boto3 loop",
+                f"{seq['seconds']:.2f}",
+                str(seq["calls"]),
+                f"{seq['peak_rss_mb']:.0f}",
+                cpu(seq),
+                f"{report['speedup_vs_sequential']:.1f}x slower",
+            )
+        )
+        rows.append(
+            (
+                f"lower bound (c={args.concurrency})",
+                f"{bound['seconds']:.2f}",
+                "-",
+                "-",
+                "-",
+                f"kit is {report['ratio_to_lower_bound']:.2f}x the bound",
+            )
+        )
+    if "large" in report:
+        large = report["large"]
+        rows.append(
+            (
+                f"kit, {large['accounts']} accounts",
+                f"{large['seconds']:.2f}",
+                str(large["calls"]),
+                f"{large['peak_rss_mb']:.0f}",
+                cpu(large),
+                f"{large['errors']} errors",
+            )
+        )
+    print(table(rows))
+    if "lower_bound" in report:
+        b = report["lower_bound"]
+        print(
+            f"lower bound = max(critical path {b['critical_path_calls']} calls x {args.latency_ms:g} ms "
+            f"= {b['critical_path_seconds']:.2f}s, {kit['calls']} calls x {args.latency_ms:g} ms / "
+            f"{args.concurrency} = {b['throughput_seconds']:.2f}s)"
+        )
+        met = report["targets_met"]
+        print(
+            f"targets: >=15x faster than sequential: {'met' if met['15x_sequential'] else 'NOT met'}; "
+            f"within 1.5x of the lower bound: {'met' if met['1.5x_lower_bound'] else 'NOT met'}"
+        )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / f"inventory-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    target.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    print(f"results: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
