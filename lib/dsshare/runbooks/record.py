@@ -119,11 +119,9 @@ def write_parameters(folder: Path, params: Mapping[str, Any]) -> Path:
 
 def _plain(value: Any) -> Any:
     """JSON-safe value: NaN/NaT become None, numpy scalars plain Python."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         return _plain(value.item())
