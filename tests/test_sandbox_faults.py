@@ -68,6 +68,21 @@ def test_without_retries_the_injected_error_surfaces(sb: Sandbox, aws_once, serv
     assert excinfo.value.response["ResponseMetadata"]["RequestId"]
 
 
+@pytest.mark.parametrize("service, call", [
+    ("iam", lambda c: c.list_roles()),                 # query XML
+    ("ec2", lambda c: c.describe_vpcs()),              # EC2's own XML
+    ("s3", lambda c: c.list_buckets()),                # REST-XML
+    ("sts", lambda c: c.get_caller_identity()),        # query XML
+    ("organizations", lambda c: c.list_roots()),       # JSON
+])
+def test_a_catch_all_rule_speaks_each_services_protocol(sb: Sandbox, aws_once, service: str, call) -> None:
+    sb.add_fault(message="<busy> & \"throttled\"")  # every service, every operation
+    with pytest.raises(ClientError) as excinfo:
+        call(aws_once(service))
+    err = excinfo.value.response["Error"]
+    assert (err["Code"], err["Message"]) == ("ThrottlingException", '<busy> & "throttled"')
+
+
 def test_a_count_bounded_rule_stops_after_count_hits(sb: Sandbox, aws_once) -> None:
     rule = sb.add_fault("DescribeDirectories", code="ThrottlingException", count=2)
     ds = aws_once("ds")

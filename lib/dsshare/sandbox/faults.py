@@ -20,8 +20,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
+from botocore.exceptions import UnknownServiceError
 from moto.iam.models import get_account_id_from
+
+from .shapes import service_model
 
 JSON_TARGET_PREFIXES = {
     "DirectoryService_20150416": "ds",
@@ -167,20 +171,47 @@ def identify(environ: dict[str, Any], body: bytes) -> RequestInfo | None:
     return RequestInfo(service, operation, get_account_id_from(access_key), region, target_account)
 
 
+def protocol_of(service: str) -> str:
+    """The botocore wire protocol of ``service`` (``json`` when botocore does not know it)."""
+    try:
+        return str(service_model(service).metadata.get("protocol", "json"))
+    except UnknownServiceError:
+        return "json"
+
+
 def error_response(service: str, code: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An error in the service's own wire protocol."""
+    """An error in the service's own wire protocol, as botocore's parser for it expects.
+
+    Query XML for STS (and IAM), EC2's own XML, REST-XML for S3, JSON for Directory
+    Service, Organizations and the rest: a catch-all rule must not hand a JSON body
+    to a client that parses XML.
+    """
     status = SERVER_CODES.get(code, 403 if code.startswith("AccessDenied") else 400)
     request_id = str(uuid.uuid4())
     reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error",
               503: "Service Unavailable"}[status]
-    if service == "sts":
+    protocol = protocol_of(service)
+    code_xml, message_xml = escape(code), escape(message)
+    if protocol == "query":
         kind = "Receiver" if status >= 500 else "Sender"
         body = (
-            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            "<ErrorResponse>"
+            f"<Error><Type>{kind}</Type><Code>{code_xml}</Code><Message>{message_xml}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
         headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    elif protocol == "ec2":
+        body = (
+            f"<Response><Errors><Error><Code>{code_xml}</Code><Message>{message_xml}</Message>"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    elif protocol == "rest-xml":
+        body = (
+            f"<Error><Code>{code_xml}</Code><Message>{message_xml}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        ).encode()
+        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
     else:
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [
