@@ -137,9 +137,9 @@ class TargetChoice:
 
     @property
     def label(self) -> str:
-        """One line for a picker, e.g. ``OU  Workloads/Prod (ou-...)``."""
+        """One line for a picker, e.g. ``OU Workloads/Prod (ou-...)``."""
         if self.kind == "ou":
-            return f"OU  {self.path or self.name} ({self.id})"
+            return f"OU {self.path or self.name} ({self.id})"
         return f"{self.name} ({self.id})"
 
 
