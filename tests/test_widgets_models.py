@@ -1,0 +1,375 @@
+"""Console models as plain logic: no widgets, no AWS; a fake stands in for the services."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from dsshare.errors import DsShareError, PlanMismatchError, WaitTimeoutError
+from dsshare.inventory import schema
+from dsshare.inventory.model import Inventory
+from dsshare.plan import Plan, PlanRow, ShareRequest
+from dsshare.widgets.models import (
+    ConsoleModel,
+    ConsoleStateError,
+    InventoryModel,
+    InvitationsModel,
+    NotConnectedError,
+    ShareModel,
+    SharesModel,
+    filter_targets,
+    merge_selection,
+    parse_account_ids,
+)
+from dsshare.widgets.services import DirectoryChoice, Identity, Invitation, TargetChoice
+
+DIRECTORY = "d-1234567890"
+A1, A2, A3 = "200000000001", "200000000002", "200000000003"
+OU = "ou-ab12-cd34ef56"
+
+
+def _plan(actions: dict[str, str]) -> Plan:
+    rows = tuple(
+        PlanRow(DIRECTORY, "us-east-1", "123456789012", account, action, f"reason {action}",
+                method="HANDSHAKE")
+        for account, action in actions.items()
+    )  # fmt: skip
+    request = ShareRequest(DIRECTORY, tuple(actions))
+    return Plan(requests=(request,), rows=rows, fingerprint="f" * 64)
+
+
+class FakeServices:
+    """Records calls; answers with canned data."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.plan_actions = {A1: "share", A2: "skip"}
+        self.apply_error: Exception | None = None
+        self.invitation_list = [
+            Invitation(A1, "d-aaaaaaaaaa", "PendingAcceptance", "HANDSHAKE", "123456789012", DIRECTORY, "corp"),
+            Invitation(A2, "d-bbbbbbbbbb", "Shared", "HANDSHAKE", "123456789012", DIRECTORY, "corp"),
+        ]
+
+    def identity(self) -> Identity:
+        return Identity("123456789012", "arn:aws:iam::123456789012:root", "us-east-1",
+                        organization_id="o-1", management_account_id="123456789012",
+                        feature_set="ALL", trusted_access=True)  # fmt: skip
+
+    def directories(self) -> list[DirectoryChoice]:
+        return [DirectoryChoice(DIRECTORY, "corp.example.com", "Standard", "Active", "us-east-1", "123456789012", 2)]
+
+    def targets(self) -> list[TargetChoice]:
+        return [TargetChoice("ou", OU, "Prod", "Workloads/Prod"), TargetChoice("account", A1, "prod-app1"),
+                TargetChoice("account", A2, "dev-app1"), TargetChoice("account", A3, "sandbox-alice")]  # fmt: skip
+
+    def plan(self, directory_id: str, targets: Sequence[str], method: str, notes: str,
+             allow_external: bool) -> Plan:  # fmt: skip
+        self.calls.append(("plan", (directory_id, list(targets), method, notes, allow_external)))
+        return _plan(self.plan_actions)
+
+    def apply(self, plan: Plan, fingerprint: str) -> pd.DataFrame:
+        self.calls.append(("apply", fingerprint))
+        if self.apply_error is not None:
+            raise self.apply_error
+        return pd.DataFrame([{"account_id": A1, "action": "share", "outcome": "done",
+                              "share_status": "PendingAcceptance"}])  # fmt: skip
+
+    def shares(self, directory_id: str) -> pd.DataFrame:
+        self.calls.append(("shares", directory_id))
+        return pd.DataFrame([
+            {"SharedAccountId": A1, "account_name": "prod-app1", "ShareStatus": "Shared"},
+            {"SharedAccountId": A2, "account_name": "", "ShareStatus": "Deleted"},
+        ])  # fmt: skip
+
+    def unshare(self, directory_id: str, accounts: Sequence[str]) -> pd.DataFrame:
+        self.calls.append(("unshare", (directory_id, list(accounts))))
+        return pd.DataFrame([{"account_id": a, "outcome": "done"} for a in accounts])
+
+    def invitations(self, accounts: Sequence[str]) -> list[Invitation]:
+        self.calls.append(("invitations", list(accounts)))
+        return list(self.invitation_list)
+
+    def respond(self, invitation: Invitation, accept: bool) -> Invitation:
+        from dataclasses import replace
+
+        self.calls.append(("respond", (invitation.shared_directory_id, accept)))
+        return replace(invitation, status="Shared" if accept else "Rejected")
+
+    def collect_inventory(self, regions: Sequence[str]) -> Inventory:
+        self.calls.append(("collect", list(regions)))
+        return _inventory()
+
+    def export_inventory(self, inventory: Inventory, folder: str | Path) -> Path:
+        self.calls.append(("export", str(folder)))
+        return Path(folder) / "report.html"
+
+
+def _inventory() -> Inventory:
+    inv = Inventory.empty()
+    rows = [
+        {"region": "us-east-1", "OwnerAccountId": "123456789012", "OwnerDirectoryId": DIRECTORY,
+         "SharedAccountId": A1, "ShareStatus": "Shared"},
+        {"region": "us-east-1", "OwnerAccountId": "123456789012", "OwnerDirectoryId": DIRECTORY,
+         "SharedAccountId": A2, "ShareStatus": "PendingAcceptance"},
+        {"region": "eu-west-1", "OwnerAccountId": A3, "OwnerDirectoryId": "d-9999999999",
+         "SharedAccountId": A1, "ShareStatus": "Deleted"},
+    ]  # fmt: skip
+    inv.shares = schema.conform(rows, schema.SHARES)
+    return inv
+
+
+@pytest.fixture
+def fake() -> FakeServices:
+    return FakeServices()
+
+
+@pytest.fixture
+def share(fake: FakeServices) -> ShareModel:
+    model = ShareModel(services=fake)
+    model.load()
+    return model
+
+
+# -- pure helpers ------------------------------------------------------------------------------
+
+
+def test_typed_account_ids_are_split_deduplicated_and_invalid_ones_named() -> None:
+    valid, errors = parse_account_ids(f" {A1},{A1}; {A2}\n12345 abc ")
+    assert valid == [A1, A2]
+    assert errors == ["12345: not a 12-digit account id", "abc: not a 12-digit account id"]
+    assert parse_account_ids("   ") == ([], [])
+
+
+def test_target_filter_matches_every_word_case_insensitively() -> None:
+    choices = FakeServices().targets()
+    assert [c.id for c in filter_targets(choices, "PROD")] == [OU, A1]
+    assert [c.id for c in filter_targets(choices, "app1 prod")] == [A1]
+    assert filter_targets(choices, "") == choices
+
+
+def test_a_filter_keeps_hidden_selections() -> None:
+    assert merge_selection([A1, A2], visible=[A2, A3], chosen=[A3]) == [A1, A3]
+
+
+# -- share -------------------------------------------------------------------------------------
+
+
+def test_actions_before_connecting_say_to_connect_first() -> None:
+    with pytest.raises(NotConnectedError) as caught:
+        ShareModel().preview()
+    assert "Connect" in caught.value.next_step
+
+
+def test_load_picks_the_first_directory_and_offers_ous_and_accounts(share: ShareModel) -> None:
+    assert share.directory_id == DIRECTORY
+    assert share.directory is not None and share.directory.headroom == 23
+    assert "23 of 25 free" in share.directory.label
+    assert [t.kind for t in share.visible] == ["ou", "account", "account", "account"]
+
+
+def test_preview_plans_picked_and_typed_targets(share: ShareModel, fake: FakeServices) -> None:
+    share.choose_visible([OU, A1])
+    share.typed = A3
+    share.method, share.notes = "ORGANIZATIONS", "hello"
+    share.preview()
+    assert fake.calls[-1] == ("plan", (DIRECTORY, [OU, A1, A3], "ORGANIZATIONS", "hello", False))
+    assert share.stage == "previewed" and share.change_count() == 1
+    assert "3 target(s)" in share.target_summary()
+
+
+@pytest.mark.parametrize(
+    ("arrange", "needle"),
+    [
+        (lambda m: None, "No targets"),
+        (lambda m: setattr(m, "typed", f"{A1} 99"), "not valid"),
+        (lambda m: setattr(m, "directory_id", ""), "No directory"),
+    ],
+)
+def test_preview_refuses_incomplete_input_with_a_next_step(share: ShareModel, arrange: Any, needle: str) -> None:
+    arrange(share)
+    with pytest.raises(ConsoleStateError) as caught:
+        share.preview()
+    assert needle in str(caught.value) and caught.value.next_step
+
+
+def test_changing_any_input_after_preview_drops_the_plan(share: ShareModel) -> None:
+    share.selected = [A1]
+    share.preview()
+    share.notes = "changed"
+    assert share.stage == "edit" and share.plan is None
+    with pytest.raises(ConsoleStateError):
+        share.request_apply()
+
+
+def test_a_plan_with_nothing_to_change_cannot_be_applied(share: ShareModel, fake: FakeServices) -> None:
+    fake.plan_actions = {A1: "skip", A2: "refuse"}
+    share.selected = [A1, A2]
+    share.preview()
+    with pytest.raises(ConsoleStateError) as caught:
+        share.request_apply()
+    assert "nothing to change" in str(caught.value)
+
+
+def test_apply_needs_confirmation_and_sends_the_reviewed_fingerprint(share: ShareModel, fake: FakeServices) -> None:
+    share.selected = [A1]
+    share.preview()
+    with pytest.raises(ConsoleStateError):
+        share.confirm_apply()
+    share.request_apply()
+    assert share.stage == "confirming"
+    assert share.confirmation_text() == f"Apply 1 share on corp.example.com ({DIRECTORY}) with HANDSHAKE?"
+    share.cancel_apply()
+    assert share.stage == "previewed"
+    share.request_apply()
+    share.confirm_apply()
+    assert fake.calls[-1] == ("apply", "f" * 64)
+    assert share.stage == "applied" and share.pending_accounts() == [A1]
+
+
+def test_a_stale_plan_is_dropped_when_apply_refuses(share: ShareModel, fake: FakeServices) -> None:
+    fake.apply_error = PlanMismatchError("f" * 64, "0" * 64)
+    share.selected = [A1]
+    share.preview()
+    share.request_apply()
+    with pytest.raises(PlanMismatchError):
+        share.confirm_apply()
+    assert share.stage == "edit" and share.plan is None
+
+
+def test_a_wait_timeout_still_shows_the_results_so_far(share: ShareModel, fake: FakeServices) -> None:
+    partial = pd.DataFrame([{"account_id": A1, "share_status": "Sharing"}])
+    fake.apply_error = WaitTimeoutError({A1: "Sharing"}, 5.0, results=partial)
+    share.selected = [A1]
+    share.preview()
+    share.request_apply()
+    with pytest.raises(WaitTimeoutError):
+        share.confirm_apply()
+    assert share.result is partial and share.stage == "applied"
+
+
+# -- shares ------------------------------------------------------------------------------------
+
+
+def test_unshare_offers_active_records_and_needs_confirmation(fake: FakeServices) -> None:
+    model = SharesModel(services=fake, directory_id=DIRECTORY)
+    model.refresh()
+    assert [acct for _, acct in model.unsharable()] == [A1]
+    with pytest.raises(ConsoleStateError):
+        model.request_unshare()
+    model.selected = [A1]
+    with pytest.raises(ConsoleStateError):
+        model.confirm_unshare()
+    model.request_unshare()
+    model.confirm_unshare()
+    assert ("unshare", (DIRECTORY, [A1])) in fake.calls
+    assert fake.calls[-1] == ("shares", DIRECTORY)  # refreshed afterwards
+    assert not model.confirming and model.selected == []
+
+
+# -- invitations -------------------------------------------------------------------------------
+
+
+def test_invitations_need_accounts_then_list_pending_ones(fake: FakeServices) -> None:
+    model = InvitationsModel(services=fake, accounts=fake.targets()[1:])
+    with pytest.raises(ConsoleStateError):
+        model.find()
+    model.choose_all()
+    model.find()
+    assert fake.calls[-1] == ("invitations", [A1, A2, A3])
+    assert [i.account_id for i in model.visible()] == [A1]
+    model.pending_only = False
+    assert len(model.visible()) == 2
+
+
+def test_an_accepted_invitation_stays_listed_with_its_new_status(fake: FakeServices) -> None:
+    model = InvitationsModel(services=fake, chosen=[A1])
+    model.find()
+    model.selected = ["d-aaaaaaaaaa"]
+    model.accept()
+    assert [(i.shared_directory_id, i.status) for i in model.visible()] == [("d-aaaaaaaaaa", "Shared")]
+    assert model.frame()["ShareStatus"].tolist() == ["Shared"]
+
+
+def test_only_pending_invitations_can_be_answered(fake: FakeServices) -> None:
+    model = InvitationsModel(services=fake, chosen=[A1], pending_only=False)
+    model.find()
+    model.selected = ["d-bbbbbbbbbb"]
+    with pytest.raises(ConsoleStateError) as caught:
+        model.reject()
+    assert "not PendingAcceptance" in str(caught.value)
+    assert not [c for c in fake.calls if c[0] == "respond"]
+
+
+# -- inventory ---------------------------------------------------------------------------------
+
+
+def test_inventory_filters_combine(fake: FakeServices) -> None:
+    model = InventoryModel(services=fake, regions=["us-east-1", "eu-west-1"])
+    model.collect()
+    assert fake.calls[-1] == ("collect", ["us-east-1", "eu-west-1"])
+    assert len(model.filtered_shares()) == 3
+    model.account = A1  # as consumer or owner
+    assert len(model.filtered_shares()) == 2
+    model.region = "us-east-1"
+    assert model.filtered_shares()["ShareStatus"].tolist() == ["Shared"]
+    model.account = model.region = ""
+    model.status = "PendingAcceptance"
+    assert model.status_counts() == {"PendingAcceptance": 1}
+    model.status, model.directory = "", "d-9999999999"
+    assert model.filtered_shares()["SharedAccountId"].tolist() == [A1]
+    assert model.options("ShareStatus") == ["Deleted", "PendingAcceptance", "Shared"]
+
+
+def test_export_needs_an_inventory(fake: FakeServices, tmp_path: Path) -> None:
+    model = InventoryModel(services=fake, folder=str(tmp_path))
+    with pytest.raises(ConsoleStateError) as caught:
+        model.export()
+    assert "Collect" in caught.value.next_step
+    model.regions = ["us-east-1"]
+    model.collect()
+    model.export()
+    assert model.exported == str(tmp_path / "report.html")
+
+
+# -- console -----------------------------------------------------------------------------------
+
+
+def test_connect_loads_every_tab_and_invited_accounts_flow_to_invitations(fake: FakeServices) -> None:
+    seen: list[tuple[str | None, str | None, str | None]] = []
+
+    def factory(profile: str | None, region: str | None, endpoint: str | None) -> FakeServices:
+        seen.append((profile, region, endpoint))
+        return fake
+
+    console = ConsoleModel(factory)
+    console.connection.region = "us-east-1"
+    console.connection.endpoint_url = "http://127.0.0.1:1"
+    console.connect()
+    assert seen == [(None, "us-east-1", "http://127.0.0.1:1")]
+    assert ("Management account", "123456789012 (this account)") in console.connection.describe()
+    assert console.shares.directory_id == DIRECTORY
+    assert [a.id for a in console.invitations.accounts] == [A1, A2, A3]
+    assert console.inventory.regions == ["us-east-1"]
+    console.share.selected = [A1]
+    console.share.preview()
+    console.share.request_apply()
+    console.share.confirm_apply()
+    assert console.invitations.chosen == [A1]
+
+
+def test_models_import_no_widgets() -> None:
+    import subprocess
+
+    code = "import sys, dsshare.widgets.models; print('ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_every_console_error_is_a_dsshare_error_with_a_next_step() -> None:
+    for err in (NotConnectedError(), ConsoleStateError("x", next_step="y")):
+        assert isinstance(err, DsShareError) and err.next_step

@@ -1,0 +1,149 @@
+"""Console views driven like a person would, by setting ``.value`` and ``.click()``, on the sandbox.
+
+The assertions read what the operator sees (the HTML the widgets show) and what the sandbox
+now holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsshare.sandbox import Sandbox
+from dsshare.widgets import console
+from dsshare.widgets.serve import free_port
+from dsshare.widgets.views import ConsoleView
+
+
+@pytest.fixture
+def view(aws_env: Sandbox) -> ConsoleView:
+    return console()
+
+
+def statuses(aws: Any, directory_id: str) -> dict[str, str]:
+    records = aws("ds").describe_shared_directories(OwnerDirectoryId=directory_id)["SharedDirectories"]
+    return {r["SharedAccountId"]: r["ShareStatus"] for r in records}
+
+
+def test_the_console_connects_and_shows_who_we_are_and_the_directories(view: ConsoleView, sb: Sandbox) -> None:
+    identity = view.connection._identity.value
+    assert "123456789012 (this account)" in identity
+    assert sb.manifest["organization_id"] in identity and "enabled" in identity
+    assert view.tabs.selected_index == 1  # straight to the Share tab
+    labels = [label for label, _ in view.share._directory.options]
+    assert any(label.startswith("corp.example.com") and "23 of 25 free" in label for label in labels)
+    assert any(label.startswith("global.example.com") and "499 of 500 free" in label for label in labels)
+    assert not any("legacy" in label for label in labels)  # SimpleAD cannot be shared
+
+
+def test_share_preview_confirm_apply_by_mouse(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
+    share = view.share
+    corp = sb.directory_id("corp.example.com")
+    share._directory.value = corp
+    share._filter.value = "dev"
+    visible = [value for _, value in share._targets.options]
+    assert sb.account_id("dev-app1") in visible and sb.account_id("prod-app1") not in visible
+    share._targets.value = (sb.account_id("dev-app1"), sb.ou_id("Dev"))
+    share._filter.value = ""
+    assert set(share._targets.value) == {sb.account_id("dev-app1"), sb.ou_id("Dev")}
+    share._method.value = "ORGANIZATIONS"
+    assert share._apply.disabled
+    share._preview.click()
+    assert "Fingerprint" in share._plan.value and "previously Deleted; sharing again" in share._plan.value
+    assert not share._apply.disabled
+    share._apply.click()
+    assert share._confirm_box.layout.display is None
+    assert "ORGANIZATIONS" in share._question.value
+    share._confirm.click()
+    assert "Applied" in share.feedback.message
+    assert "<h4>Result</h4>" in share._result.value and "done" in share._result.value
+    live = statuses(aws, corp)
+    for name in ("dev-app1", "dev-app2", "dev-data"):
+        assert live[sb.account_id(name)] == "Shared"
+
+
+def test_typed_ids_are_checked_inline_and_preview_says_what_to_fix(view: ConsoleView, sb: Sandbox) -> None:
+    share = view.share
+    share._typed.value = f"{sb.account_id('prod-app2')} 12345"
+    assert "12345: not a 12-digit account id" in share._typed_check.value
+    share._preview.click()
+    message = share.feedback.message
+    assert "Failed" in message and "Next step" in message and "account id box" in message
+    assert share._plan.value == ""
+
+
+def test_a_plan_gone_stale_is_refused_with_the_next_step(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
+    share = view.share
+    global_id = sb.directory_id("global.example.com")
+    bob = sb.account_id("sandbox-bob")
+    share._directory.value = global_id
+    share._targets.value = (bob,)
+    share._preview.click()
+    aws("ds").share_directory(DirectoryId=global_id, ShareTarget={"Id": bob, "Type": "ACCOUNT"},
+                              ShareMethod="HANDSHAKE")  # fmt: skip
+    share._apply.click()
+    share._confirm.click()
+    message = share.feedback.message
+    assert "fingerprint" in message and "Next step" in message and "Re-run plan" in message
+    assert share._plan.value == "" and share._apply.disabled
+
+
+def test_shares_tab_unshares_after_confirmation(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
+    corp = sb.directory_id("corp.example.com")
+    app1 = sb.account_id("prod-app1")
+    view.share._directory.value = corp
+    view.tabs.selected_index = 2  # opening the tab reads the records
+    shares = view.shares
+    assert app1 in shares._table.value and "Deleted" in shares._table.value
+    assert sb.account_id("dev-app1") not in [v for _, v in shares._select.options]  # Deleted
+    shares._unshare.click()
+    assert "No share is selected" in shares.feedback.message
+    shares._select.value = (app1,)
+    shares._unshare.click()
+    assert shares._confirm_box.layout.display is None
+    assert statuses(aws, corp)[app1] == "Shared"  # nothing happens before Confirm
+    shares._confirm.click()
+    assert "Unshared" in shares.feedback.message
+    assert statuses(aws, corp)[app1] == "Deleted"
+    assert "Unshare result" in shares._result.value
+
+
+def test_invitations_are_found_across_accounts_and_rejected(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
+    inv = view.invitations
+    inv._all.click()
+    inv._find.click()
+    labels = [label for label, _ in inv._list.options]
+    assert len(labels) == 2  # pending: global -> sandbox-alice, services -> dev-app2 (in the org)
+    alice = next(value for label, value in inv._list.options if sb.account_id("sandbox-alice") in label)
+    inv._list.value = (alice,)
+    inv._reject.click()
+    assert "Rejected" in inv.feedback.message
+    assert "Rejected" in inv._table.value
+    assert statuses(aws, sb.directory_id("global.example.com"))[sb.account_id("sandbox-alice")] == "Rejected"
+
+
+def test_inventory_collects_filters_and_exports(view: ConsoleView, sb: Sandbox, tmp_path: Path) -> None:
+    tab = view.inventory
+    tab._regions.value = ("us-east-1",)
+    tab._collect.click()
+    assert "Inventory collected" in tab.feedback.message
+    assert "pending invitations" in tab._tiles.value and "<svg" in tab._charts.value
+    tab._filters["status"].value = "PendingAcceptance"
+    assert "Shared<" not in tab._table.value.replace("SharedAccountId<", "").replace("SharedDirectoryId<", "")
+    assert sb.account_id("sandbox-alice") in tab._table.value
+    tab._folder.value = str(tmp_path / "inventory")
+    tab._export.click()
+    report = tmp_path / "inventory" / "report.html"
+    assert report.exists() and str(report) in tab._exported.value
+
+
+def test_an_unreachable_endpoint_says_what_to_do(aws_env: Sandbox) -> None:
+    view = console(endpoint_url=f"http://127.0.0.1:{free_port()}")
+    message = view.connection.feedback.message
+    assert "Failed" in message and "Next step" in message
+    assert view.tabs.selected_index == 0
+    assert view.share._directory.options == ()
+    view.share._preview.click()
+    assert "not connected" in view.share.feedback.message and "Connection tab" in view.share.feedback.message
