@@ -113,6 +113,10 @@ class RemoteSandbox:
         return entries
 
 
+class PhaseFailed(RuntimeError):
+    """A measured child process exited with an error."""
+
+
 def child_env(endpoint_url: str, region: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
     env.update(
@@ -167,7 +171,7 @@ def run_phase(
         preexec_fn=_limit_memory(memory_limit_gb),  # noqa: PLW1509 - no threads started yet here
     )
     if out.returncode != 0:
-        raise RuntimeError(f"phase {phase} failed:\n{out.stderr[-4000:]}")
+        raise PhaseFailed(f"phase {phase} failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     server_cpu_after = sandbox.cpu_seconds()
     if server_cpu_before is not None and server_cpu_after is not None:
@@ -388,12 +392,19 @@ def main(argv: list[str] | None = None) -> int:
         with RemoteSandbox(
             args.large_accounts, args.regions, args.directories, args.shares, args.latency_ms
         ) as sb:
-            large = run_phase("kit", sb, args.regions, args.concurrency, args.memory_limit_gb)
+            try:
+                large = run_phase("kit", sb, args.regions, args.concurrency, args.memory_limit_gb)
+            except PhaseFailed as err:
+                # Recorded and printed, not hidden: the run still writes its results.
+                large = {"failed": str(err), "accounts": args.large_accounts + 1}
         report["large"] = large
-        print(
-            f"  kit: {large['seconds']:.1f}s, {large['calls']} calls, {large['errors']} errors",
-            file=sys.stderr,
-        )
+        if "failed" in large:
+            print(f"  kit FAILED:\n{large['failed']}", file=sys.stderr)
+        else:
+            print(
+                f"  kit: {large['seconds']:.1f}s, {large['calls']} calls, {large['errors']} errors",
+                file=sys.stderr,
+            )
     report["total_seconds"] = time.perf_counter() - started
 
     def cpu(result: dict[str, Any]) -> str:
@@ -441,7 +452,18 @@ def main(argv: list[str] | None = None) -> int:
                 f"kit is {report['ratio_to_lower_bound']:.2f}x the bound",
             )
         )
-    if "large" in report:
+    if "large" in report and "failed" in report["large"]:
+        rows.append(
+            (
+                f"kit, {report['large']['accounts']} accounts",
+                "FAILED",
+                "-",
+                "-",
+                "-",
+                "see stderr / JSON",
+            )
+        )
+    elif "large" in report:
         large = report["large"]
         rows.append(
             (

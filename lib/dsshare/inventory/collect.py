@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from dsshare import organization, sharing
 from dsshare.connection import Connection
-from dsshare.errors import AwsError, DsShareError, ParameterError
+from dsshare.errors import AwsError, DsShareError, ParameterError, from_client_error
 from dsshare.validation import validate_account_id, validate_ou_id, validate_regions
 
 from . import build
@@ -63,9 +63,7 @@ def enabled_regions(conn: Connection) -> list[str]:
 
     try:
         response = conn.client("ec2").describe_regions()
-    except ClientError as err:
-        from dsshare.errors import from_client_error
-
+    except (ClientError, BotoCoreError) as err:
         raise from_client_error(err, "DescribeRegions") from err
     session = boto3.session.Session()
     partition = session.get_partition_for_region(conn.region)

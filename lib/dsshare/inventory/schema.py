@@ -352,8 +352,8 @@ def conform(frame: pd.DataFrame | list[dict[str, object]], schema: FrameSchema) 
 
     Examples
     --------
-    >>> conform([{"account_id": "123456789012", "message": "boom"}], ERRORS).dtypes["account_id"]
-    string[python]
+    >>> str(conform([{"account_id": "123456789012", "message": "boom"}], ERRORS).dtypes["account_id"])
+    'string'
     """
     df = pd.DataFrame(frame) if isinstance(frame, list) else frame
     extra = [c for c in df.columns if c not in schema.names]
