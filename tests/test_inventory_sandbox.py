@@ -270,8 +270,10 @@ def test_cli_exits_3_and_names_the_unreadable_account(aws_env: Sandbox, tmp_path
 
 
 def test_cli_compare_reports_drift(aws_env: Sandbox, aws, tmp_path: Path, capsys) -> None:
-    args = ["inventory", "--accounts", aws_env.manifest["management_account_id"], "--regions", "us-east-1", "--no-progress"]
+    args = ["inventory", "--accounts", aws_env.manifest["management_account_id"], "--regions", "us-east-1"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert "inventory" in capsys.readouterr().err  # the progress bar goes to stderr
+    args.append("--no-progress")
     aws("ds").share_directory(DirectoryId=aws_env.directory_id("global.example.com"), ShareMethod="HANDSHAKE",
                               ShareTarget={"Id": aws_env.account_id("sandbox-bob"), "Type": "ACCOUNT"})
     assert main([*args, "--out", str(tmp_path / "b"), "--compare", str(tmp_path / "a")]) == 0
