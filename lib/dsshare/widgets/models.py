@@ -223,9 +223,18 @@ class ShareModel(HasTraits):
         visible = [t.id for t in self.visible]
         self.selected = merge_selection(self.selected, visible, chosen)
 
+    def with_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with an ``account_name`` column after ``account_id`` (org names)."""
+        names = {t.id: t.name for t in self.targets if t.kind == "account"}
+        out = frame.copy()
+        position = list(out.columns).index("account_id") + 1 if "account_id" in out.columns else 0
+        values = [names.get(str(a), "") for a in out["account_id"]] if "account_id" in out.columns else []
+        out.insert(position, "account_name", values)
+        return out
+
     def plan_frame(self) -> pd.DataFrame | None:
-        """The reviewed plan as a frame, or None."""
-        return None if self.plan is None else self.plan.to_frame()
+        """The reviewed plan as a frame with account names, or None."""
+        return None if self.plan is None else self.with_names(self.plan.to_frame())
 
     def change_count(self) -> int:
         """Rows of the reviewed plan apply will act on."""
@@ -611,7 +620,8 @@ class ConsoleModel(HasTraits):
         self.shares.directory_id = self.share.directory_id
         self.invitations.accounts = [t for t in self.share.targets if t.kind == "account"]
         inv = self.inventory
-        inv.regions_available = list(c.regions) or [identity.region]
+        # The connection's Region first: it is the one an operator reads most.
+        inv.regions_available = [identity.region, *(r for r in c.regions if r != identity.region)]
         inv.regions = [identity.region]
         inv.inventory = None
 

@@ -169,7 +169,8 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         self._notes = widgets.Textarea(description="Notes", placeholder="ShareNotes: what the consumer's administrator reads before accepting (HANDSHAKE)",
                                        layout=widgets.Layout(width="720px", height="60px"))  # fmt: skip
         self._notes.add_class("dsshare-notes")
-        self._external = widgets.Checkbox(description="Allow accounts outside the organization (HANDSHAKE)", indent=False)
+        self._external = widgets.Checkbox(description="Allow accounts outside the organization (HANDSHAKE)",
+                                         indent=False, layout=widgets.Layout(width="auto"))  # fmt: skip
         self._preview = _button("Preview", "dsshare-preview", style="info", tooltip="Plan without changing anything")
         self._apply = _button("Apply", "dsshare-apply", style="warning", tooltip="Carry out the reviewed plan")
         self._question = widgets.HTML()
@@ -275,7 +276,7 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
             summary = ", ".join(f"{n} {a}" for a, n in sorted(plan.summary().items()))
             self._plan.value = (
                 f"<h4>Plan ({render._e(summary)})</h4>"
-                + render.table(plan.to_frame(), ["account_id", "action", "reason", "check", "method",
+                + render.table(model.plan_frame(), ["account_id", "account_name", "action", "reason", "check", "method",
                                                  "share_status", "shared_directory_id", "external"],
                                colour_by="action")
                 + f'<div class="dsshare-fingerprint">Fingerprint: <code>{render._e(plan.fingerprint)}</code></div>'
@@ -284,8 +285,8 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
             self._result.value = ""
         else:
             self._result.value = "<h4>Result</h4>" + render.table(
-                model.result,
-                ["account_id", "action", "outcome", "share_status", "shared_directory_id",
+                model.with_names(model.result),
+                ["account_id", "account_name", "action", "outcome", "share_status", "shared_directory_id",
                  "error_code", "message"],
                 colour_by="outcome",
             )  # fmt: skip
@@ -385,7 +386,8 @@ class InvitationsView(widgets.VBox):  # type: ignore[misc]
         self._accounts = widgets.SelectMultiple(description="Consumers", rows=8, layout=widgets.Layout(width="720px"))
         self._accounts.add_class("dsshare-consumers")
         self._all = _button("All accounts", "dsshare-all-consumers")
-        self._pending_only = widgets.Checkbox(description="Pending only", indent=False)
+        self._pending_only = widgets.Checkbox(description="Pending only", indent=False,
+                                             layout=widgets.Layout(width="auto"))  # fmt: skip
         self._find = _button("Find invitations", "dsshare-find", style="info")
         self._list = widgets.SelectMultiple(description="Invitations", rows=8, layout=widgets.Layout(width="720px"))
         self._list.add_class("dsshare-invitations")
