@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from dsshare.cli import main
 from dsshare.sandbox import Sandbox
 
 BIN = Path(sys.executable).parent
@@ -167,19 +168,35 @@ def assume(running: Running, account_id: str) -> dict[str, str]:
 # -- the command itself -----------------------------------------------------------------
 
 
-def test_help_documents_every_option() -> None:
-    done = subprocess.run([DSSHARE, "sandbox", "--help"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0
+def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """``dsshare sandbox --help``, in-process (the console script itself runs in cli_sandbox)."""
+    with pytest.raises(SystemExit) as excinfo:
+        main(["sandbox", "--help"])
+    assert excinfo.value.code == 0
+    out = capsys.readouterr().out
     for option in ("--host", "--port", "--seed", "--accounts", "--regions", "--directories", "--shares",
-                   "--latency-ms", "--transition-delay", "--manifest"):
-        assert option in done.stdout, option
-    assert "127.0.0.1" in done.stdout and "{demo,empty,scale}" in done.stdout
+                   "--latency-ms", "--jitter-ms", "--transition-delay", "--manifest", "--log-requests"):
+        assert option in out, option
+    assert "127.0.0.1" in out and "{demo,empty,scale}" in out
 
 
-def test_bad_options_exit_2_with_a_reason() -> None:
-    done = subprocess.run([DSSHARE, "sandbox", "--port", "-1"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "must be >= 0" in done.stderr
+@pytest.mark.parametrize("args, complaint", [
+    (["--port", "-1"], "must be >= 0"),
+    (["--seed", "galaxy"], "invalid choice: 'galaxy'"),
+    (["--regions", ","], "--regions needs at least one Region"),
+    (["--transition-delay", "soon"], "expected a number"),
+])
+def test_bad_options_exit_2_with_a_reason(capsys: pytest.CaptureFixture[str], args: list[str],
+                                          complaint: str) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["sandbox", *args])
+    assert excinfo.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_impossible_sizes_exit_2_before_serving(capsys: pytest.CaptureFixture[str], sb: Sandbox) -> None:
+    assert main(["sandbox", "--port", "0", "--seed", "scale", "--accounts", "1"]) == 2
+    assert "dsshare sandbox: the scale seed needs at least 2 accounts" in capsys.readouterr().err
 
 
 def test_it_prints_the_endpoint_exports_and_writes_the_manifest(cli: Running, sb: Sandbox) -> None:
@@ -314,11 +331,10 @@ def test_bad_input_gets_aws_error_codes_and_messages(cli: Running) -> None:
 # -- stopping ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_stops_it_cleanly_with_exit_0(tmp_path: Path, sig: int) -> None:
-    running = start(tmp_path, "--seed", "empty")
-    code, rest = stop(running, sig)
+def test_sigterm_stops_it_cleanly_with_exit_0(cli_sandbox: Running) -> None:
+    """Last in this module: it stops the module's sandbox (a fresh one would cost ~2 s of imports)."""
+    code, rest = stop(cli_sandbox, signal.SIGTERM)
     assert code == 0
     assert rest[-1] == "dsshare sandbox stopped."
-    assert running.process.stderr is not None
-    assert "Traceback" not in running.process.stderr.read()
+    assert cli_sandbox.process.stderr is not None
+    assert "Traceback" not in cli_sandbox.process.stderr.read()
