@@ -279,3 +279,25 @@ def test_cli_compare_reports_drift(aws_env: Sandbox, aws, tmp_path: Path, capsys
     assert main([*args, "--out", str(tmp_path / "b"), "--compare", str(tmp_path / "a")]) == 0
     assert "drift: 1 added" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "b" / "drift.csv")["change"].tolist() == ["added"]
+
+
+def test_member_caller_without_organization_access_still_reads_its_accounts(
+    aws_env: Sandbox, monkeypatch, tmp_path: Path, capsys
+) -> None:
+    import boto3
+
+    member = aws_env.account_id("prod-data")
+    creds = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/{aws_env.manifest['role_name']}", RoleSessionName="inventory-test"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    inv = collect_inventory(Connection(regions=["us-east-1"]))
+    assert inv.meta.caller_account_id == member
+    assert set(inv.directories["side"]) == {"consumer"} and inv.failed_accounts == []
+    # A member may not list the organization's tree: that is reported, not an account failure.
+    assert set(inv.errors["stage"]) == {"organization"}
+    code = main(["inventory", "--regions", "us-east-1", "--out", str(tmp_path / "m"), "--no-progress"])
+    assert code == 0
+    assert "Could not read the organization" in capsys.readouterr().err

@@ -132,11 +132,29 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"  report: {result.report}")
     print(f"  snapshot: {result.folder} ({len(result.files)} files)")
-    if not inventory.complete:
-        errors = inventory.errors
-        print(f"Could not read {len(errors)} account/Region unit(s):", file=sys.stderr)
-        for row in records(errors.drop_duplicates(["account_id", "stage", "code"])):
-            where = row["account_id"] or "(organization)"
-            print(f"  {where} {row['stage']}: {row['code']} {row['message']}", file=sys.stderr)
+    errors = inventory.errors
+    org_errors = errors[errors["stage"] == "organization"]
+    if not org_errors.empty:
+        first = records(org_errors)[0]
+        print(
+            f"Could not read the organization ({first['code']}: {first['message']}); "
+            "account names, OU paths and membership findings are incomplete.",
+            file=sys.stderr,
+        )
+    failed = inventory.failed_accounts
+    if failed or (args.all_accounts and not org_errors.empty):
+        print(
+            f"Could not read {len(failed)} account(s): {', '.join(failed) or '(the account list)'}",
+            file=sys.stderr,
+        )
+        for row in records(
+            errors[errors["stage"] != "organization"].drop_duplicates(
+                ["account_id", "stage", "code"]
+            )
+        ):
+            print(
+                f"  {row['account_id']} {row['stage']}: {row['code']} {row['message']}",
+                file=sys.stderr,
+            )
         return EXIT_PARTIAL
     return 0

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 32
 #: What a failing unit may raise and still let collection go on.
 COLLECTION_ERRORS = (DsShareError, ClientError, BotoCoreError)
+#: Organizations' answer when the caller's account belongs to no organization.
+NOT_IN_ORGANIZATION = "AWSOrganizationsNotInUseException"
 
 
 def enabled_regions(conn: Connection) -> list[str]:
@@ -162,6 +164,11 @@ class _Collector:
 
     def error(self, err: BaseException, **where: Any) -> None:
         row = _error_row(err, **where)
+        if row.get("code") == NOT_IN_ORGANIZATION:
+            # Not an error: the caller's account belongs to no organization, so there
+            # is nothing to list; accounts are then only those asked for.
+            logger.info("inventory: the caller is not in an organization")
+            return
         logger.warning(
             "inventory: could not read %s (%s): %s",
             "/".join(str(v) for v in where.values() if v),
