@@ -267,3 +267,18 @@ def test_plain_papermill_runs_a_runbook_too(aws_env: Sandbox, tmp_path: Path) ->
     assert {r["outcome"] for r in results(tmp_path / "run")} == {"planned"}
     assert (tmp_path / "run" / "parameters.yaml").is_file()
     assert mutating_calls(aws_env) == []
+
+
+def test_the_demo_ends_with_the_paths_of_the_report_and_the_executed_notebooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dsshare.runbooks.demo import main as demo
+
+    assert demo(tmp_path) == 0
+    out = capsys.readouterr().out
+    tail = out[out.index("Executed notebooks:"):]
+    paths = re.findall(r"(/\S+\.(?:ipynb|csv|jsonl|html))$", tail, re.MULTILINE)
+    assert len([p for p in paths if p.endswith(".ipynb")]) == 3
+    assert paths[-1].endswith("report.html") and tail.rstrip().splitlines()[-1].startswith("HTML report:")
+    assert all(Path(p).is_file() for p in paths)
+    assert "fingerprint: " in out and "outcomes: done 3" in out
