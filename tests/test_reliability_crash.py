@@ -15,6 +15,7 @@ from dsshare.reliability.chaos import (
     account_audit,
     duplicate_shares,
     read_audit_lines,
+    read_in_doubt,
     share_state,
 )
 from dsshare.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
@@ -95,14 +96,16 @@ def test_no_audit_line_is_torn_by_the_kill(killed_run: dict[str, object]) -> Non
     assert accounting.extra == 0
 
 
-@pytest.mark.xfail(
-    reason="library gap: the audit line is written after the response, so a call in flight "
-    "when the run is killed reaches AWS without a line (needs a write-ahead 'started' line)",
-    strict=False,
-)
 def test_calls_in_flight_at_the_kill_are_not_lost_from_the_audit(
     killed_run: dict[str, object],
 ) -> None:
-    lines, _ = read_audit_lines(killed_run["audits"])  # type: ignore[arg-type]
+    """Every call that reached AWS has an outcome line, or (killed mid-call) an intent line
+    left in doubt; only calls of the killed run can be in doubt."""
+    audits: list[Path] = killed_run["audits"]  # type: ignore[assignment]
+    lines, _ = read_audit_lines(audits)
+    doubtful, torn = read_in_doubt(audits)
     sb: Sandbox = killed_run["sb"]  # type: ignore[assignment]
-    assert account_audit(sb.request_log, lines).lost == 0
+    accounting = account_audit(sb.request_log, lines, doubtful)
+    assert torn == 0
+    assert accounting.lost == 0, (accounting.reached, accounting.audited, accounting.in_doubt)
+    assert read_in_doubt(audits[1:])[0] == []

@@ -1,7 +1,14 @@
 """Append-only audit trail of mutating AWS calls, one JSON line per call.
 
 Each line holds the UTC time, caller ARN, account, Region, operation, parameters, outcome,
-error code and request id. ShareNotes is sensitive: it is replaced by its length and sha256,
+error code, request id and a call id.
+
+Write-ahead: before each call, :meth:`AuditLog.begin` appends an intent line (time, call id,
+account, Region, operation, redacted parameters) to a sidecar file beside the log
+(``audit.intents.jsonl`` for ``audit.jsonl``); the outcome line written after the call
+carries the same call id. A run killed while a call is in flight leaves an intent with no
+outcome: :meth:`AuditLog.in_doubt` lists those calls, which may or may not have reached AWS
+(re-plan to see). The audit log itself keeps exactly one line per completed call. ShareNotes is sensitive: it is replaced by its length and sha256,
 so an auditor can check which text was sent without the log disclosing it. Lines are flushed
 as they are written and writes are serialised, so concurrent bulk workers never interleave.
 
@@ -18,13 +25,14 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["AUDIT_FIELDS", "AuditLog", "redact_parameters"]
+__all__ = ["AUDIT_FIELDS", "INTENT_FIELDS", "AuditLog", "intents_path", "redact_parameters"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +47,11 @@ AUDIT_FIELDS: tuple[str, ...] = (
     "outcome",
     "error_code",
     "request_id",
+    "call_id",
+)
+#: Keys of every intent line (the write-ahead sidecar), in the order written.
+INTENT_FIELDS: tuple[str, ...] = (
+    "time", "call_id", "caller_arn", "account_id", "region", "operation", "parameters",
 )
 _SENSITIVE = ("ShareNotes",)
 
@@ -62,6 +75,23 @@ def redact_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return redacted
 
 
+def intents_path(path: str | os.PathLike[str]) -> Path:
+    """The write-ahead sidecar of an audit file: ``audit.jsonl`` -> ``audit.intents.jsonl``."""
+    target = Path(path)
+    return target.with_name(f"{target.stem}.intents{target.suffix or '.jsonl'}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 class AuditLog:
     """A JSON-lines audit file; safe to share between threads.
 
@@ -79,8 +109,10 @@ class AuditLog:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.intents_path = intents_path(self.path)
         self._lock = threading.Lock()
         self._handle: IO[str] | None = None
+        self._intents: IO[str] | None = None
 
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r})"
@@ -102,6 +134,50 @@ class AuditLog:
             if self._handle is not None:
                 self._handle.close()
                 self._handle = None
+            if self._intents is not None:
+                self._intents.close()
+                self._intents = None
+
+    def begin(
+        self,
+        *,
+        caller_arn: str,
+        account_id: str,
+        region: str,
+        operation: str,
+        parameters: Mapping[str, Any],
+    ) -> str:
+        """Append the intent line of a call about to be made; return its call id.
+
+        Pass the id to :meth:`record` once the call returned (or failed).
+        """
+        call_id = uuid.uuid4().hex
+        line = {
+            "time": _now(),
+            "call_id": call_id,
+            "caller_arn": caller_arn,
+            "account_id": account_id,
+            "region": region,
+            "operation": operation,
+            "parameters": redact_parameters(parameters),
+        }
+        text = json.dumps(line, default=str) + "\n"
+        with self._lock:
+            if self._intents is None:
+                self.intents_path.parent.mkdir(parents=True, exist_ok=True)
+                self._intents = self.intents_path.open("a", encoding="utf-8")
+            self._intents.write(text)
+            self._intents.flush()
+        return call_id
+
+    def in_doubt(self) -> list[dict[str, Any]]:
+        """Intent lines with no outcome line: calls a killed run may or may not have made."""
+        with self._lock:
+            for handle in (self._handle, self._intents):
+                if handle is not None:
+                    handle.flush()
+        done = {line.get("call_id") for line in _read_lines(self.path)}
+        return [line for line in _read_lines(self.intents_path) if line["call_id"] not in done]
 
     def record(
         self,
@@ -114,10 +190,15 @@ class AuditLog:
         outcome: str,
         error_code: str | None = None,
         request_id: str | None = None,
+        call_id: str | None = None,
     ) -> dict[str, Any]:
-        """Append one line for one mutating call and return what was written."""
+        """Append one line for one mutating call and return what was written.
+
+        ``call_id`` is what :meth:`begin` returned for the call (None when no intent was
+        written).
+        """
         line = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": _now(),
             "caller_arn": caller_arn,
             "account_id": account_id,
             "region": region,
@@ -126,6 +207,7 @@ class AuditLog:
             "outcome": outcome,
             "error_code": error_code,
             "request_id": request_id,
+            "call_id": call_id,
         }
         text = json.dumps(line, sort_keys=False, default=str) + "\n"
         with self._lock:
@@ -142,7 +224,4 @@ class AuditLog:
         with self._lock:
             if self._handle is not None:
                 self._handle.flush()
-        if not self.path.exists():
-            return []
-        with self.path.open(encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
+        return _read_lines(self.path)

@@ -88,6 +88,13 @@ def _mutate(
     account = _account(conn, account_id)
     client = conn.client("ds", region=region, account_id=account)
     method = getattr(client, _snake(operation))
+    call_id = None
+    if audit is not None:
+        # Write-ahead: a run killed while the call is in flight leaves this intent behind.
+        call_id = audit.begin(
+            caller_arn=conn.caller_arn, account_id=account, region=region,
+            operation=operation, parameters=parameters,
+        )  # fmt: skip
     try:
         response: dict[str, Any] = method(**parameters)
     except (ClientError, BotoCoreError) as err:
@@ -102,6 +109,7 @@ def _mutate(
                 outcome="failed",
                 error_code=error.code,
                 request_id=error.request_id,
+                call_id=call_id,
             )
         logger.info("%s in %s/%s failed: %s", operation, account, region, error.code)
         raise error from err
@@ -116,6 +124,7 @@ def _mutate(
             outcome="done",
             error_code=None,
             request_id=request_id,
+            call_id=call_id,
         )
     logger.info("%s in %s/%s done", operation, account, region)
     return response

@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsshare.audit import AUDIT_FIELDS
+from dsshare.audit import AUDIT_FIELDS, INTENT_FIELDS, intents_path
 from dsshare.preflight import INACTIVE_STATUSES
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ __all__ = [
     "account_audit",
     "duplicate_shares",
     "inject_chaos",
+    "read_audit_lines",
+    "read_in_doubt",
     "share_state",
     "state_mismatches",
     "torn_lines",
@@ -142,26 +144,31 @@ def duplicate_shares(state: ShareState) -> dict[str, int]:
 class AuditAccount:
     """Mutating calls that reached the service vs audit lines, per (operation, account).
 
-    ``injected`` counts fault answers the sandbox gave instead of serving the call.
+    ``injected`` counts fault answers the sandbox gave instead of serving the call;
+    ``in_doubt`` counts write-ahead intents with no outcome line (a run killed mid-call):
+    they account for a call that reached the service, but never stand in for more.
     """
 
     reached: Counter[tuple[str, str]]
     audited: Counter[tuple[str, str]]
     injected: int
+    in_doubt: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def lost(self) -> int:
-        """Calls that reached the service with no audit line."""
-        return sum((self.reached - self.audited).values())
+        """Calls that reached the service with neither an audit line nor an intent."""
+        return sum((self.reached - self.audited - self.in_doubt).values())
 
     @property
     def extra(self) -> int:
-        """Audit lines with no call behind them."""
+        """Audit (outcome) lines with no call behind them."""
         return sum((self.audited - self.reached).values())
 
 
 def account_audit(
-    request_log: Iterable[Mapping[str, Any]], audit_lines: Iterable[Mapping[str, Any]]
+    request_log: Iterable[Mapping[str, Any]],
+    audit_lines: Iterable[Mapping[str, Any]],
+    in_doubt: Iterable[Mapping[str, Any]] = (),
 ) -> AuditAccount:
     """Compare the sandbox's request log with audit lines (see the module docstring)."""
     reached: Counter[tuple[str, str]] = Counter()
@@ -176,7 +183,10 @@ def account_audit(
     audited: Counter[tuple[str, str]] = Counter(
         (str(line.get("operation")), str(line.get("account_id"))) for line in audit_lines
     )
-    return AuditAccount(reached, audited, injected)
+    doubtful: Counter[tuple[str, str]] = Counter(
+        (str(line.get("operation")), str(line.get("account_id"))) for line in in_doubt
+    )
+    return AuditAccount(reached, audited, injected, doubtful)
 
 
 def read_audit_lines(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], int]:
@@ -190,12 +200,27 @@ def read_audit_lines(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], int]:
     return lines, torn
 
 
+def read_in_doubt(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], int]:
+    """Intents of ``paths`` (audit files) with no outcome line, and torn intent lines."""
+    doubtful: list[dict[str, Any]] = []
+    torn = 0
+    for path in paths:
+        done = {line.get("call_id") for line in _parse(path)[0]}
+        intents, bad = _parse(intents_path(path), INTENT_FIELDS)
+        torn += bad
+        doubtful.extend(line for line in intents if line["call_id"] not in done)
+    return doubtful, torn
+
+
 def torn_lines(path: Path) -> int:
-    """Lines of an audit file that are not one complete JSON object with every field."""
-    return _parse(path)[1]
+    """Lines of an audit file (and of its intents sidecar) that are not one complete JSON
+    object with every field."""
+    return _parse(path)[1] + _parse(intents_path(path), INTENT_FIELDS)[1]
 
 
-def _parse(path: Path) -> tuple[list[dict[str, Any]], int]:
+def _parse(
+    path: Path, fields: tuple[str, ...] = AUDIT_FIELDS
+) -> tuple[list[dict[str, Any]], int]:
     if not path.exists():
         return [], 0
     raw = path.read_bytes()
@@ -213,7 +238,7 @@ def _parse(path: Path) -> tuple[list[dict[str, Any]], int]:
         except ValueError:
             torn += 1
             continue
-        if not isinstance(line, dict) or set(line) != set(AUDIT_FIELDS):
+        if not isinstance(line, dict) or set(line) != set(fields):
             torn += 1
             continue
         good.append(line)
