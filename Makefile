@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m dsshare.demo
+	$(BIN)/python -m dsshare.runbooks.demo
 
 test: lint typecheck pytest
 
