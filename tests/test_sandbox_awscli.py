@@ -194,6 +194,15 @@ def test_bad_options_exit_2_with_a_reason(capsys: pytest.CaptureFixture[str], ar
     assert complaint in capsys.readouterr().err
 
 
+def test_a_port_in_use_exits_2_and_leaves_other_sandboxes_alone(capsys: pytest.CaptureFixture[str],
+                                                                 sb: Sandbox, aws) -> None:
+    taken = int(sb.endpoint_url.rsplit(":", 1)[1])  # the session sandbox's own port
+    assert main(["sandbox", "--port", str(taken), "--seed", "empty"]) == 2
+    assert "dsshare sandbox: [Errno 98] Address already in use" in capsys.readouterr().err
+    # the session sandbox still serves its demo world
+    assert len(aws("ds").describe_directories()["DirectoryDescriptions"]) == 3
+
+
 def test_impossible_sizes_exit_2_before_serving(capsys: pytest.CaptureFixture[str], sb: Sandbox) -> None:
     assert main(["sandbox", "--port", "0", "--seed", "scale", "--accounts", "1"]) == 2
     assert "dsshare sandbox: the scale seed needs at least 2 accounts" in capsys.readouterr().err

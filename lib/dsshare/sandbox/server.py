@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -122,12 +123,22 @@ class Sandbox:
         # werkzeug logs one line per request at INFO; keep it for `--log-requests`.
         logging.getLogger("werkzeug").setLevel(logging.INFO if self.log_requests else logging.WARNING)
         install()
-        self._reseed()
-        self.set_latency(*self._initial_latency)
         app = FaultMiddleware(DomainDispatcherApplication(create_backend_app), self.faults,
                               control=self._control_app)
-        self._server = make_server(self.host, self.port, app, threaded=True,
-                                   request_handler=MotoRequestHandler)
+        # Bind before reseeding: moto's state is process-wide, and a port that is taken
+        # must not cost another sandbox in this process its world. Bind here rather than
+        # in werkzeug, which answers a taken port with sys.exit(1): this raises OSError.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.create_server((self.host, self.port), family=family, backlog=128) as listener:
+            server = make_server(self.host, self.port, app, threaded=True,
+                                 request_handler=MotoRequestHandler, fd=listener.fileno())
+        try:
+            self._reseed()
+        except BaseException:
+            server.server_close()
+            raise
+        self._server = server
+        self.set_latency(*self._initial_latency)
         self.manifest["endpoint_url"] = self.endpoint_url
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="dsshare-sandbox", daemon=True)
