@@ -13,9 +13,14 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .findings import FINDING_TYPES, findings, pending, quota
 from .model import Inventory, InventoryMeta, Scope
 from .schema import SCHEMA_VERSION, SCHEMAS
+
+if TYPE_CHECKING:  # the real import is lazy (see __getattr__): it pulls in boto3
+    from .collect import collect_inventory
 
 __all__ = [
     "FINDING_TYPES",
