@@ -78,9 +78,9 @@ def page_for(chromium: Any, name: str) -> Iterator[tuple[Any, list[str]]]:
 def run_all_until_console(page: Any, attempts: int = 3) -> None:
     """Run > Run All Cells until the console renders.
 
-    While JupyterLab settles its session it may replace the kernel it just started; cells
-    sent to the replaced kernel never run. Running all again is harmless (the console is
-    rebuilt), so a person would simply do it again, and so does this test.
+    Should the kernel connection still be settling, cells sent meanwhile never run. Running
+    all again is harmless (the console is rebuilt): a person would do just that, and so does
+    this test.
     """
     for attempt in range(attempts):
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -155,7 +155,9 @@ def test_jupyterlab_run_all_renders_the_console_with_the_sandbox_directories(
     with server_running(server), page_for(chromium, "jupyterlab-run-all") as (page, offsite):
         page.goto(server.url)
         page.locator(".jp-NotebookPanel").first.wait_for(timeout=LOAD_TIMEOUT)
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=LOAD_TIMEOUT)
+        # The status bar says "Idle" only once the kernel is connected (the toolbar's
+        # indicator reads idle before that); cells run before then are lost.
+        page.locator("#jp-main-statusbar", has_text="| Idle").wait_for(timeout=LOAD_TIMEOUT)
         run_all_until_console(page)
         directories = page.locator(".dsshare-directory select option")
         directories.filter(has_text="global.example.com").wait_for(state="attached")
