@@ -122,6 +122,8 @@ def test_voila_share_flow_then_accept_an_invitation(
         page.locator(".dsshare-confirm").click()
         result = page.locator(".dsshare-result table")
         result.wait_for()
+        # apply's progress bar (tqdm's widget) was drawn in the Share tab's message area.
+        assert page.locator(".dsshare-feedback .widget-hprogress").count() >= 1
         rows = result.locator("tbody tr")
         assert rows.count() == 5
         for account in (prod_app1, dev_app1):

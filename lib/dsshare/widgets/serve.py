@@ -182,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8888, help="port for JupyterLab/Voila (default 8888)")
     parser.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (default: a free one)")
     args = parser.parse_args(argv)
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Stop cleanly (server, kernels, sandbox) on SIGTERM as on Ctrl-C.
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     with _sandbox(args.sandbox_port) as endpoint:
         env = sandbox_env(endpoint)
         server = start_lab(env, args.port) if args.kind == "lab" else start_voila(env, args.port)
