@@ -254,6 +254,12 @@ def check_expected_plan(run: RunContext, plan: _Reviewable) -> str:
         return "no expected_plan given: nothing to compare (set it to apply a reviewed plan)"
     if plan.fingerprint == expected:
         return f"the live plan matches the reviewed fingerprint {expected}"
+    _record_not_applied(run, plan)
+    raise PlanMismatchError(expected, plan.fingerprint)
+
+
+def _record_not_applied(run: RunContext, plan: _Reviewable) -> None:
+    """results.csv/json: every row skipped with error_code PlanMismatch (nothing applied)."""
     from dsshare.apply import RESULT_COLUMNS
 
     frame = plan.to_frame()
@@ -273,7 +279,6 @@ def check_expected_plan(run: RunContext, plan: _Reviewable) -> str:
         for row in record.frame_records(frame)
     ]
     record.write_results(run.folder, pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
-    raise PlanMismatchError(expected, plan.fingerprint)
 
 
 # -- apply ---------------------------------------------------------------------------------
@@ -283,20 +288,35 @@ def apply_plan(run: RunContext, plan: Plan) -> pd.DataFrame:
     """Apply the plan (or, on a dry run, show it as results); writes results.csv/json.
 
     The plan is re-checked against live state just before applying (its fingerprint), so
-    what is applied is what the cells above show. Targets still pending at the timeout are
-    failed rows (error_code WaitTimeout), not an exception.
+    what is applied is what the cells above show. If live state changed in between (another
+    run sharing the same directory, say): with ``expected_plan`` set the run refuses, and
+    results record every row as not applied (PlanMismatch); without it the live plan is
+    recorded (plan.csv/json) and applied instead, so targets the other run shared become
+    ``skipped`` rows rather than an error. Targets still pending at the timeout are failed
+    rows (error_code WaitTimeout), not an exception.
     """
     from dsshare.apply import apply, plan_frame_as_results
+    from dsshare.plan import replan
 
     if run.dry_run:
         results = plan_frame_as_results(plan)
     else:
+        options: dict[str, Any] = {
+            "auto_accept": bool(run.params.get("auto_accept", False)), "timeout": run.timeout,
+            "audit": run.audit, "progress": False,
+        }  # fmt: skip
         try:
-            results = apply(
-                run.conn, plan, expected_fingerprint=plan.fingerprint,
-                auto_accept=bool(run.params.get("auto_accept", False)), timeout=run.timeout,
-                audit=run.audit, progress=False,
-            )  # fmt: skip
+            try:
+                results = apply(run.conn, plan, expected_fingerprint=plan.fingerprint, **options)
+            except PlanMismatchError:
+                if run.params.get("expected_plan"):
+                    _record_not_applied(run, plan)
+                    raise
+                live = replan(run.conn, plan)
+                logger.warning("live state changed since the plan above; applying the live plan")
+                _keep_plan(run, live)
+                # Calls that still race (DirectoryAlreadyShared...) are reported skipped.
+                results = apply(run.conn, live, **options)
         except WaitTimeoutError as err:
             if err.results is None:
                 raise
