@@ -13,6 +13,7 @@ Example
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ def console(
     conn.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL", "")
     conn.region = region or default_region()
     conn.regions = sorted(known_regions() | {conn.region})
+    # Show where the report will land as an absolute path (kernels run in notebooks/).
+    model.inventory.folder = str(Path(model.inventory.folder).resolve())
     view = ConsoleView(model)
     if connect:
         view.connect()
