@@ -316,3 +316,43 @@ def test_a_consumer_cannot_share_its_shared_microsoft_ad_onwards(sb: Sandbox, aw
     code, message = error(excinfo)
     assert code == "UnsupportedOperationException"
     assert view["DirectoryId"] in message and "SharedMicrosoftAD" in message
+
+
+def test_an_ad_connector_is_unsupported_operation(sb: Sandbox, aws) -> None:
+    ds = aws("ds")
+    [corp] = ds.describe_directories(DirectoryIds=[sb.directory_id("corp.example.com")])[
+        "DirectoryDescriptions"]
+    connector = ds.connect_directory(
+        Name="onprem.example.com", Password="Sandbox-Passw0rd!", Size="Small",
+        ConnectSettings={"VpcId": corp["VpcSettings"]["VpcId"],
+                         "SubnetIds": corp["VpcSettings"]["SubnetIds"],
+                         "CustomerDnsIps": ["10.0.0.10"], "CustomerUserName": "Admin"},
+    )["DirectoryId"]
+    for call, kwargs in ((ds.share_directory, {"DirectoryId": connector, "ShareMethod": "HANDSHAKE",
+                                               "ShareTarget": target("200000000011")}),
+                         (ds.describe_shared_directories, {"OwnerDirectoryId": connector})):
+        with pytest.raises(ClientError) as excinfo:
+            call(**kwargs)
+        code, message = error(excinfo)
+        assert code == "UnsupportedOperationException"
+        assert "ADConnector" in message
+
+
+def test_a_directory_created_through_the_api_can_be_shared(sb: Sandbox, aws) -> None:
+    sb.set_transition_delay(0)
+    ds = aws("ds")
+    [corp] = ds.describe_directories(DirectoryIds=[sb.directory_id("corp.example.com")])[
+        "DirectoryDescriptions"]
+    created = ds.create_microsoft_ad(
+        Name="fresh.example.com", Password="Sandbox-Passw0rd!", Edition="Enterprise",
+        VpcSettings={"VpcId": corp["VpcSettings"]["VpcId"], "SubnetIds": corp["VpcSettings"]["SubnetIds"]},
+    )["DirectoryId"]
+    [described] = ds.describe_directories(DirectoryIds=[created])["DirectoryDescriptions"]
+    assert described["Stage"] == "Active"
+
+    shared_id = ds.share_directory(DirectoryId=created, ShareTarget=target(sb.account_id("network")),
+                                   ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+
+    [view] = aws("ds", account_id=sb.account_id("network")).describe_directories()["DirectoryDescriptions"]
+    assert (view["DirectoryId"], view["Name"], view["Edition"]) == (shared_id, "fresh.example.com",
+                                                                    "Enterprise")
