@@ -289,3 +289,17 @@ def test_docs_describe_every_column_and_finding_type() -> None:
             assert f"| `{column}` |" in text, (frame_schema.name, column)
     for kind in FINDING_TYPES:
         assert f"`{kind}`" in text, kind
+
+
+def test_scope_is_validated_before_any_call() -> None:
+    from dsshare.errors import ParameterError
+    from dsshare.inventory.collect import collect_inventory
+
+    class NoCalls:  # any attribute access would mean an AWS call was attempted
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"touched the connection: {name}")
+
+    for bad in ({"accounts": ["12345"]}, {"ous": ["not-an-ou"]}, {"concurrency": 0},
+                {"accounts": [MEMBER], "all_accounts": True}, {"regions": ["mars-1"]}):
+        with pytest.raises(ParameterError):
+            collect_inventory(NoCalls(), **bad)  # type: ignore[arg-type]

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from dsshare import organization, sharing
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, DsShareError, ParameterError, from_client_error
-from dsshare.validation import validate_account_id, validate_ou_id, validate_regions
+from dsshare.validation import is_root_id, validate_account_id, validate_ou_id, validate_regions
 
 from . import build
 from .model import Inventory, InventoryMeta, Scope
@@ -116,6 +116,7 @@ class _Collector:
         self, conn: Connection, regions: list[str], concurrency: int, progress: bool
     ) -> None:
         self.conn = conn
+        self.caller = conn.caller_account_id  # first: it fails fast without credentials
         self.regions = regions
         self.raw = build.RawInventory()
         self.lock = threading.Lock()
@@ -133,7 +134,6 @@ class _Collector:
         self.placement: dict[str, str] = {}
         self.organization: dict[str, Any] | None = None
         self.trusted_access: bool | None = None
-        self.caller = conn.caller_account_id
 
     # -- scheduling ---------------------------------------------------------------
 
@@ -315,7 +315,7 @@ def _check_scope(
     accounts: Sequence[str] | None, ous: Sequence[str] | None, all_accounts: bool
 ) -> tuple[list[str], list[str]]:
     account_list = [validate_account_id(a, "accounts") for a in (accounts or [])]
-    ou_list = [validate_ou_id(o, "ous") for o in (ous or [])]
+    ou_list = [o if is_root_id(o) else validate_ou_id(o, "ous") for o in (ous or [])]
     if all_accounts and (account_list or ou_list):
         raise ParameterError(
             "scope", "accounts/ous with all_accounts", "either all_accounts or accounts/ous"
