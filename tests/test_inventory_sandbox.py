@@ -156,13 +156,19 @@ def test_failed_share_and_stale_invitation_are_found(sb: Sandbox, collect) -> No
 def test_quota_exhaustion_is_found(sb: Sandbox, aws, collect) -> None:
     corp_eu = sb.directory_id("corp-eu.example.com")
     ds = aws("ds", region="eu-west-1")
-    for i in range(25):
-        ds.share_directory(DirectoryId=corp_eu, ShareMethod="HANDSHAKE",
-                           ShareTarget={"Id": f"8888000000{i:02d}", "Type": "ACCOUNT"})
-    inv = collect()
-    found = findings(inv)
-    exhausted = found[found["finding"] == "quota_exhausted"]
-    assert exhausted["DirectoryId"].tolist() == [corp_eu]
+
+    def share_with(accounts: range) -> None:
+        for i in accounts:
+            ds.share_directory(DirectoryId=corp_eu, ShareMethod="HANDSHAKE",
+                               ShareTarget={"Id": f"8888000000{i:02d}", "Type": "ACCOUNT"})
+
+    share_with(range(20))  # 20 of the Standard edition's 25
+    found = findings(collect())
+    assert found.loc[found["finding"] == "quota_nearly_exhausted", "DirectoryId"].tolist() == [corp_eu]
+    share_with(range(20, 25))
+    found = findings(collect())
+    assert found.loc[found["finding"] == "quota_exhausted", "DirectoryId"].tolist() == [corp_eu]
+    assert "quota_nearly_exhausted" not in set(found["finding"])
 
 
 def test_owner_record_shared_but_consumer_missing_is_found(sb: Sandbox, collect, monkeypatch) -> None:
