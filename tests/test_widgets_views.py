@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from dsshare.connection import Connection
 from dsshare.sandbox import Sandbox
 from dsshare.widgets import console
 from dsshare.widgets.serve import free_port
+from dsshare.widgets.services import LibraryServices
 from dsshare.widgets.views import ConsoleView
 
 
@@ -140,7 +142,10 @@ def test_inventory_collects_filters_and_exports(view: ConsoleView, sb: Sandbox, 
 
 
 def test_an_unreachable_endpoint_says_what_to_do(aws_env: Sandbox) -> None:
-    view = console(endpoint_url=f"http://127.0.0.1:{free_port()}")
+    def no_retries(profile: str | None, region: str | None, endpoint: str | None) -> LibraryServices:
+        return LibraryServices(Connection(profile, region, endpoint_url=endpoint, max_attempts=1))
+
+    view = console(endpoint_url=f"http://127.0.0.1:{free_port()}", factory=no_retries)
     message = view.connection.feedback.message
     assert "Failed" in message and "Next step" in message
     assert view.tabs.selected_index == 0
