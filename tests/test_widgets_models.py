@@ -20,6 +20,7 @@ from dsshare.widgets.models import (
     InventoryModel,
     InvitationsModel,
     NotConnectedError,
+    RowsFailedError,
     ShareModel,
     SharesModel,
     filter_targets,
@@ -229,6 +230,20 @@ def test_apply_needs_confirmation_and_sends_the_reviewed_fingerprint(share: Shar
     share.confirm_apply()
     assert fake.calls[-1] == ("apply", "f" * 64)
     assert share.stage == "applied" and share.pending_accounts() == [A1]
+
+
+def test_failed_rows_are_reported_with_a_next_step_and_the_results_kept(
+    share: ShareModel, fake: FakeServices
+) -> None:
+    failing = pd.DataFrame([{"account_id": A1, "outcome": "failed"}, {"account_id": A2, "outcome": "done"}])
+    fake.apply = lambda plan, fingerprint: failing  # type: ignore[method-assign]
+    share.selected = [A1, A2]
+    share.preview()
+    share.request_apply()
+    with pytest.raises(RowsFailedError) as caught:
+        share.confirm_apply()
+    assert str(caught.value).startswith("1 of 2 row(s) failed.") and "rerun" in caught.value.next_step
+    assert share.result is failing and share.stage == "applied"
 
 
 def test_a_stale_plan_is_dropped_when_apply_refuses(share: ShareModel, fake: FakeServices) -> None:

@@ -152,3 +152,16 @@ def test_an_unreachable_endpoint_says_what_to_do(aws_env: Sandbox) -> None:
     assert view.share._directory.options == ()
     view.share._preview.click()
     assert "not connected" in view.share.feedback.message and "Connection tab" in view.share.feedback.message
+
+
+def test_a_row_that_fails_is_shown_with_aws_code_and_next_step(view: ConsoleView, sb: Sandbox) -> None:
+    share = view.share
+    share._directory.value = sb.directory_id("global.example.com")
+    share._targets.value = (sb.account_id("network"),)
+    share._preview.click()
+    sb.add_fault("ShareDirectory", code="AccessDeniedException", count=1)
+    share._apply.click()
+    share._confirm.click()
+    message = share.feedback.message
+    assert "1 of 1 row(s) failed" in message and "Next step" in message
+    assert "AccessDeniedException" in share._result.value and "failed" in share._result.value

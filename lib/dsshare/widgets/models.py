@@ -44,6 +44,7 @@ __all__ = [
     "InventoryModel",
     "InvitationsModel",
     "NotConnectedError",
+    "RowsFailedError",
     "ShareModel",
     "SharesModel",
     "filter_targets",
@@ -69,6 +70,25 @@ class NotConnectedError(DsShareError):
 
 class ConsoleStateError(DsShareError):
     """An action was asked for before its prerequisites in the console were met."""
+
+
+class RowsFailedError(DsShareError):
+    """An apply finished but some rows failed; the result table says which and why."""
+
+    default_next_step = (
+        "Read error_code and message in the result table, fix the cause, then Preview and "
+        "Apply again: rows already done are skipped, so a rerun finishes the job."
+    )
+
+    def __init__(self, failed: int, total: int) -> None:
+        super().__init__(f"{failed} of {total} row(s) failed.")
+
+
+def _raise_for_failed(result: pd.DataFrame) -> None:
+    if "outcome" in result.columns:
+        failed = int((result["outcome"] == "failed").sum())
+        if failed:
+            raise RowsFailedError(failed, len(result))
 
 
 # -- pure helpers --------------------------------------------------------------------------
@@ -315,6 +335,7 @@ class ShareModel(HasTraits):
             self.plan = None
             raise
         self.stage = "applied"
+        _raise_for_failed(self.result)
 
     def confirmation_text(self) -> str:
         """What the confirmation asks."""
@@ -400,6 +421,7 @@ class SharesModel(HasTraits):
         self.result = services.unshare(self.directory_id, accounts)
         self.selected = []
         self.refresh()
+        _raise_for_failed(self.result)
 
 
 # -- invitations ---------------------------------------------------------------------------
