@@ -36,6 +36,15 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.inventory_bench
 
+lab: $(STAMP)
+	$(BIN)/python -m dsshare.widgets.serve lab --port $(or $(PORT),8888)
+
+app: $(STAMP)
+	$(BIN)/python -m dsshare.widgets.serve app --port $(or $(PORT),8866)
+
+screenshots: $(STAMP)
+	$(BIN)/python -m dsshare.widgets.screenshots --out docs/img
+
 sandbox: $(STAMP)
 	$(BIN)/dsshare sandbox --seed demo --manifest sandbox-manifest.json
 
