@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dsshare.errors import ParameterError, PlanMismatchError
+from dsshare.invitations import Invitation, decide, plan_invitations, respond
 from dsshare.runbooks import steps
-from dsshare.runbooks.invitations import Invitation, decide, plan_invitations, respond
 from dsshare.runbooks.record import new_run_folder, run_folder_name
 from dsshare.sandbox import Sandbox
 

@@ -39,9 +39,8 @@ if TYPE_CHECKING:
     from dsshare.connection import Connection
     from dsshare.inventory.export import Export
     from dsshare.inventory.model import Inventory
+    from dsshare.invitations import InvitationPlan
     from dsshare.plan import Plan
-
-    from .invitations import InvitationPlan
 
 __all__ = [
     "RunContext",
@@ -232,7 +231,7 @@ def plan_reconcile(run: RunContext) -> Plan:
 
 def plan_responses(run: RunContext) -> InvitationPlan:
     """Find invitations in the chosen consumer accounts and decide accept/reject/skip."""
-    from .invitations import plan_invitations
+    from dsshare.invitations import plan_invitations
 
     p = run.params
     the_plan = plan_invitations(
@@ -329,7 +328,7 @@ def apply_plan(run: RunContext, plan: Plan) -> pd.DataFrame:
 
 def apply_responses(run: RunContext, plan: InvitationPlan) -> pd.DataFrame:
     """Accept or reject the planned invitations (dry run: the plan as results)."""
-    from .invitations import plan_frame_as_results, respond
+    from dsshare.invitations import plan_frame_as_results, respond
 
     if run.dry_run:
         results = plan_frame_as_results(plan)

@@ -1,4 +1,4 @@
-"""The consumer side: find pending invitations in many accounts and accept or reject them.
+"""The consumer side of sharing: find pending invitations in many accounts and accept or reject them.
 
 An invitation is what a consumer account sees of a HANDSHAKE share: a ``SharedMicrosoftAD``
 directory in its own DescribeDirectories, with ShareStatus ``PendingAcceptance`` and an
@@ -40,8 +40,6 @@ from dsshare.errors import (
     PlanMismatchError,
 )
 
-from .parameters import ALL
-
 if TYPE_CHECKING:
     from dsshare.audit import AuditLog
     from dsshare.connection import Connection
@@ -58,6 +56,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: ``accounts=["ALL"]`` means every ACTIVE account of the organization.
+ALL = "ALL"
 
 #: Columns of :meth:`InvitationPlan.to_frame`. ``action`` is accept | reject | skip |
 #: refuse (the account or Region could not be read; ``check`` is ``ReadFailed``).
