@@ -76,7 +76,7 @@ def _mapping(value: object, parameter: str, allowed: str) -> Mapping[str, Any]:
 
 
 def _unknown_keys(data: Mapping[str, Any], known: set[str], parameter: str) -> None:
-    unknown = sorted(set(data) - known)
+    unknown = sorted(str(key) for key in set(data) - known)
     if unknown:
         raise ParameterError(parameter, unknown, "only the keys " + ", ".join(sorted(known)))
 
@@ -170,7 +170,11 @@ def load_desired_state(path: str | os.PathLike[str]) -> DesiredState:
     -------
     >>> load_desired_state("parameters/desired_state.example.yaml")  # doctest: +SKIP
     """
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise ParameterError("desired_state", str(path), f"a readable UTF-8 YAML file ({reason})") from err
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -205,6 +205,14 @@ def validate_notes(value: object, parameter: str = "notes") -> str:
     if len(value) > MAX_NOTES_LENGTH:
         # ShareNotes is sensitive: name its length, never its text.
         raise ParameterError(parameter, f"<{len(value)} characters>", allowed)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        # A lone surrogate (e.g. from a broken decode) cannot be sent: refuse it up front.
+        raise ParameterError(
+            parameter, f"<text with an unencodable character at {err.start}>",
+            "valid Unicode text (UTF-8 encodable)",
+        ) from err
     return value
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dsshare.errors import DsShareError
+from dsshare.errors import DsShareError, ParameterError
 
 from .schema import records
 
@@ -85,13 +85,20 @@ def run(args: argparse.Namespace) -> int:
     ous = [o for item in args.ous or [] for o in _list(item)]
     regions = [r for item in args.regions or [] for r in _list(item)] or None
     out = args.out or Path("runs") / f"inventory-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    concurrency = DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency
     try:
+        # Checked before any AWS call: collecting for minutes, then failing to write, wastes
+        # the run (and an existing file in the way would otherwise be a traceback).
+        if out.exists() and not out.is_dir():
+            raise ParameterError("--out", str(out), "a folder (new, or an earlier inventory's)")
+        if args.compare is not None and not args.compare.is_dir():
+            raise ParameterError("--compare", str(args.compare), "an earlier snapshot folder")
         conn = Connection(
             profile=args.profile,
             regions=regions,
             endpoint_url=args.endpoint_url,
             role_name=args.role_name,
-            max_pool_connections=max(args.concurrency or DEFAULT_CONCURRENCY, 10),
+            max_pool_connections=max(concurrency, 10),
         )
         if args.all_regions:
             regions = enabled_regions(conn)
@@ -101,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             ous=ous or None,
             all_accounts=args.all_accounts,
             regions=regions,
-            concurrency=args.concurrency or DEFAULT_CONCURRENCY,
+            concurrency=concurrency,
             progress=not args.no_progress,
         )
         result = export_inventory(inventory, out, compare=args.compare)
