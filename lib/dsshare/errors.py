@@ -16,6 +16,7 @@ directory_id
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -83,15 +84,38 @@ class DsShareError(Exception):
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
+#: Values that look like AWS credentials (an access key id, a 40-character secret key, a
+#: session token): never echoed back in a message, whatever slot they were pasted into.
+_CREDENTIAL_LIKE = re.compile(
+    r"(?:AKIA|ASIA)[A-Z0-9]{16}|(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"
+    r"|[A-Za-z0-9/+=]{100,}"
+)
+_SHOWN_CHARACTERS = 200
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` for a message: credential-like text masked, long text cut."""
+    text = repr(value)
+    if isinstance(value, str) and _CREDENTIAL_LIKE.search(value):
+        return f"<{len(value)} characters, not shown: it looks like an AWS credential>"
+    if len(text) > _SHOWN_CHARACTERS:
+        return f"{text[:_SHOWN_CHARACTERS]}... ({len(text)} characters)"
+    return text
+
+
 class ParameterError(DsShareError, ValueError):
-    """An input is malformed; raised before any AWS call is made."""
+    """An input is malformed; raised before any AWS call is made.
+
+    The message shows the bad value, except text that looks like an AWS credential (masked)
+    and beyond 200 characters (cut); ``value`` keeps it whole.
+    """
 
     def __init__(self, parameter: str, value: object, allowed: str) -> None:
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
         super().__init__(
-            f"Invalid {parameter}: {value!r}; allowed: {allowed}.",
+            f"Invalid {parameter}: {_shown(value)}; allowed: {allowed}.",
             next_step=f"Correct {parameter} and run again; nothing was sent to AWS.",
         )
 
