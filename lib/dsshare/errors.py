@@ -93,10 +93,24 @@ _CREDENTIAL_LIKE = re.compile(
 _SHOWN_CHARACTERS = 200
 
 
+def _credential_like(text: str) -> bool:
+    """An access key id, or base64-looking text (digits, upper and lower case) of a secret
+    key's 40 characters or a session token's 100+."""
+    for match in _CREDENTIAL_LIKE.finditer(text):
+        found = match.group()
+        if found.startswith(("AKIA", "ASIA")) and len(found) == 20:
+            return True
+        if any(c.isdigit() for c in found) and any(c.isupper() for c in found) and any(
+            c.islower() for c in found
+        ):
+            return True
+    return False
+
+
 def _shown(value: object) -> str:
     """``repr(value)`` for a message: credential-like text masked, long text cut."""
     text = repr(value)
-    if isinstance(value, str) and _CREDENTIAL_LIKE.search(value):
+    if isinstance(value, str) and _credential_like(value):
         return f"<{len(value)} characters, not shown: it looks like an AWS credential>"
     if len(text) > _SHOWN_CHARACTERS:
         return f"{text[:_SHOWN_CHARACTERS]}... ({len(text)} characters)"
