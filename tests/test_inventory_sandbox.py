@@ -1,10 +1,10 @@
 """The org-wide inventory against the sandbox's demo organization.
 
 Arranged through ordinary AWS calls where the sandbox allows it. Two consistency
-findings need the owner and consumer views to disagree, which the sandbox's
-single share registry never lets happen through the API; those tests hide one
-side of one record in-process (monkeypatch, undone after the test) to stand in
-for AWS's eventual consistency, until the sandbox has a control for it.
+findings need the owner and consumer views to disagree, which the sandbox's single
+share registry never does by itself: those tests use its ``hide_share`` control to
+stand in for AWS's eventual consistency or an out-of-band deletion. Replication is
+the sandbox's AddRegion.
 """
 
 from __future__ import annotations
@@ -171,44 +171,26 @@ def test_quota_exhaustion_is_found(sb: Sandbox, aws, collect) -> None:
     assert "quota_nearly_exhausted" not in set(found["finding"])
 
 
-def test_owner_record_shared_but_consumer_missing_is_found(sb: Sandbox, collect, monkeypatch) -> None:
-    from dsshare.sandbox import backend
-
+def test_owner_record_shared_but_consumer_missing_is_found(sb: Sandbox, collect) -> None:
     hidden = next(r.shared_directory_id for r in sb.share_records()
                   if r.shared_account_id == sb.account_id("prod-app2"))
-    original = backend.SharingBackend.consumer_views
-    monkeypatch.setattr(backend.SharingBackend, "consumer_views",
-                        lambda self: [v for v in original(self) if v.directory_id != hidden])
+    sb.hide_share(hidden, "consumer")
     found = findings(collect())
     assert found.set_index("finding").loc["owner_shared_consumer_missing", "SharedDirectoryId"] == hidden
 
 
-def test_consumer_directory_without_owner_record_is_found(sb: Sandbox, collect, monkeypatch) -> None:
-    from dsshare.sandbox import backend
-
+def test_consumer_directory_without_owner_record_is_found(sb: Sandbox, collect) -> None:
     hidden = next(r.shared_directory_id for r in sb.share_records()
                   if r.shared_account_id == sb.account_id("prod-data"))
-    original = backend.REGISTRY.for_owner
-    monkeypatch.setattr(backend.REGISTRY, "for_owner",
-                        lambda *a: [r for r in original(*a) if r.shared_directory_id != hidden])
+    sb.hide_share(hidden, "owner")
     found = findings(collect())
     row = found.set_index("finding").loc["consumer_without_owner_record"]
     assert row["SharedDirectoryId"] == hidden and "missing" in row["detail"]
 
 
-def test_replicated_directory_shared_in_one_region_is_found(sb: Sandbox, collect, monkeypatch) -> None:
-    from dsshare.sandbox import responses
-
+def test_replicated_directory_shared_in_one_region_is_found(sb: Sandbox, collect) -> None:
     global_id = sb.directory_id("global.example.com")
-    original = responses._owner_description
-
-    def with_replica(directory: Any) -> dict[str, Any]:
-        out = dict(original(directory))
-        if out["DirectoryId"] == global_id:
-            out["RegionsInfo"] = {"PrimaryRegion": "us-east-1", "AdditionalRegions": ["eu-west-1"]}
-        return out
-
-    monkeypatch.setattr(responses, "_owner_description", with_replica)
+    sb.add_region(global_id, "eu-west-1")
     found = findings(collect())
     row = found.set_index("finding").loc["replica_region_unshared"]
     assert (row["DirectoryId"], row["SharedAccountId"], row["region"]) == (

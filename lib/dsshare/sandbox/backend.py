@@ -1,7 +1,7 @@
 """The sharing half of Directory Service, added to moto's backend.
 
 Semantics follow ../shared/AWS_SHARING.md; where AWS is silent the sandbox
-applies "dsshare models it as" lines of that file, listed in docs/sandbox.md.
+applies "dsshare models it as" lines of that file, listed in the README ("The sandbox").
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from moto.utilities.paginator import paginate
 
 from .exceptions import (
     ClientException,
+    DirectoryAlreadyInRegionException,
     DirectoryAlreadySharedException,
     DirectoryNotSharedException,
     EntityDoesNotExistException,
@@ -101,6 +102,20 @@ class ConsumerView:
                 "RadiusStatus": owner.radius_status,
             },
         }
+
+
+def regions_of(directory: Directory) -> list[str]:
+    """Every Region a (possibly replicated) directory is in, primary first."""
+    primary = getattr(directory, "dsshare_primary_region", directory.region)
+    return [primary, *getattr(directory, "dsshare_additional_regions", [])]
+
+
+def regions_info(directory: Directory) -> dict[str, Any] | None:
+    """The API's RegionsInfo for a replicated directory (None when it has one Region)."""
+    additional = getattr(directory, "dsshare_additional_regions", [])
+    if not additional:
+        return None
+    return {"PrimaryRegion": directory.dsshare_primary_region, "AdditionalRegions": additional}
 
 
 def owner_directory(account_id: str, region: str, directory_id: str) -> Directory | None:
@@ -339,12 +354,51 @@ class SharingBackend(DirectoryServiceBackend):
         now = utcnow()
         views = []
         for record in REGISTRY.for_consumer(self.account_id, self.region_name):
-            if record.status(now) in HIDDEN_FROM_CONSUMER:
+            if record.status(now) in HIDDEN_FROM_CONSUMER or record.hidden_from_consumer:
                 continue
             owner = owner_directory(record.owner_account_id, record.region, record.owner_directory_id)
             if owner is not None:
                 views.append(ConsumerView(record, owner))
         return views
+
+    # -- multi-Region replication (Enterprise) -------------------------------
+
+    def add_region(self, directory_id: str, region_name: str, vpc_settings: dict[str, Any]) -> None:
+        """Replicate an Enterprise directory to ``region_name`` under the same DirectoryId.
+
+        Sharing stays Regional (AWS_SHARING.md, "Methods and their prerequisites"): the
+        replica is shared, or not, with its own ShareDirectory calls in its Region.
+        """
+        directory = self._owned_directory(directory_id)
+        if directory.directory_type != "MicrosoftAD" or directory.edition != "Enterprise":
+            raise UnsupportedOperationException(
+                f"Directory {directory_id} is {directory.edition or directory.directory_type}; "
+                "only Enterprise Edition AWS Managed Microsoft AD can be replicated to other Regions."
+            )
+        primary = getattr(directory, "dsshare_primary_region", self.region_name)
+        regions = regions_of(directory)
+        if region_name in regions:
+            raise DirectoryAlreadyInRegionException(
+                f"Directory {directory_id} is already in {region_name}."
+            )
+        target: DirectoryServiceBackend = ds_backends[self.account_id][region_name]
+        target._verify_subnets(region_name, vpc_settings)
+        replica = Directory(
+            self.account_id, region_name, directory.name, directory.password, "MicrosoftAD",
+            vpc_settings=vpc_settings, short_name=directory.short_name,
+            description=directory.description, edition=directory.edition,
+        )
+        replica.directory_id = directory.directory_id
+        replica.alias = directory.alias
+        replica.access_url = directory.access_url
+        target.directories[directory.directory_id] = replica
+        everyone = [owner_directory(self.account_id, r, directory_id) for r in regions]
+        for member in [*everyone, replica]:
+            if member is not None:
+                member.dsshare_primary_region = primary
+                member.dsshare_additional_regions = sorted(
+                    {*(r for r in regions if r != primary), region_name}
+                )
 
     # -- both sides -------------------------------------------------------
 

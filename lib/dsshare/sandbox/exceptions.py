@@ -26,6 +26,12 @@ class DirectoryAlreadySharedException(SharingError):
     error_code = "DirectoryAlreadySharedException"
 
 
+class DirectoryAlreadyInRegionException(SharingError):
+    """The Region you specified is the same Region where the Managed Microsoft AD directory was created."""
+
+    error_code = "DirectoryAlreadyInRegionException"
+
+
 class EntityDoesNotExistException(SharingError):
     """The specified entity could not be found."""
 

@@ -34,7 +34,7 @@ def _require(condition: bool, what: str) -> None:
         raise MotoShapeError(
             f"dsshare's sandbox cannot extend moto {moto.__version__}: {what}. "
             "The extension was written for moto 5.2.x; pin moto or update "
-            "dsshare.sandbox (see docs/sandbox.md, 'Guard')."
+            "dsshare.sandbox (see the README, section 'The guard')."
         )
 
 

@@ -48,6 +48,10 @@ class ShareRecord:
     notes: str
     created: dt.datetime
     timeline: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    #: Sandbox-only: one side no longer sees the record, as after an out-of-band
+    #: deletion or while AWS is eventually consistent (``Sandbox.hide_share``).
+    hidden_from_owner: bool = False
+    hidden_from_consumer: bool = False
 
     def status(self, now: dt.datetime | None = None) -> str:
         """The status at ``now``: the last timeline step that has begun."""
@@ -129,6 +133,7 @@ class ShareRegistry:
                     if r.owner_directory_id == directory_id
                     and r.owner_account_id == owner_account_id
                     and r.region == region
+                    and not r.hidden_from_owner
                 ),
                 key=lambda r: (r.created, r.shared_directory_id),
             )

@@ -15,7 +15,7 @@ from moto.ds.models import ds_backends
 from moto.ds.responses import _directory_description
 from moto.utilities.paginator import TokenDecoder
 
-from .backend import ConsumerView, SharingBackend
+from .backend import ConsumerView, SharingBackend, regions_info
 from .exceptions import InvalidNextTokenException, InvalidParameterException
 from .records import utcnow
 from .shapes import check_output, validate_input
@@ -115,8 +115,18 @@ def delete_directory(self: Any) -> ActionResult:
     return _result("DeleteDirectory", {"DirectoryId": directory_id})
 
 
+def add_region(self: Any) -> ActionResult:
+    params = _params(self, "AddRegion")
+    _backend(self).add_region(
+        directory_id=params["DirectoryId"], region_name=params["RegionName"],
+        vpc_settings=dict(params["VPCSettings"]),
+    )
+    return _result("AddRegion", {})
+
+
 def _owner_description(directory: Any) -> dict[str, Any]:
     description = _directory_description(directory)
+    description["RegionsInfo"] = regions_info(directory)
     return {k: v for k, v in description.items() if v is not None and v != {}}
 
 
@@ -153,6 +163,7 @@ ADDED = {
     "describe_shared_directories": describe_shared_directories,
     "accept_shared_directory": accept_shared_directory,
     "reject_shared_directory": reject_shared_directory,
+    "add_region": add_region,
 }
 REPLACED = {
     "delete_directory": delete_directory,

@@ -125,7 +125,7 @@ class World:
         return record.shared_directory_id
 
 
-def _network(account_id: str, region: str) -> dict[str, Any]:
+def network(account_id: str, region: str) -> dict[str, Any]:
     """A VPC with two subnets in two AZs (what moto requires of a directory), made once."""
     ec2 = ec2_backends[account_id][region]
     for vpc in ec2.describe_vpcs():
@@ -147,7 +147,7 @@ def create_directory(account_id: str, region: str, name: str, edition: str | Non
     backend = ds_backends[account_id][region]
     short = name.split(".")[0].upper()[:15]
     common = {"region": region, "name": name, "short_name": short, "password": PASSWORD,
-              "description": f"{name} (sandbox)", "vpc_settings": _network(account_id, region),
+              "description": f"{name} (sandbox)", "vpc_settings": network(account_id, region),
               "tags": []}
     if kind == "MicrosoftAD":
         # moto validates Edition as Standard|Enterprise; Hybrid is set afterwards.

@@ -2,7 +2,7 @@
 
 ``Sandbox`` is both the Python API (a context manager used by tests, the demo
 and benchmarks) and what ``dsshare sandbox`` runs in the foreground. Its state
-can also be driven over HTTP under ``/_dsshare/`` (see docs/sandbox.md).
+can also be driven over HTTP under ``/_dsshare/`` (see the README ("The sandbox")).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from .faults import FaultMiddleware, FaultRule, Faults
 from .install import install
 from .records import REGISTRY, ShareRecord, utcnow
-from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, seed
+from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, network, seed
 
 #: Statuses a test may force a share into, to provoke what AWS does rarely.
 FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
@@ -45,7 +45,7 @@ class Sandbox:
     Parameters
     ----------
     seed : {"demo", "scale", "empty"}
-        What the sandbox starts with (see docs/sandbox.md, "Seeds").
+        What the sandbox starts with (see the README ("The sandbox"), "Seeds").
     host, port : str, int
         Where to listen. ``port=0`` picks a free port. Loopback by default.
     regions : sequence of str, optional
@@ -229,6 +229,32 @@ class Sandbox:
         entry = self._directory_entry(directory_id, region)
         ds_backends[entry["account_id"]][entry["region"]].directories[directory_id].stage = stage
 
+    def hide_share(self, shared_directory_id: str, side: str) -> None:
+        """Make one side stop seeing a share record, as AWS's two views can disagree.
+
+        ``side="consumer"``: the owner still lists the record but the consumer's
+        SharedMicrosoftAD is gone; ``side="owner"``: the consumer still has its
+        directory but the owner's DescribeSharedDirectories no longer lists it.
+        For provoking the inventory's consistency findings.
+        """
+        if side not in ("owner", "consumer"):
+            raise SandboxError(f"side must be 'owner' or 'consumer', got {side!r}")
+        record = REGISTRY.get(shared_directory_id)
+        if record is None:
+            raise SandboxError(f"no share record {shared_directory_id}")
+        with REGISTRY.lock:
+            if side == "owner":
+                record.hidden_from_owner = True
+            else:
+                record.hidden_from_consumer = True
+
+    def add_region(self, directory_id: str, region: str) -> None:
+        """Replicate an Enterprise directory to ``region`` (AddRegion with a fresh VPC)."""
+        entry = self._directory_entry(directory_id, None)
+        backend = ds_backends[entry["account_id"]][entry["region"]]
+        backend.add_region(directory_id, region, network(entry["account_id"], region))
+        self.manifest["directories"].append(dict(entry, region=region))
+
     def force_share_status(self, shared_directory_id: str, status: str) -> None:
         """Put a share record into ``status`` now (e.g. ShareFailed, which AWS does rarely)."""
         if status not in FORCEABLE:
@@ -325,6 +351,8 @@ class Sandbox:
             ("POST", "share-status"): lambda: self.force_share_status(**payload) or {"ok": True},
             ("POST", "directories"): lambda: {"id": self.add_directory(**payload)},
             ("POST", "feature-set"): lambda: self.set_feature_set(**payload) or {"ok": True},
+            ("POST", "hide-share"): lambda: self.hide_share(**payload) or {"ok": True},
+            ("POST", "add-region"): lambda: self.add_region(**payload) or {"ok": True},
         }
         handler = routes.get((method, path))
         if handler is None:
