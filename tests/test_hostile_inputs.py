@@ -299,3 +299,16 @@ def test_dates_and_booleans_in_runbook_parameters_are_refused_not_coerced() -> N
         with pytest.raises(ParameterError) as caught:
             resolve_parameters(spec, [{**base, key: value}])
         assert key in str(caught.value)
+
+
+def test_unencodable_notes_in_a_parameters_file_exit_2_before_any_file_is_written(
+    aws_env: Sandbox, no_kernel: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """YAML's "\\ud800" escape gives a lone surrogate: it used to crash writing the run
+    folder's parameters.yaml with UnicodeEncodeError."""
+    extra = tmp_path / "notes.yaml"
+    extra.write_text('notes: "bad \\ud800 text"\n')
+    code, stderr = run_cli(["run", "share_directory", "-f", str(SHARE_PARAMETERS), "-f",
+                            str(extra), "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 2 and "Invalid notes" in stderr and "Traceback" not in stderr
+    assert no_kernel == [] and not (tmp_path / "run").exists()

@@ -36,6 +36,7 @@ from dsshare.validation import (
     MAX_NOTES_LENGTH,
     validate_account_id,
     validate_directory_id,
+    validate_notes,
     validate_region,
     validate_target,
 )
@@ -263,7 +264,9 @@ def check_notes(value: str, name: str) -> str:
         raise ParameterError(
             name, f"<{len(value)} characters>", f"text of at most {MAX_NOTES_LENGTH} characters"
         )
-    return value
+    # The library's check also refuses text that cannot be encoded (a lone surrogate),
+    # which would otherwise crash writing the run folder.
+    return validate_notes(value, name)
 
 
 def resolve_notes(value: str, parameter: str = "notes") -> str:
