@@ -286,7 +286,11 @@ class _Collector:
         self.spawn(self.enter_account, account_id)
 
     def enter_account(self, account_id: str) -> None:
-        """Assume the role once per account (cached by the connection), then fan out."""
+        """Assume the role once per account (cached by the connection), then fan out.
+
+        The other Regions start as soon as the role is assumed; the first is read here,
+        with the client just built (the connection keeps only recent clients).
+        """
         if account_id != self.caller:
             try:
                 self.conn.client("ds", region=self.regions[0], account_id=account_id)
@@ -301,8 +305,9 @@ class _Collector:
                             )
                         )
                 return
-        for region in self.regions:
+        for region in self.regions[1:]:
             self.spawn(self.read_directories, account_id, region)
+        self.read_directories(account_id, self.regions[0])
 
     def read_directories(self, account_id: str, region: str) -> None:
         try:
