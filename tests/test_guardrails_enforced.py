@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,25 @@ def test_the_share_runbook_obeys_the_policy(aws_env: Sandbox, tmp_path: Path) ->
     assert results[sb.account_id("prod-data")]["outcome"] == "failed"
     assert results[sb.account_id("network")]["outcome"] == "done"
     assert len(share_calls(sb)) == 1
+
+
+def test_auto_accept_never_completes_a_pending_share_the_policy_forbids(
+    aws_env: Sandbox, conn: dsshare.Connection, aws: object
+) -> None:
+    sb = aws_env
+    glob = sb.directory_id("global.example.com")
+    denied = sb.account_id("prod-data")
+    aws("ds").share_directory(DirectoryId=glob, ShareMethod="HANDSHAKE",  # type: ignore[attr-defined]
+                              ShareTarget={"Id": denied, "Type": "ACCOUNT"})
+    time.sleep(0.3)  # Sharing -> PendingAcceptance (transitions last 0.05 s in tests)
+    policy = parse_guardrails({"denied_accounts": [denied]})
+    sb.clear_request_log()
+    frame = dsshare.share(conn, glob, [denied], auto_accept=True, guardrails=policy,
+                          progress=False, timeout=30)  # fmt: skip
+    row = frame.iloc[0]
+    assert (row["outcome"], row["error_code"]) == ("failed", "GuardrailDeniedAccount")
+    assert "pending invitation will not be accepted" in row["message"]
+    assert [e for e in sb.request_log if e["operation"] == "AcceptSharedDirectory"] == []
+    record = next(r for r in dsshare.iter_shared_directories(conn, glob)
+                  if r["SharedAccountId"] == denied and r["ShareStatus"] != "Deleted")
+    assert record["ShareStatus"] == "PendingAcceptance"

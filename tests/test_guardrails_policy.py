@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,17 @@ def test_errors_pickle_across_processes() -> None:
         parse_guardrails({"max_targets_per_run": -1}, source="g.yaml")
     copy = pickle.loads(pickle.dumps(caught.value))
     assert str(copy) == str(caught.value) and copy.source == "g.yaml"
+
+
+def test_a_pending_invitation_of_a_share_request_to_a_forbidden_account_is_refused() -> None:
+    policy = parse_guardrails({"denied_accounts": ["200000000005"]})
+    pending = dataclasses.replace(share_row("200000000005", action="skip"),
+                                  share_status="PendingAcceptance")  # fmt: skip
+    shared = dataclasses.replace(pending, share_status="Shared")
+    out = policy.enforce([pending, shared, pending], actions=["share", "share", "leave"])
+    assert [r.action for r in out] == ["refuse", "skip", "skip"]
+    assert out[0].check == "GuardrailDeniedAccount"
+    assert "pending invitation will not be accepted" in out[0].reason
+    assert policy.enforce([pending]) == [pending]  # no actions given: share rows only
+    with pytest.raises(ValueError):
+        policy.enforce([pending], actions=[])

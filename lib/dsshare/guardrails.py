@@ -191,21 +191,39 @@ class Guardrails:
         return None
 
     def enforce(
-        self, rows: Sequence[PlanRow], ou_accounts: frozenset[str] | None = frozenset()
+        self,
+        rows: Sequence[PlanRow],
+        ou_accounts: frozenset[str] | None = frozenset(),
+        actions: Sequence[str] | None = None,
     ) -> list[PlanRow]:
         """Return ``rows`` with every ``share`` row that breaks a rule turned into ``refuse``.
 
         Rows are checked one by one (directory, denied, allowed, external); then, if more
         share rows remain than ``max_targets_per_run``, every one of them is refused: a run
         over the limit shares with nobody rather than with an arbitrary first few.
+
+        ``actions`` gives the requested action of each row's request. A share request's
+        ``skip`` row for a share already PendingAcceptance is checked too: with auto-accept
+        it would be accepted, completing a share the policy forbids, so it is refused.
         """
+        if actions is not None and len(actions) != len(rows):
+            raise ValueError("actions must give one requested action per row")
         checked: list[PlanRow] = []
-        for row in rows:
-            if row.action == "share":
+        for index, row in enumerate(rows):
+            pending = (
+                actions is not None and actions[index] == "share" and row.action == "skip"
+                and row.share_status == "PendingAcceptance"
+            )  # fmt: skip
+            if row.action == "share" or pending:
                 refusal = self.account_refusal(
                     row.directory_id, row.account_id, external=row.external,
                     method=row.method or "HANDSHAKE", ou_accounts=ou_accounts,
                 )  # fmt: skip
+                if refusal is not None and pending:
+                    refusal = Refusal(
+                        refusal.check,
+                        f"{refusal.reason}; its pending invitation will not be accepted",
+                    )
                 if refusal is not None:
                     row = _refused(row, refusal)
             checked.append(row)

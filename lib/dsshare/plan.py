@@ -445,7 +445,11 @@ def _plan_requests(
             "ou_accounts": None if below is None else sorted(below),
         }
         # One policy over the whole plan (max_targets_per_run counts every directory).
-        enforced = iter(policy.enforce([row for block in blocks for row in block], below))
+        actions = [entry[0].action for entry, block in zip(entries, blocks, strict=True)
+                   for _ in block]  # fmt: skip
+        enforced = iter(
+            policy.enforce([row for block in blocks for row in block], below, actions)
+        )
         blocks = [[next(enforced) for _ in block] for block in blocks]
     rows: list[PlanRow] = []
     for (request, _, directory), block in zip(entries, blocks, strict=True):
