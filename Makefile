@@ -45,6 +45,9 @@ app: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m dsshare.widgets.screenshots --out docs/img
 
+reliability: $(STAMP)
+	$(BIN)/python -m dsshare.reliability
+
 sandbox: $(STAMP)
 	$(BIN)/dsshare sandbox --seed demo --manifest sandbox-manifest.json
 
