@@ -328,7 +328,8 @@ class SharingBackend(DirectoryServiceBackend):
             record.move(["Deleting", "Deleted"], REGISTRY.transition_delay)
         return record.shared_directory_id
 
-    def accept_shared_directory(self, shared_directory_id: str) -> ShareRecord:
+    def _answer_invitation(self, shared_directory_id: str, steps: list[str]) -> ShareRecord:
+        """Move a PendingAcceptance record the caller consumes through ``steps``."""
         with REGISTRY.lock:
             record = self._consumer_record(shared_directory_id)
             status = record.status()
@@ -336,19 +337,14 @@ class SharingBackend(DirectoryServiceBackend):
                 raise DirectoryAlreadySharedException(
                     f"Shared directory {shared_directory_id} is {status}, not PendingAcceptance."
                 )
-            record.move(["Shared"], REGISTRY.transition_delay)
+            record.move(steps, REGISTRY.transition_delay)
         return record
 
+    def accept_shared_directory(self, shared_directory_id: str) -> ShareRecord:
+        return self._answer_invitation(shared_directory_id, ["Shared"])
+
     def reject_shared_directory(self, shared_directory_id: str) -> str:
-        with REGISTRY.lock:
-            record = self._consumer_record(shared_directory_id)
-            status = record.status()
-            if status != "PendingAcceptance":
-                raise DirectoryAlreadySharedException(
-                    f"Shared directory {shared_directory_id} is {status}, not PendingAcceptance."
-                )
-            record.move(["Rejecting", "Rejected"], REGISTRY.transition_delay)
-        return shared_directory_id
+        return self._answer_invitation(shared_directory_id, ["Rejecting", "Rejected"]).shared_directory_id
 
     def consumer_views(self) -> list[ConsumerView]:
         now = utcnow()
