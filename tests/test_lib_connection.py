@@ -97,7 +97,9 @@ def test_clients_are_shared_safely_across_threads(conn: Connection, aws_env: San
     assert len(calls(aws_env, "AssumeRole")) == 1
 
 
-def test_roles_for_many_accounts_are_assumed_once_each_in_parallel(conn: Connection, aws_env: Sandbox) -> None:
+def test_roles_for_many_accounts_are_assumed_once_each_in_parallel(
+    conn: Connection, aws_env: Sandbox
+) -> None:
     members = [aws_env.account_id(n) for n in ("prod-app1", "prod-app2", "dev-app1", "dev-app2")]
     clients: dict[str, set[int]] = {m: set() for m in members}
     lock = threading.Lock()
@@ -123,9 +125,8 @@ def test_no_secret_in_repr_or_logs(
     caplog.set_level(logging.DEBUG, logger="dsshare")
     member = aws_env.account_id("prod-app1")
     conn.client("ds", account_id=member)
-    role_credentials = conn._roles[member].session.get_credentials()  # noqa: SLF001 - the secret to look for
-    assert role_credentials is not None
-    secrets = ["testing", role_credentials.secret_key, role_credentials.token]
+    role_keys = conn._roles[member].keys  # noqa: SLF001 - the secret to look for
+    secrets = ["testing", role_keys["aws_secret_access_key"], role_keys["aws_session_token"]]
     text = repr(conn) + caplog.text
     assert "assumed arn:aws:iam::" in caplog.text, "the log says what happened"
     for secret in secrets:
@@ -168,7 +169,9 @@ def test_bad_connection_settings_are_refused_without_a_call(
     assert len(aws_env.request_log) == before
 
 
-def test_bad_account_id_for_a_client_is_refused_without_a_call(conn: Connection, aws_env: Sandbox) -> None:
+def test_bad_account_id_for_a_client_is_refused_without_a_call(
+    conn: Connection, aws_env: Sandbox
+) -> None:
     before = len(aws_env.request_log)
     with pytest.raises(ParameterError) as info:
         conn.client("ds", account_id="2000000004")
@@ -201,3 +204,75 @@ def test_an_unreachable_endpoint_is_a_dsshare_error(aws_env: Sandbox) -> None:
         list(iter_directories(conn))
     assert info.value.code == "EndpointConnectionError"
     assert info.value.operation == "DescribeDirectories"
+
+
+def test_calls_for_many_accounts_from_many_threads_are_each_signed_as_their_account(
+    conn: Connection, aws_env: Sandbox
+) -> None:
+    # Role clients of one Region share one botocore client: the account must still be
+    # chosen per call, however the threads interleave.
+    names = ("prod-app1", "prod-app2", "dev-app1", "dev-app2", "shared-services")
+    members = [aws_env.account_id(n) for n in names]
+    expected = {
+        m: sorted(d["DirectoryId"] for d in iter_directories(conn, account_id=m)) for m in members
+    }
+    aws_env.clear_request_log()
+    seen: dict[str, list[list[str]]] = {m: [] for m in members}
+    lock = threading.Lock()
+
+    def read(member: str) -> None:
+        for _ in range(5):
+            ids = sorted(d["DirectoryId"] for d in iter_directories(conn, account_id=member))
+            with lock:
+                seen[member].append(ids)
+
+    threads = [threading.Thread(target=read, args=(members[i % len(members)],)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {m: [expected[m]] * 20 for m in members}
+    logged = [e["account_id"] for e in calls(aws_env, "DescribeDirectories")]
+    assert sorted(logged) == sorted(members * 20)
+    assert any(expected[m] != expected[members[0]] for m in members), "accounts differ"
+
+
+def test_role_clients_share_one_client_per_region_and_answer_for_their_account(
+    conn: Connection, aws_env: Sandbox
+) -> None:
+    first, second = aws_env.account_id("prod-app1"), aws_env.account_id("dev-app1")
+    a, b = conn.client("ds", account_id=first), conn.client("ds", account_id=second)
+    assert a is not b and a.meta is b.meta, "one botocore client (and connection pool)"
+    assert (a.account_id, b.account_id) == (first, second)
+    assert first in repr(a) and "us-east-1" in repr(a)
+    assert a.meta.region_name == "us-east-1"
+    assert a.can_paginate("describe_directories")
+    with pytest.raises(a.exceptions.EntityDoesNotExistException):
+        a.describe_shared_directories(OwnerDirectoryId="d-0000000000")
+    assert calls(aws_env, "DescribeSharedDirectories")[-1]["account_id"] == first
+
+
+def test_the_shared_role_client_refuses_a_call_with_no_account_bound(
+    conn: Connection, aws_env: Sandbox
+) -> None:
+    from dsshare.roles import UnboundRoleCallError
+
+    member = aws_env.account_id("prod-app1")
+    shared = conn.client("ds", account_id=member)._client  # noqa: SLF001 - the unbound client
+    before = len(aws_env.request_log)
+    with pytest.raises(UnboundRoleCallError, match="no account bound"):
+        shared.describe_directories()
+    assert len(aws_env.request_log) == before, "nothing was sent with anyone's keys"
+
+
+def test_a_role_client_refreshes_expiring_credentials_when_it_signs(
+    conn: Connection, aws_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = aws_env.account_id("prod-app1")
+    ds = conn.client("ds", account_id=member)
+    from datetime import timedelta
+
+    monkeypatch.setattr(connection_module, "REFRESH_MARGIN", timedelta(days=365))
+    ds.describe_directories()
+    assert len(calls(aws_env, "AssumeRole")) == 2, "the held client re-assumed the role"
+    assert calls(aws_env, "DescribeDirectories")[-1]["account_id"] == member

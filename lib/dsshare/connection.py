@@ -5,7 +5,9 @@ profile), the Regions to work in, an optional endpoint URL (``AWS_ENDPOINT_URL``
 so the sandbox's exports just work) and the retry configuration. Clients are cached and safe
 to share across threads. Work in another account goes through STS AssumeRole into
 ``arn:aws:iam::<account>:role/<role_name>``; the temporary credentials are cached per account
-until shortly before they expire. Credentials never appear in ``repr`` or in logs.
+until shortly before they expire. Clients for other accounts are views of one client per
+service x Region that sign each call with the account's role keys (:mod:`dsshare.roles`).
+Credentials never appear in ``repr`` or in logs.
 
 Example
 -------
@@ -20,17 +22,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from dsshare.errors import ParameterError, from_client_error
+from dsshare.roles import RoleClient, role_resolver
 from dsshare.validation import validate_account_id, validate_region, validate_regions
 
 __all__ = ["Connection", "RETRY_MODES"]
@@ -41,26 +44,12 @@ RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
 #: Refresh assumed-role credentials this long before they expire.
 REFRESH_MARGIN = timedelta(minutes=5)
 DEFAULT_MAX_POOL_CONNECTIONS = 32
-#: Clients for assumed roles kept at most (least recently used dropped first). A botocore
-#: client holds ~2,000 Python objects and ~0.5 MB; keeping one per account x Region of an
-#: organization made every full garbage collection walk all of them (2.5 s of CPU in a
-#: 300-account x 3-Region inventory). A dropped client is rebuilt on its next use (~3 ms).
-MAX_ROLE_CLIENTS = 128
 
 
 @dataclass(frozen=True)
 class _RoleCredentials:
     keys: dict[str, str] = field(repr=False)
     expires: datetime
-
-    @property
-    def session(self) -> boto3.session.Session:
-        """A boto3 session holding these keys (built on demand; clients do not use it)."""
-        return boto3.session.Session(
-            aws_access_key_id=self.keys["aws_access_key_id"],
-            aws_secret_access_key=self.keys["aws_secret_access_key"],
-            aws_session_token=self.keys["aws_session_token"],
-        )
 
     def fresh(self, now: datetime) -> bool:
         return now + REFRESH_MARGIN < self.expires
@@ -121,12 +110,20 @@ class Connection:
         if region is not None:
             region = validate_region(region)
         self._profile = profile
+        core = botocore.session.Session(profile=profile)
         try:
-            self._session = boto3.session.Session(profile_name=profile)
+            core.get_scoped_config()
         except ProfileNotFound as err:
             raise ParameterError(
                 "profile", profile, "a profile defined in the AWS config or credentials file"
             ) from err
+        self._session = boto3.session.Session(botocore_session=core)
+        # Role clients come from a second botocore session of the same profile whose only
+        # credentials are "the bound account's role keys"; it shares the loaded models.
+        roles = botocore.session.Session(profile=profile)
+        roles.register_component("data_loader", core.get_component("data_loader"))
+        roles.register_component("credential_provider", role_resolver(self._role_keys))
+        self._role_boto_session = boto3.session.Session(botocore_session=roles)
         resolved = region or (region_list[0] if region_list else None) or self._session.region_name
         if not resolved:
             raise ParameterError(
@@ -146,8 +143,9 @@ class Connection:
         # Builds clients one at a time (the boto3 session is not documented thread-safe),
         # without holding ``_lock``, so cache hits never wait behind a build.
         self._build_lock = threading.Lock()
-        self._clients: dict[tuple[str, str, str | None], Any] = {}
-        self._role_clients: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._shared_role_clients: dict[tuple[str, str], Any] = {}
+        self._role_clients: dict[tuple[str, str, str], RoleClient] = {}
         self._roles: dict[str, _RoleCredentials] = {}
         self._account_locks: dict[str, threading.RLock] = {}
         self._identity: dict[str, str] | None = None
@@ -228,33 +226,38 @@ class Connection:
 
     # -- clients ----------------------------------------------------------------------
 
-    def _build(self, service: str, region: str, keys: dict[str, str] | None = None) -> Any:
+    def _build(self, session: boto3.session.Session, service: str, region: str) -> Any:
         with self._build_lock:
-            return self._session.client(
+            return session.client(
                 service,  # type: ignore[call-overload]
                 region_name=region,
                 endpoint_url=self._endpoint_url,
                 config=self._config,
-                **(keys or {}),
             )
 
-    def _own_client(self, service: str, region: str) -> Any:
-        key = (service, region, None)
-        client = self._clients.get(key)
+    def _cached_client(
+        self, cache: dict[tuple[str, str], Any], session: boto3.session.Session,
+        service: str, region: str,
+    ) -> Any:  # fmt: skip
+        key = (service, region)
+        client = cache.get(key)
         if client is not None:
             return client
         with self._lock:
-            client = self._clients.get(key)
+            client = cache.get(key)
             if client is None:
-                client = self._clients[key] = self._build(service, region)
+                client = cache[key] = self._build(session, service, region)
             return client
+
+    def _own_client(self, service: str, region: str) -> Any:
+        return self._cached_client(self._clients, self._session, service, region)
 
     def _account_lock(self, account_id: str) -> threading.RLock:
         """One lock per account: roles for different accounts are assumed in parallel."""
         with self._lock:
             return self._account_locks.setdefault(account_id, threading.RLock())
 
-    def _role_session(self, account_id: str) -> dict[str, str]:
+    def _role_keys(self, account_id: str) -> dict[str, str]:
         """The role's temporary keys in ``account_id`` (assumed, or cached while fresh)."""
         with self._account_lock(account_id):
             cached = self._roles.get(account_id)
@@ -269,9 +272,6 @@ class Connection:
             except (ClientError, BotoCoreError) as err:
                 raise from_client_error(err, "AssumeRole") from err
             creds = response["Credentials"]
-            # Clients for the role are built from the connection's own session with these
-            # keys: a new boto3 Session per account would reload every service model
-            # (~0.1 s per account and client, which dominated org-wide jobs).
             keys = {
                 "aws_access_key_id": creds["AccessKeyId"],
                 "aws_secret_access_key": creds["SecretAccessKey"],
@@ -282,32 +282,17 @@ class Connection:
                 expires = expires.replace(tzinfo=UTC)
             with self._lock:
                 self._roles[account_id] = _RoleCredentials(keys=keys, expires=expires)
-                # Drop clients built on the previous credentials of this account.
-                for key in [k for k in self._role_clients if k[2] == account_id]:
-                    del self._role_clients[key]
             logger.info("assumed %s (credentials valid until %s)", role_arn, expires.isoformat())
             return keys
-
-    def _cached_role_client(self, key: tuple[str, str, str]) -> Any:
-        """The cached client for ``key`` while its account's credentials are fresh."""
-        with self._lock:
-            client = self._role_clients.get(key)
-            if client is None:
-                return None
-            cached = self._roles.get(key[2])
-            if cached is None or not cached.fresh(datetime.now(UTC)):
-                return None
-            self._role_clients.move_to_end(key)
-            return client
 
     def client(
         self, service: str, *, region: str | None = None, account_id: str | None = None
     ) -> Any:
         """Return a cached, thread-safe boto3 client.
 
-        Clients for other accounts are kept for the most recently used
-        :data:`MAX_ROLE_CLIENTS` account x Region x service combinations; the role's
-        credentials stay cached per account until shortly before they expire.
+        For another account, the role is assumed first (or its cached credentials reused
+        while fresh), so a role that cannot be assumed fails here; the client returned
+        signs every call with the role's current keys, refreshed before they expire.
 
         Parameters
         ----------
@@ -329,18 +314,13 @@ class Connection:
         account_id = validate_account_id(account_id)
         if account_id == self.caller_account_id:
             return self._own_client(service, region)
+        self._role_keys(account_id)
         key = (service, region, account_id)
-        client = self._cached_role_client(key)
-        if client is not None:
-            return client
-        with self._account_lock(account_id):
-            client = self._cached_role_client(key)
-            if client is not None:
-                return client
-            keys = self._role_session(account_id)
-            client = self._build(service, region, keys)
+        client = self._role_clients.get(key)
+        if client is None:
+            shared = self._cached_client(
+                self._shared_role_clients, self._role_boto_session, service, region
+            )
             with self._lock:
-                self._role_clients[key] = client
-                while len(self._role_clients) > MAX_ROLE_CLIENTS:
-                    self._role_clients.popitem(last=False)
-            return client
+                client = self._role_clients.setdefault(key, RoleClient(shared, account_id))
+        return client
