@@ -276,3 +276,18 @@ def test_a_role_client_refreshes_expiring_credentials_when_it_signs(
     ds.describe_directories()
     assert len(calls(aws_env, "AssumeRole")) == 2, "the held client re-assumed the role"
     assert calls(aws_env, "DescribeDirectories")[-1]["account_id"] == member
+
+
+def test_timestamps_come_back_in_utc_from_own_and_role_clients(
+    conn: Connection, aws_env: Sandbox
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    member = aws_env.account_id("prod-app1")
+    for account in (None, member):
+        for directory in iter_directories(conn, account_id=account):
+            launched = directory["LaunchTime"]
+            assert launched.tzinfo is UTC, "UTC, not the machine's local zone"
+            assert abs(datetime.now(UTC) - launched) < timedelta(days=3650)
+    assumed = conn._roles[member].expires  # noqa: SLF001 - parsed from AssumeRole's XML
+    assert assumed.tzinfo is UTC and assumed > datetime.now(UTC)
