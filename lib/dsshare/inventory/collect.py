@@ -18,14 +18,12 @@ becomes a row of the ``errors`` frame and collection goes on.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -50,52 +48,6 @@ DEFAULT_CONCURRENCY = 32
 COLLECTION_ERRORS = (DsShareError, ClientError, BotoCoreError)
 #: Organizations' answer when the caller's account belongs to no organization.
 NOT_IN_ORGANIZATION = "AWSOrganizationsNotInUseException"
-
-
-#: While collecting, Python's full (oldest-generation) garbage collection may run after
-#: this many middle-generation collections instead of the default 10.
-FULL_GC_EVERY = 100
-
-
-class _FullCollections:
-    """Fewer full garbage collections while inventories run, restored afterwards.
-
-    Every boto3 client is ~1,900 long-lived Python objects, and an inventory builds one
-    per account x Region. Each full collection walks every live object, and with the
-    default thresholds CPython runs one each time the old generation has grown by a
-    quarter: about a dozen over a 300-account x 3-Region run, 2-2.5 s of the client's
-    ~8.5 s of CPU. Young-generation collections go on as usual, so short-lived cycles are
-    still freed promptly. The process-wide threshold is raised only while at least one
-    inventory runs, and put back unless something else changed it meanwhile.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved: tuple[int, int, int] | None = None
-        self._set: tuple[int, int, int] | None = None
-
-    @contextlib.contextmanager
-    def relaxed(self) -> Iterator[None]:
-        with self._lock:
-            if self._users == 0:
-                saved = gc.get_threshold()
-                wanted = (saved[0], saved[1], max(saved[2], FULL_GC_EVERY))
-                gc.set_threshold(*wanted)
-                self._saved, self._set = saved, wanted
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0 and self._saved is not None:
-                    if gc.get_threshold() == self._set:
-                        gc.set_threshold(*self._saved)
-                    self._saved = self._set = None
-
-
-_FULL_COLLECTIONS = _FullCollections()
 
 
 def enabled_regions(conn: Connection) -> list[str]:
@@ -336,8 +288,7 @@ class _Collector:
     def enter_account(self, account_id: str) -> None:
         """Assume the role once per account (cached by the connection), then fan out.
 
-        The other Regions start as soon as the role is assumed; the first is read here,
-        with the client just built (the connection keeps only recent clients).
+        The other Regions start as soon as the role is assumed; the first is read here.
         """
         if account_id != self.caller:
             try:
@@ -450,18 +401,17 @@ def collect_inventory(
     region_list = validate_regions(list(regions) if regions is not None else conn.regions)
     started = time.monotonic()
     collected_at = dt.datetime.now(dt.UTC)
-    with _FULL_COLLECTIONS.relaxed():
-        run = _Collector(conn, region_list, concurrency, progress)
-        run.spawn(run.read_organization)
-        run.spawn(run.list_accounts, all_accounts)
-        run.spawn(run.read_tree)
-        if not (all_accounts or account_list or ou_list):
-            account_list = [run.caller]
-        for account_id in account_list:
-            run.start_account(account_id)
-        for ou_id in ou_list:
-            run.spawn(run.expand_ou, ou_id)
-        run.drain()
+    run = _Collector(conn, region_list, concurrency, progress)
+    run.spawn(run.read_organization)
+    run.spawn(run.list_accounts, all_accounts)
+    run.spawn(run.read_tree)
+    if not (all_accounts or account_list or ou_list):
+        account_list = [run.caller]
+    for account_id in account_list:
+        run.start_account(account_id)
+    for ou_id in ou_list:
+        run.spawn(run.expand_ou, ou_id)
+    run.drain()
 
     raw = run.raw
     for account in raw.accounts:
