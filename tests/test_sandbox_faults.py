@@ -27,17 +27,25 @@ def test_throttled_share_is_retried_by_botocore_and_succeeds(sb: Sandbox, aws) -
     # the second: one throttle keeps this test fast.
     sb.add_fault("ShareDirectory", code="ThrottlingException", service="ds", count=1)
     ds = aws("ds")
-    answer = ds.share_directory(DirectoryId=sb.directory_id("corp.example.com"),
-                                ShareTarget=target("200000000011"), ShareMethod="HANDSHAKE")
+    answer = ds.share_directory(
+        DirectoryId=sb.directory_id("corp.example.com"),
+        ShareTarget=target("200000000011"),
+        ShareMethod="HANDSHAKE",
+    )
     assert answer["ResponseMetadata"]["RetryAttempts"] == 1
     assert SHARED_ID.match(answer["SharedDirectoryId"])
-    calls = [(e["operation"], e["status"], e["injected"]) for e in sb.request_log
-             if e["operation"] == "ShareDirectory"]
+    calls = [
+        (e["operation"], e["status"], e["injected"])
+        for e in sb.request_log
+        if e["operation"] == "ShareDirectory"
+    ]
     assert calls == [("ShareDirectory", 400, "ThrottlingException"), ("ShareDirectory", 200, None)]
 
 
 def test_throttled_organizations_call_is_retried(sb: Sandbox, aws) -> None:
-    sb.add_fault("DescribeOrganization", code="ThrottlingException", service="organizations", count=1)
+    sb.add_fault(
+        "DescribeOrganization", code="ThrottlingException", service="organizations", count=1
+    )
     answer = aws("organizations").describe_organization()
     assert answer["ResponseMetadata"]["RetryAttempts"] == 1
     assert answer["Organization"]["Id"] == sb.manifest["organization_id"]
@@ -46,23 +54,39 @@ def test_throttled_organizations_call_is_retried(sb: Sandbox, aws) -> None:
 def test_throttled_assume_role_is_retried(sb: Sandbox, aws) -> None:
     sb.add_fault("AssumeRole", code="Throttling", service="sts", count=1)
     network = sb.account_id("network")
-    answer = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{network}:role/{sb.manifest['role_name']}",
-                                    RoleSessionName="retry")
+    answer = aws("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{network}:role/{sb.manifest['role_name']}", RoleSessionName="retry"
+    )
     assert answer["ResponseMetadata"]["RetryAttempts"] == 1
     assert answer["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{network}:assumed-role/")
 
 
-@pytest.mark.parametrize("service, operation, code, call", [
-    ("ds", "DescribeDirectories", "ThrottlingException", lambda c: c.describe_directories()),
-    ("organizations", "ListAccounts", "ThrottlingException", lambda c: c.list_accounts()),
-    ("sts", "AssumeRole", "Throttling", lambda c: c.assume_role(
-        RoleArn="arn:aws:iam::200000000002:role/OrganizationAccountAccessRole", RoleSessionName="xx")),
-    ("sts", "GetCallerIdentity", "ServiceUnavailable", lambda c: c.get_caller_identity()),
-    ("ds", "DescribeSharedDirectories", "AccessDeniedException", lambda c: c.describe_shared_directories(
-        OwnerDirectoryId="d-0000000000")),
-])
-def test_without_retries_the_injected_error_surfaces(sb: Sandbox, aws_once, service: str, operation: str,
-                                                     code: str, call) -> None:
+@pytest.mark.parametrize(
+    "service, operation, code, call",
+    [
+        ("ds", "DescribeDirectories", "ThrottlingException", lambda c: c.describe_directories()),
+        ("organizations", "ListAccounts", "ThrottlingException", lambda c: c.list_accounts()),
+        (
+            "sts",
+            "AssumeRole",
+            "Throttling",
+            lambda c: c.assume_role(
+                RoleArn="arn:aws:iam::200000000002:role/OrganizationAccountAccessRole",
+                RoleSessionName="xx",
+            ),
+        ),
+        ("sts", "GetCallerIdentity", "ServiceUnavailable", lambda c: c.get_caller_identity()),
+        (
+            "ds",
+            "DescribeSharedDirectories",
+            "AccessDeniedException",
+            lambda c: c.describe_shared_directories(OwnerDirectoryId="d-0000000000"),
+        ),
+    ],
+)
+def test_without_retries_the_injected_error_surfaces(
+    sb: Sandbox, aws_once, service: str, operation: str, code: str, call
+) -> None:
     sb.add_fault(operation, code=code, service=service, message="slow down, please")
     with pytest.raises(ClientError) as excinfo:
         call(aws_once(service))
@@ -74,15 +98,20 @@ def test_without_retries_the_injected_error_surfaces(sb: Sandbox, aws_once, serv
     assert excinfo.value.response["ResponseMetadata"]["RequestId"]
 
 
-@pytest.mark.parametrize("service, call", [
-    ("iam", lambda c: c.list_roles()),                 # query XML
-    ("ec2", lambda c: c.describe_vpcs()),              # EC2's own XML
-    ("s3", lambda c: c.list_buckets()),                # REST-XML
-    ("sts", lambda c: c.get_caller_identity()),        # query XML
-    ("organizations", lambda c: c.list_roots()),       # JSON
-])
-def test_a_catch_all_rule_speaks_each_services_protocol(sb: Sandbox, aws_once, service: str, call) -> None:
-    sb.add_fault(message="<busy> & \"throttled\"")  # every service, every operation
+@pytest.mark.parametrize(
+    "service, call",
+    [
+        ("iam", lambda c: c.list_roles()),  # query XML
+        ("ec2", lambda c: c.describe_vpcs()),  # EC2's own XML
+        ("s3", lambda c: c.list_buckets()),  # REST-XML
+        ("sts", lambda c: c.get_caller_identity()),  # query XML
+        ("organizations", lambda c: c.list_roots()),  # JSON
+    ],
+)
+def test_a_catch_all_rule_speaks_each_services_protocol(
+    sb: Sandbox, aws_once, service: str, call
+) -> None:
+    sb.add_fault(message='<busy> & "throttled"')  # every service, every operation
     with pytest.raises(ClientError) as excinfo:
         call(aws_once(service))
     err = excinfo.value.response["Error"]
@@ -121,7 +150,9 @@ def test_a_rule_for_one_account_hits_only_that_account(sb: Sandbox, aws_once) ->
     assert excinfo.value.response["Error"]["Code"] == "ThrottlingException"
 
 
-def test_an_assume_role_rule_for_one_account_matches_the_role_being_assumed(sb: Sandbox, aws_once) -> None:
+def test_an_assume_role_rule_for_one_account_matches_the_role_being_assumed(
+    sb: Sandbox, aws_once
+) -> None:
     network = sb.account_id("network")
     sb.add_fault("AssumeRole", code="AccessDenied", service="sts", account_id=network)
     sts = aws_once("sts")
@@ -163,10 +194,13 @@ def test_probability_zero_never_and_one_always_fires(sb: Sandbox, aws_once) -> N
             aws_once("organizations").list_accounts()
 
 
-@pytest.mark.parametrize("kwargs, complaint", [
-    ({"probability": 1.5}, "probability must be between 0 and 1"),
-    ({"count": -1}, "count must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, complaint",
+    [
+        ({"probability": 1.5}, "probability must be between 0 and 1"),
+        ({"count": -1}, "count must be >= 0"),
+    ],
+)
 def test_bad_rules_are_refused(sb: Sandbox, kwargs: dict, complaint: str) -> None:
     with pytest.raises(SandboxError, match=complaint):
         sb.add_fault("ShareDirectory", **kwargs)
@@ -206,7 +240,9 @@ def test_negative_latency_is_refused(sb: Sandbox) -> None:
         sb.set_latency(-1)
 
 
-def test_the_request_log_records_service_operation_account_region_and_status(sb: Sandbox, aws) -> None:
+def test_the_request_log_records_service_operation_account_region_and_status(
+    sb: Sandbox, aws
+) -> None:
     sb.clear_request_log()
     network = sb.account_id("network")
     consumer = aws("ds", account_id=network, region="eu-west-1")
@@ -214,8 +250,10 @@ def test_the_request_log_records_service_operation_account_region_and_status(sb:
     with pytest.raises(ClientError):
         consumer.accept_shared_directory(SharedDirectoryId="d-0000000000")
 
-    log = [(e["service"], e["operation"], e["account_id"], e["region"], e["status"], e["injected"])
-           for e in sb.request_log]
+    log = [
+        (e["service"], e["operation"], e["account_id"], e["region"], e["status"], e["injected"])
+        for e in sb.request_log
+    ]
     assert log == [
         ("sts", "AssumeRole", sb.manifest["management_account_id"], "eu-west-1", 200, None),
         ("ds", "DescribeDirectories", network, "eu-west-1", 200, None),
@@ -234,14 +272,25 @@ def test_reset_clears_faults_latency_and_the_log(sb: Sandbox, aws_once) -> None:
     assert aws_once("ds").describe_directories()["DirectoryDescriptions"]
 
 
-SHARING_OPERATIONS = ["ShareDirectory", "UnshareDirectory", "DescribeSharedDirectories",
-                      "AcceptSharedDirectory", "RejectSharedDirectory", "DescribeDirectories",
-                      "DeleteDirectory"]
+SHARING_OPERATIONS = [
+    "ShareDirectory",
+    "UnshareDirectory",
+    "DescribeSharedDirectories",
+    "AcceptSharedDirectory",
+    "RejectSharedDirectory",
+    "DescribeDirectories",
+    "DeleteDirectory",
+]
 CALL_ARGS: dict[str, dict] = {
-    "ShareDirectory": {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE",
-                       "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"}},
-    "UnshareDirectory": {"DirectoryId": "d-1234567890",
-                         "UnshareTarget": {"Id": "200000000011", "Type": "ACCOUNT"}},
+    "ShareDirectory": {
+        "DirectoryId": "d-1234567890",
+        "ShareMethod": "HANDSHAKE",
+        "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"},
+    },
+    "UnshareDirectory": {
+        "DirectoryId": "d-1234567890",
+        "UnshareTarget": {"Id": "200000000011", "Type": "ACCOUNT"},
+    },
     "DescribeSharedDirectories": {"OwnerDirectoryId": "d-1234567890"},
     "AcceptSharedDirectory": {"SharedDirectoryId": "d-1234567890"},
     "RejectSharedDirectory": {"SharedDirectoryId": "d-1234567890"},
@@ -254,17 +303,23 @@ def modelled_errors() -> list[tuple[str, str]]:
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("ds")
-    return [(operation, shape.name) for operation in SHARING_OPERATIONS
-            for shape in model.operation_model(operation).error_shapes]
+    return [
+        (operation, shape.name)
+        for operation in SHARING_OPERATIONS
+        for shape in model.operation_model(operation).error_shapes
+    ]
 
 
 @pytest.mark.parametrize("operation, code", modelled_errors())
-def test_every_modelled_error_reaches_botocore_as_its_exception_class(sb: Sandbox, aws_once,
-                                                                      operation: str, code: str) -> None:
+def test_every_modelled_error_reaches_botocore_as_its_exception_class(
+    sb: Sandbox, aws_once, operation: str, code: str
+) -> None:
     """What a client's ``except ds.exceptions.<Code>`` sees, for every error of every sharing operation."""
     sb.add_fault(operation, code=code, service="ds", message=f"{code} for {operation}")
     ds = aws_once("ds")
-    method = getattr(ds, "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_"))
+    method = getattr(
+        ds, "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+    )
     with pytest.raises(getattr(ds.exceptions, code)) as excinfo:
         method(**CALL_ARGS[operation])
     assert excinfo.value.response["Error"] == {"Code": code, "Message": f"{code} for {operation}"}

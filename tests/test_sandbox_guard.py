@@ -35,9 +35,12 @@ def test_the_installed_moto_has_the_expected_shape(sb: Sandbox) -> None:
 
 
 @pytest.mark.parametrize("operation", sorted(ADDED))
-def test_moto_implementing_a_sharing_operation_is_refused(sb: Sandbox, monkeypatch: pytest.MonkeyPatch,
-                                                          operation: str) -> None:
-    monkeypatch.setattr(ds_responses.DirectoryServiceResponse, operation, moto_implements(operation))
+def test_moto_implementing_a_sharing_operation_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
+    monkeypatch.setattr(
+        ds_responses.DirectoryServiceResponse, operation, moto_implements(operation)
+    )
     with pytest.raises(MotoShapeError) as excinfo:
         check_moto_shape()
     message = str(excinfo.value)
@@ -46,31 +49,41 @@ def test_moto_implementing_a_sharing_operation_is_refused(sb: Sandbox, monkeypat
 
 
 @pytest.mark.parametrize("operation", sorted(REPLACED))
-def test_moto_losing_a_replaced_operation_is_refused(sb: Sandbox, monkeypatch: pytest.MonkeyPatch,
-                                                     operation: str) -> None:
+def test_moto_losing_a_replaced_operation_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
     monkeypatch.delattr(ds_responses.DirectoryServiceResponse, operation)
     with pytest.raises(MotoShapeError, match=f"DirectoryServiceResponse.{operation} is gone"):
         check_moto_shape()
 
 
-def test_ds_backends_no_longer_a_backend_dict_is_refused(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ds_backends_no_longer_a_backend_dict_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ds_models, "ds_backends", {})
     with pytest.raises(MotoShapeError, match="moto.ds.models.ds_backends is not a BackendDict"):
         check_moto_shape()
 
 
-def test_ds_backends_building_another_class_is_refused(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ds_backends_building_another_class_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class NewBackend:
         pass
 
     monkeypatch.setattr(ds_models.ds_backends, "backend", NewBackend)
-    with pytest.raises(MotoShapeError, match="ds_backends no longer builds DirectoryServiceBackend"):
+    with pytest.raises(
+        MotoShapeError, match="ds_backends no longer builds DirectoryServiceBackend"
+    ):
         check_moto_shape()
 
 
-def test_directory_losing_a_constructor_parameter_is_refused(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    def init(self: Any, account_id: str, region: str, name: str, directory_type: str,
-             vpc_settings: Any) -> None:
+def test_directory_losing_a_constructor_parameter_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def init(
+        self: Any, account_id: str, region: str, name: str, directory_type: str, vpc_settings: Any
+    ) -> None:
         pass
 
     monkeypatch.setattr(ds_models.Directory, "__init__", init)
@@ -84,14 +97,19 @@ def test_losing_master_accounts_is_refused(sb: Sandbox, monkeypatch: pytest.Monk
         check_moto_shape()
 
 
-def test_install_refuses_before_patching_anything(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_refuses_before_patching_anything(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(install_module, "_installed", False)
     native = moto_implements("share_directory")
     monkeypatch.setattr(ds_responses.DirectoryServiceResponse, "share_directory", native)
     with pytest.raises(MotoShapeError):
         install_module.install()
     assert ds_responses.DirectoryServiceResponse.share_directory is native
-    assert ds_responses.DirectoryServiceResponse.describe_directories is REPLACED["describe_directories"]
+    assert (
+        ds_responses.DirectoryServiceResponse.describe_directories
+        is REPLACED["describe_directories"]
+    )
     assert install_module._installed is False
 
 
@@ -110,16 +128,25 @@ def test_check_output_passes_a_valid_result_through_unchanged(sb: Sandbox) -> No
 
 
 def test_check_output_rejects_a_member_aws_never_sends() -> None:
-    with pytest.raises(SandboxModelError, match=r"SharedDirectories\[0\]\.Colour, which AWS never sends"):
-        check_output("ds", "DescribeSharedDirectories",
-                     {"SharedDirectories": [{"SharedDirectoryId": "d-1234567890", "Colour": "blue"}]})
+    with pytest.raises(
+        SandboxModelError, match=r"SharedDirectories\[0\]\.Colour, which AWS never sends"
+    ):
+        check_output(
+            "ds",
+            "DescribeSharedDirectories",
+            {"SharedDirectories": [{"SharedDirectoryId": "d-1234567890", "Colour": "blue"}]},
+        )
 
 
 def test_check_output_rejects_a_value_outside_the_enum() -> None:
     with pytest.raises(SandboxModelError, match="'Pending' is not in the model's enum"):
-        check_output("ds", "DescribeSharedDirectories", {"SharedDirectories": [{"ShareStatus": "Pending"}]})
+        check_output(
+            "ds", "DescribeSharedDirectories", {"SharedDirectories": [{"ShareStatus": "Pending"}]}
+        )
     with pytest.raises(SandboxModelError, match="not in the model's enum"):
-        check_output("ds", "DescribeDirectories", {"DirectoryDescriptions": [{"Type": "SharedSimpleAD"}]})
+        check_output(
+            "ds", "DescribeDirectories", {"DirectoryDescriptions": [{"Type": "SharedSimpleAD"}]}
+        )
 
 
 def test_check_output_rejects_wrong_types() -> None:
@@ -129,8 +156,9 @@ def test_check_output_rejects_wrong_types() -> None:
         check_output("ds", "AcceptSharedDirectory", {"SharedDirectory": {"CreatedDateTime": ["x"]}})
 
 
-def test_a_sandbox_bug_surfaces_as_a_500_instead_of_leaking(sb: Sandbox, aws_once,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sandbox_bug_surfaces_as_a_500_instead_of_leaking(
+    sb: Sandbox, aws_once, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = ShareRecord.to_dict
 
     def leaky(self: ShareRecord, now: Any = None) -> dict[str, object]:
@@ -138,34 +166,71 @@ def test_a_sandbox_bug_surfaces_as_a_500_instead_of_leaking(sb: Sandbox, aws_onc
 
     monkeypatch.setattr(ShareRecord, "to_dict", leaky)
     with pytest.raises(ClientError) as excinfo:
-        aws_once("ds").describe_shared_directories(OwnerDirectoryId=sb.directory_id("corp.example.com"))
+        aws_once("ds").describe_shared_directories(
+            OwnerDirectoryId=sb.directory_id("corp.example.com")
+        )
     err = excinfo.value.response["Error"]
     assert err["Code"] == "ServiceException"
     assert "InternalTimeline, which AWS never sends" in err["Message"]
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
 
 
-@pytest.mark.parametrize("operation, params, fragment", [
-    ("ShareDirectory", {"DirectoryId": "d-1234567890", "ShareTarget": {"Id": "1", "Type": "ACCOUNT"}},
-     "ShareMethod is required."),
-    ("ShareDirectory", {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE",
-                        "ShareTarget": {"Id": "1", "Type": "ACCOUNT"}, "Extra": 1},
-     "Extra is not a known member."),
-    ("ShareDirectory", {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE",
-                        "ShareTarget": {"Id": "x" * 65, "Type": "ACCOUNT"}},
-     "length less than or equal to 64"),
-    ("ShareDirectory", {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE",
-                        "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"}, "ShareNotes": "top secret" * 200},
-     "Value *** at 'ShareNotes'"),
-    ("DescribeSharedDirectories", {"OwnerDirectoryId": "d-1234567890", "Limit": -3},
-     "greater than or equal to 0"),
-    ("DescribeSharedDirectories", {"OwnerDirectoryId": "d-1234567890", "Limit": True},
-     "Limit must be an integer."),
-    ("DescribeDirectories", {"DirectoryIds": "d-1234567890"}, "DirectoryIds must be a list."),
-    ("AcceptSharedDirectory", {"SharedDirectoryId": 7}, "SharedDirectoryId must be a string."),
-    ("UnshareDirectory", {"DirectoryId": "d-1234567890", "UnshareTarget": "200000000011"},
-     "UnshareTarget must be a structure."),
-])
+@pytest.mark.parametrize(
+    "operation, params, fragment",
+    [
+        (
+            "ShareDirectory",
+            {"DirectoryId": "d-1234567890", "ShareTarget": {"Id": "1", "Type": "ACCOUNT"}},
+            "ShareMethod is required.",
+        ),
+        (
+            "ShareDirectory",
+            {
+                "DirectoryId": "d-1234567890",
+                "ShareMethod": "HANDSHAKE",
+                "ShareTarget": {"Id": "1", "Type": "ACCOUNT"},
+                "Extra": 1,
+            },
+            "Extra is not a known member.",
+        ),
+        (
+            "ShareDirectory",
+            {
+                "DirectoryId": "d-1234567890",
+                "ShareMethod": "HANDSHAKE",
+                "ShareTarget": {"Id": "x" * 65, "Type": "ACCOUNT"},
+            },
+            "length less than or equal to 64",
+        ),
+        (
+            "ShareDirectory",
+            {
+                "DirectoryId": "d-1234567890",
+                "ShareMethod": "HANDSHAKE",
+                "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"},
+                "ShareNotes": "top secret" * 200,
+            },
+            "Value *** at 'ShareNotes'",
+        ),
+        (
+            "DescribeSharedDirectories",
+            {"OwnerDirectoryId": "d-1234567890", "Limit": -3},
+            "greater than or equal to 0",
+        ),
+        (
+            "DescribeSharedDirectories",
+            {"OwnerDirectoryId": "d-1234567890", "Limit": True},
+            "Limit must be an integer.",
+        ),
+        ("DescribeDirectories", {"DirectoryIds": "d-1234567890"}, "DirectoryIds must be a list."),
+        ("AcceptSharedDirectory", {"SharedDirectoryId": 7}, "SharedDirectoryId must be a string."),
+        (
+            "UnshareDirectory",
+            {"DirectoryId": "d-1234567890", "UnshareTarget": "200000000011"},
+            "UnshareTarget must be a structure.",
+        ),
+    ],
+)
 def test_validate_input_applies_the_model(operation: str, params: dict, fragment: str) -> None:
     with pytest.raises(InvalidParameterException) as excinfo:
         validate_input("ds", operation, params)
@@ -174,6 +239,13 @@ def test_validate_input_applies_the_model(operation: str, params: dict, fragment
 
 
 def test_validate_input_accepts_a_valid_request() -> None:
-    validate_input("ds", "ShareDirectory", {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE",
-                                            "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"},
-                                            "ShareNotes": "n" * 1024})
+    validate_input(
+        "ds",
+        "ShareDirectory",
+        {
+            "DirectoryId": "d-1234567890",
+            "ShareMethod": "HANDSHAKE",
+            "ShareTarget": {"Id": "200000000011", "Type": "ACCOUNT"},
+            "ShareNotes": "n" * 1024,
+        },
+    )

@@ -87,8 +87,13 @@ class AccountOfKey:
 account_of_key = AccountOfKey()
 
 #: Injected codes that are server faults (HTTP 5xx) rather than client errors.
-SERVER_CODES = {"ServiceException": 500, "InternalFailure": 500, "ServiceUnavailable": 503,
-                "InternalError": 500, "ServiceUnavailableException": 503}
+SERVER_CODES = {
+    "ServiceException": 500,
+    "InternalFailure": 500,
+    "ServiceUnavailable": 503,
+    "InternalError": 500,
+    "ServiceUnavailableException": 503,
+}
 
 
 @dataclass
@@ -193,8 +198,15 @@ class Faults:
 
     def record(self, request: RequestInfo, status: int, injected: str | None) -> None:
         self.log.append(
-            LogEntry(time.time(), request.service, request.operation, request.account_id,
-                     request.region, status, injected)
+            LogEntry(
+                time.time(),
+                request.service,
+                request.operation,
+                request.account_id,
+                request.region,
+                status,
+                injected,
+            )
         )
 
     def entries(self) -> list[dict[str, Any]]:
@@ -218,7 +230,9 @@ def identify(environ: dict[str, Any], body: bytes) -> RequestInfo | None:
         operation = action.group(1) if action else ""
     target_account = None
     if service == "sts" and operation == "AssumeRole":
-        role = re.search(r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})%3A", body.decode("ascii", "replace"))
+        role = re.search(
+            r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})%3A", body.decode("ascii", "replace")
+        )
         target_account = role.group(1) if role else None
     return RequestInfo(service, operation, account_of_key(access_key), region, target_account)
 
@@ -231,7 +245,9 @@ def protocol_of(service: str) -> str:
         return "json"
 
 
-def error_response(service: str, code: str, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
+def error_response(
+    service: str, code: str, message: str
+) -> tuple[str, list[tuple[str, str]], bytes]:
     """An error in the service's own wire protocol, as botocore's parser for it expects.
 
     Query XML for STS (and IAM), EC2's own XML, REST-XML for S3, JSON for Directory
@@ -240,8 +256,12 @@ def error_response(service: str, code: str, message: str) -> tuple[str, list[tup
     """
     status = SERVER_CODES.get(code, 403 if code.startswith("AccessDenied") else 400)
     request_id = str(uuid.uuid4())
-    reason = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error",
-              503: "Service Unavailable"}[status]
+    reason = {
+        400: "Bad Request",
+        403: "Forbidden",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+    }[status]
     protocol = protocol_of(service)
     code_xml, message_xml = escape(code), escape(message)
     if protocol == "query":
@@ -286,7 +306,9 @@ class FaultMiddleware:
         self.faults = faults
         self.control = control
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if self.control is not None and environ.get("PATH_INFO", "").startswith("/_dsshare/"):
             return self.control(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)

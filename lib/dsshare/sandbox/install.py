@@ -53,8 +53,10 @@ def check_moto_shape() -> None:
         )
     _require(issubclass(response_cls, BaseResponse), "DirectoryServiceResponse changed base")
     _require(hasattr(BaseResponse, "call_action"), "BaseResponse.call_action is gone")
-    _require(callable(getattr(ds_responses, "_directory_description", None)),
-             "moto.ds.responses._directory_description is gone")
+    _require(
+        callable(getattr(ds_responses, "_directory_description", None)),
+        "moto.ds.responses._directory_description is gone",
+    )
     backends = ds_models.ds_backends
     _require(isinstance(backends, BackendDict), "moto.ds.models.ds_backends is not a BackendDict")
     _require(

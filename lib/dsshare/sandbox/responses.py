@@ -118,7 +118,8 @@ def delete_directory(self: Any) -> ActionResult:
 def add_region(self: Any) -> ActionResult:
     params = _params(self, "AddRegion")
     _backend(self).add_region(
-        directory_id=params["DirectoryId"], region_name=params["RegionName"],
+        directory_id=params["DirectoryId"],
+        region_name=params["RegionName"],
         vpc_settings=dict(params["VPCSettings"]),
     )
     return _result("AddRegion", {})

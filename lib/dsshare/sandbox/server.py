@@ -92,8 +92,8 @@ class Sandbox:
         self.regions = list(regions or DEFAULT_REGIONS)
         self.transition_delay = transition_delay
         self.scale_options = {
-            k: v for k, v in
-            {"accounts": accounts, "directories": directories, "shares": shares}.items()
+            k: v
+            for k, v in {"accounts": accounts, "directories": directories, "shares": shares}.items()
             if v is not None
         }
         if self.scale_options and seed != "scale":
@@ -121,17 +121,26 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         # werkzeug logs one line per request at INFO; keep it for `--log-requests`.
-        logging.getLogger("werkzeug").setLevel(logging.INFO if self.log_requests else logging.WARNING)
+        logging.getLogger("werkzeug").setLevel(
+            logging.INFO if self.log_requests else logging.WARNING
+        )
         install()
-        app = FaultMiddleware(DomainDispatcherApplication(create_backend_app), self.faults,
-                              control=self._control_app)
+        app = FaultMiddleware(
+            DomainDispatcherApplication(create_backend_app), self.faults, control=self._control_app
+        )
         # Bind before reseeding: moto's state is process-wide, and a port that is taken
         # must not cost another sandbox in this process its world. Bind here rather than
         # in werkzeug, which answers a taken port with sys.exit(1): this raises OSError.
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         with socket.create_server((self.host, self.port), family=family, backlog=128) as listener:
-            server = make_server(self.host, self.port, app, threaded=True,
-                                 request_handler=MotoRequestHandler, fd=listener.fileno())
+            server = make_server(
+                self.host,
+                self.port,
+                app,
+                threaded=True,
+                request_handler=MotoRequestHandler,
+                fd=listener.fileno(),
+            )
         try:
             self._reseed()
         except BaseException:
@@ -140,8 +149,9 @@ class Sandbox:
         self._server = server
         self.set_latency(*self._initial_latency)
         self.manifest["endpoint_url"] = self.endpoint_url
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="dsshare-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="dsshare-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -200,15 +210,30 @@ class Sandbox:
         with self.faults.lock:
             self.faults.latency_ms, self.faults.jitter_ms = float(ms), float(jitter_ms)
 
-    def add_fault(self, operation: str = "*", *, code: str = "ThrottlingException",
-                  count: int | None = None, probability: float | None = None,
-                  service: str = "*", account_id: str | None = None,
-                  message: str | None = None) -> FaultRule:
+    def add_fault(
+        self,
+        operation: str = "*",
+        *,
+        code: str = "ThrottlingException",
+        count: int | None = None,
+        probability: float | None = None,
+        service: str = "*",
+        account_id: str | None = None,
+        message: str | None = None,
+    ) -> FaultRule:
         """Answer matching calls with ``code`` (``count`` times, or with ``probability``)."""
         try:
-            return self.faults.add(FaultRule(operation=operation, code=code, service=service,
-                                             account_id=account_id, count=count,
-                                             probability=probability, message=message))
+            return self.faults.add(
+                FaultRule(
+                    operation=operation,
+                    code=code,
+                    service=service,
+                    account_id=account_id,
+                    count=count,
+                    probability=probability,
+                    message=message,
+                )
+            )
         except ValueError as err:
             raise SandboxError(str(err)) from err
 
@@ -265,23 +290,38 @@ class Sandbox:
         with REGISTRY.lock:
             record.move([status], 0.0, utcnow())
 
-    def add_directory(self, account_id: str, region: str, name: str,
-                      edition: str | None = "Standard", kind: str = "MicrosoftAD",
-                      stage: str = "Active") -> str:
+    def add_directory(
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        edition: str | None = "Standard",
+        kind: str = "MicrosoftAD",
+        stage: str = "Active",
+    ) -> str:
         """Create one more owner directory (any edition, including Hybrid, any Stage)."""
         directory_id = create_directory(account_id, region, name, edition, kind)
         directory = ds_backends[account_id][region].directories[directory_id]
         directory.stage = stage
-        self.manifest["directories"].append({
-            "id": directory_id, "account_id": account_id, "region": region, "name": name,
-            "edition": edition, "type": directory.directory_type, "stage": stage,
-        })
+        self.manifest["directories"].append(
+            {
+                "id": directory_id,
+                "account_id": account_id,
+                "region": region,
+                "name": name,
+                "edition": edition,
+                "type": directory.directory_type,
+                "stage": stage,
+            }
+        )
         return directory_id
 
     def set_feature_set(self, feature_set: str) -> None:
         """Switch the organization between ALL and CONSOLIDATED_BILLING features."""
         if feature_set not in ("ALL", "CONSOLIDATED_BILLING"):
-            raise SandboxError(f"feature_set must be ALL or CONSOLIDATED_BILLING, got {feature_set!r}")
+            raise SandboxError(
+                f"feature_set must be ALL or CONSOLIDATED_BILLING, got {feature_set!r}"
+            )
         org = organizations_backends[self.manifest["management_account_id"]]["aws"].org
         org.feature_set = feature_set
 
@@ -310,7 +350,9 @@ class Sandbox:
 
     def _directory_entry(self, directory_id: str, region: str | None) -> dict[str, Any]:
         for directory in self.manifest["directories"]:
-            if directory["id"] == directory_id and (region is None or directory["region"] == region):
+            if directory["id"] == directory_id and (
+                region is None or directory["region"] == region
+            ):
                 return directory
         raise SandboxError(f"no seeded directory {directory_id}")
 
@@ -321,9 +363,11 @@ class Sandbox:
 
     # -- HTTP control endpoint --------------------------------------------------
 
-    def _control_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _control_app(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")[len("/_dsshare/"):].strip("/")
+        path = environ.get("PATH_INFO", "")[len("/_dsshare/") :].strip("/")
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         try:
@@ -332,8 +376,9 @@ class Sandbox:
         except (SandboxError, KeyError, ValueError, TypeError) as err:
             status, body = "400 Bad Request", {"error": str(err)}
         data = json.dumps(body, default=str).encode()
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Content-Length", str(len(data)))])
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        )
         return [data]
 
     def _control(self, method: str, path: str, payload: dict[str, Any]) -> Any:
@@ -343,11 +388,17 @@ class Sandbox:
             ("GET", "faults"): lambda: [vars(r) for r in self.faults.rules],
             ("POST", "faults"): lambda: vars(self.add_fault(**payload)),
             ("DELETE", "faults"): lambda: self.clear_faults() or {"cleared": True},
-            ("POST", "latency"): lambda: self.set_latency(**payload) or {"latency_ms": self.faults.latency_ms},
-            ("POST", "transition-delay"): lambda: self.set_transition_delay(payload["seconds"]) or {"seconds": self.transition_delay},
+            ("POST", "latency"): lambda: (
+                self.set_latency(**payload) or {"latency_ms": self.faults.latency_ms}
+            ),
+            ("POST", "transition-delay"): lambda: (
+                self.set_transition_delay(payload["seconds"]) or {"seconds": self.transition_delay}
+            ),
             ("GET", "requests"): lambda: self.request_log,
             ("DELETE", "requests"): lambda: self.clear_request_log() or {"cleared": True},
-            ("POST", "directory-stage"): lambda: self.set_directory_stage(**payload) or {"ok": True},
+            ("POST", "directory-stage"): lambda: (
+                self.set_directory_stage(**payload) or {"ok": True}
+            ),
             ("POST", "share-status"): lambda: self.force_share_status(**payload) or {"ok": True},
             ("POST", "directories"): lambda: {"id": self.add_directory(**payload)},
             ("POST", "feature-set"): lambda: self.set_feature_set(**payload) or {"ok": True},
@@ -356,6 +407,8 @@ class Sandbox:
         }
         handler = routes.get((method, path))
         if handler is None:
-            raise SandboxError(f"unknown control request {method} /_dsshare/{path}; "
-                               f"known: {', '.join(f'{m} {p}' for m, p in routes)}")
+            raise SandboxError(
+                f"unknown control request {method} /_dsshare/{path}; "
+                f"known: {', '.join(f'{m} {p}' for m, p in routes)}"
+            )
         return handler()
