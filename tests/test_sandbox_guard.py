@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.core.responses import BaseResponse
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.organizations.models import organizations_backends
@@ -94,6 +95,29 @@ def test_directory_losing_a_constructor_parameter_is_refused(
 def test_losing_master_accounts_is_refused(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(organizations_backends, "master_accounts")
     with pytest.raises(MotoShapeError, match="organizations_backends.master_accounts is gone"):
+        check_moto_shape()
+
+
+def test_call_action_no_longer_sending_plain_answers_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def call_action(self: Any) -> Any:
+        return self.serialized(self.method())
+
+    monkeypatch.setattr(BaseResponse, "call_action", call_action)
+    with pytest.raises(MotoShapeError, match="no longer passes a .body, headers. answer"):
+        check_moto_shape()
+
+
+def test_transform_response_reading_answers_differently_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        BaseResponse,
+        "_transform_response",
+        staticmethod(lambda headers, response: (200, headers, response)),
+    )
+    with pytest.raises(MotoShapeError, match="_transform_response no longer sends"):
         check_moto_shape()
 
 

@@ -38,6 +38,32 @@ def _require(condition: bool, what: str) -> None:
         )
 
 
+def _check_plain_answers() -> None:
+    """The sharing operations answer ``(body, headers)``: call_action must still send that as is.
+
+    moto's call_action hands a non-ActionResult answer to ``_transform_response``
+    (status from the headers, 200 by default) and then ``_enrich_response``
+    (request id); its generic serializer is never involved.
+    """
+    names = set(getattr(getattr(BaseResponse.call_action, "__code__", None), "co_names", ()))
+    _require(
+        {"_transform_response", "_enrich_response"} <= names,
+        "BaseResponse.call_action no longer passes a (body, headers) answer through "
+        "_transform_response and _enrich_response",
+    )
+    try:
+        answer: object = BaseResponse._transform_response(
+            {}, ("{}", {"Content-Type": "application/json"})
+        )
+    except (AttributeError, TypeError, ValueError) as err:
+        answer = err
+    _require(
+        answer == (200, {"Content-Type": "application/json"}, "{}"),
+        "BaseResponse._transform_response no longer sends a (body, headers) answer as "
+        f"200 with those headers (got {answer!r})",
+    )
+
+
 def check_moto_shape() -> None:
     """Raise MotoShapeError unless moto has every internal the extension uses."""
     response_cls = ds_responses.DirectoryServiceResponse
@@ -53,6 +79,7 @@ def check_moto_shape() -> None:
         )
     _require(issubclass(response_cls, BaseResponse), "DirectoryServiceResponse changed base")
     _require(hasattr(BaseResponse, "call_action"), "BaseResponse.call_action is gone")
+    _check_plain_answers()
     _require(
         callable(getattr(ds_responses, "_directory_description", None)),
         "moto.ds.responses._directory_description is gone",
