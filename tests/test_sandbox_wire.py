@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -128,3 +129,12 @@ def test_errors_are_still_moto_s_json_errors(sb: Sandbox, aws_once) -> None:
         "__type": "EntityDoesNotExistException",
         "message": "Directory d-0000000000 does not exist.",
     }
+
+
+def test_warming_up_at_start_succeeds_and_leaves_the_request_log_empty(
+    own_world: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="dsshare.sandbox.server"):
+        with Sandbox(seed="empty", transition_delay=0) as other:
+            assert other.request_log == []
+    assert [r.getMessage() for r in caplog.records if "warming up" in r.getMessage()] == []

@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import EnvironBuilder
 
 from .faults import FaultMiddleware, FaultRule, Faults
 from .install import install
@@ -34,9 +35,81 @@ from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, networ
 #: Statuses a test may force a share into, to provoke what AWS does rarely.
 FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
 
+logger = logging.getLogger(__name__)
+
 
 class SandboxError(RuntimeError):
     """Bad sandbox settings or control request."""
+
+
+def _run(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run a WSGI app to the end: its status, headers and whole body."""
+    answer: list[Any] = []
+    chunks: list[bytes] = []
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        answer[:] = [status, headers]
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, headers = answer
+    return status, headers, b"".join(chunks)
+
+
+#: One read-only request per service clients call (target header, content type, body).
+WARM_UP: dict[str, tuple[str | None, str, bytes]] = {
+    "ds": ("DirectoryService_20150416.DescribeDirectories", "application/x-amz-json-1.1", b"{}"),
+    "organizations": (
+        "AWSOrganizationsV20161128.DescribeOrganization",
+        "application/x-amz-json-1.1",
+        b"{}",
+    ),
+    "sts": (
+        None,
+        "application/x-www-form-urlencoded",
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+    ),
+}
+
+
+def warm_up(app: Callable[..., Iterable[bytes]], region: str) -> None:
+    """Serve :data:`WARM_UP` in-process, before the first client connects.
+
+    moto (and the sandbox's own model checks) load each service's botocore model on
+    its first request, behind caches that let every thread of a concurrent first
+    burst load it again: ~20 ms of CPU per thread and service, all fighting for the
+    GIL. ``app`` is moto's dispatcher, under the fault middleware: warm-up requests
+    are not delayed, faulted or logged. A failure is logged, never fatal: it only
+    leaves the loading to the first requests.
+    """
+    for service, (target, content_type, body) in WARM_UP.items():
+        headers = {
+            "Authorization": (
+                f"AWS4-HMAC-SHA256 Credential=WARMUP/20240101/{region}/{service}/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            ),
+            "Content-Type": content_type,
+        }
+        if target is not None:
+            headers["X-Amz-Target"] = target
+        environ = EnvironBuilder(method="POST", path="/", headers=headers, data=body).get_environ()
+        try:
+            status, _, _ = _run(app, environ)
+        except Exception:
+            logger.exception("warming up %s failed; its first requests will load it", service)
+            continue
+        if not status.startswith("200"):
+            logger.warning("warming up %s answered %s", service, status)
 
 
 class Sandbox:
@@ -125,9 +198,8 @@ class Sandbox:
             logging.INFO if self.log_requests else logging.WARNING
         )
         install()
-        app = FaultMiddleware(
-            DomainDispatcherApplication(create_backend_app), self.faults, control=self._control_app
-        )
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        app = FaultMiddleware(dispatcher, self.faults, control=self._control_app)
         # Bind before reseeding: moto's state is process-wide, and a port that is taken
         # must not cost another sandbox in this process its world. Bind here rather than
         # in werkzeug, which answers a taken port with sys.exit(1): this raises OSError.
@@ -143,6 +215,7 @@ class Sandbox:
             )
         try:
             self._reseed()
+            warm_up(dispatcher, self.regions[0])
         except BaseException:
             server.server_close()
             raise
