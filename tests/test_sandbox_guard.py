@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from moto.core.responses import BaseResponse
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.organizations.models import organizations_backends
 
 from dsshare.sandbox import MotoShapeError, Sandbox, check_moto_shape
@@ -118,6 +119,30 @@ def test_transform_response_reading_answers_differently_is_refused(
         staticmethod(lambda headers, response: (200, headers, response)),
     )
     with pytest.raises(MotoShapeError, match="_transform_response no longer sends"):
+        check_moto_shape()
+
+
+def test_dispatcher_no_longer_resolving_hosts_by_method_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def get_application(self: Any, environ: dict) -> Any:
+        return self.create_app("ds")
+
+    monkeypatch.setattr(DomainDispatcherApplication, "get_application", get_application)
+    with pytest.raises(
+        MotoShapeError, match="no longer resolves hosts through get_backend_for_host"
+    ):
+        check_moto_shape()
+
+
+def test_dispatcher_host_lookup_changing_signature_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def get_backend_for_host(self: Any, host: str, environ: dict) -> Any:
+        return None
+
+    monkeypatch.setattr(DomainDispatcherApplication, "get_backend_for_host", get_backend_for_host)
+    with pytest.raises(MotoShapeError, match=r"get_backend_for_host\(self, host\) is gone"):
         check_moto_shape()
 
 

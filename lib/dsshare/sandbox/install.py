@@ -16,6 +16,7 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.responses import BaseResponse
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 
 from . import responses
@@ -64,6 +65,27 @@ def _check_plain_answers() -> None:
     )
 
 
+def _check_dispatcher() -> None:
+    """The sandbox's dispatcher remembers ``get_backend_for_host``: moto must still ask it.
+
+    get_application resolves a request's host through that method alone (under its
+    lock), so an answer remembered per host is the answer moto would compute again.
+    """
+    method = getattr(DomainDispatcherApplication, "get_backend_for_host", None)
+    _require(
+        inspect.isfunction(method)
+        and list(inspect.signature(method).parameters) == ["self", "host"],
+        "DomainDispatcherApplication.get_backend_for_host(self, host) is gone",
+    )
+    get_application = getattr(DomainDispatcherApplication, "get_application", None)
+    names = set(getattr(getattr(get_application, "__code__", None), "co_names", ()))
+    _require(
+        "get_backend_for_host" in names,
+        "DomainDispatcherApplication.get_application no longer resolves hosts through "
+        "get_backend_for_host",
+    )
+
+
 def check_moto_shape() -> None:
     """Raise MotoShapeError unless moto has every internal the extension uses."""
     response_cls = ds_responses.DirectoryServiceResponse
@@ -80,6 +102,7 @@ def check_moto_shape() -> None:
     _require(issubclass(response_cls, BaseResponse), "DirectoryServiceResponse changed base")
     _require(hasattr(BaseResponse, "call_action"), "BaseResponse.call_action is gone")
     _check_plain_answers()
+    _check_dispatcher()
     _require(
         callable(getattr(ds_responses, "_directory_description", None)),
         "moto.ds.responses._directory_description is gone",
