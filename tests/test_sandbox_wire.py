@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,3 +139,110 @@ def test_warming_up_at_start_succeeds_and_leaves_the_request_log_empty(
         with Sandbox(seed="empty", transition_delay=0) as other:
             assert other.request_log == []
     assert [r.getMessage() for r in caplog.records if "warming up" in r.getMessage()] == []
+
+
+# -- connections are kept open ------------------------------------------------------------
+
+
+def test_two_calls_from_one_client_share_one_connection(sb: Sandbox, aws) -> None:
+    ds = aws("ds")
+    seen = raw_responses(ds)
+    ds.describe_directories()
+    ds.describe_directories()
+
+    assert [r.headers.get("Connection") for r in seen] == [None, None]  # no "close"
+    pools = ds._endpoint.http_session._manager.pools  # urllib3 counts the TCP connections it opens
+    assert [pools[key].num_connections for key in pools.keys()] == [1]
+
+
+def test_one_connection_serves_calls_one_after_another(sb: Sandbox) -> None:
+    connection = connect(sb)
+    sockets = []
+    for _ in range(3):
+        connection.request(
+            "POST",
+            "/",
+            body=b"{}",
+            headers=signed_headers("ds", "DirectoryService_20150416.DescribeDirectories"),
+        )
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["DirectoryDescriptions"]
+        assert response.getheader("Connection") is None
+        sockets.append(connection.sock)
+    assert sockets[0] is not None and sockets == [sockets[0]] * 3
+
+
+def test_a_body_the_application_ignores_does_not_spill_into_the_next_request(sb: Sandbox) -> None:
+    connection = connect(sb)
+    connection.request("GET", "/moto-api/", body=b"GET /_dsshare/manifest HTTP/1.1\r\n\r\n" * 100)
+    first = connection.getresponse()
+    first.read()
+    connection.request("GET", "/_dsshare/manifest")
+    second = connection.getresponse()
+
+    assert first.status == 200 and second.status == 200
+    assert (
+        json.loads(second.read())["management_account_id"] == sb.manifest["management_account_id"]
+    )
+
+
+def test_a_chunked_request_is_answered_then_its_connection_closed(sb: Sandbox) -> None:
+    connection = connect(sb)
+    connection.request(
+        "POST",
+        "/",
+        body=iter([b"{", b"}"]),
+        encode_chunked=True,
+        headers=signed_headers("ds", "DirectoryService_20150416.DescribeDirectories"),
+    )
+    response = connection.getresponse()
+
+    assert response.status == 200 and json.loads(response.read())["DirectoryDescriptions"]
+    assert response.getheader("Connection") == "close"
+
+
+def test_a_client_expecting_100_continue_gets_it_before_sending_its_body(sb: Sandbox) -> None:
+    host, port = sb.endpoint_url.removeprefix("http://").rsplit(":", 1)
+    headers = signed_headers("ds", "DirectoryService_20150416.DescribeDirectories")
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(
+            f"POST / HTTP/1.1\r\nHost: {host}\r\n{head}Content-Length: 2\r\n"
+            "Expect: 100-continue\r\n\r\n".encode()
+        )
+        assert connection.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        connection.sendall(b"{}")
+        reader = connection.makefile("rb")
+        assert reader.readline().startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_failing_request_answers_500_and_closes_only_its_connection(sb: Sandbox) -> None:
+    connection = connect(sb)
+    # moto's recorder has no recording to download: its handler raises.
+    connection.request("GET", "/moto-api/recorder/download-recording")
+    response = connection.getresponse()
+    response.read()
+
+    assert (response.status, response.getheader("Connection")) == (500, "close")
+    other = connect(sb)
+    other.request("GET", "/_dsshare/manifest")
+    assert other.getresponse().status == 200
+
+
+def test_a_stopped_sandbox_closes_its_kept_alive_connections(own_world: None) -> None:
+    with Sandbox(seed="empty", transition_delay=0) as other:
+        connection = connect(other)
+        connection.request("GET", "/_dsshare/manifest")
+        assert connection.getresponse().read()
+        kept = connection.sock
+    assert kept is not None
+    assert ended(kept)
+
+
+def ended(connection: socket.socket) -> bool:
+    """Whether the other end closed ``connection`` (waiting up to 5 s)."""
+    connection.settimeout(5)
+    try:
+        return connection.recv(1) == b""
+    except ConnectionResetError:
+        return True

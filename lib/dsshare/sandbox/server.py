@@ -7,6 +7,7 @@ can also be driven over HTTP under ``/_dsshare/`` (see the README ("The sandbox"
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -24,7 +25,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.organizations.models import organizations_backends
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.exceptions import InternalServerError
+from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.test import EnvironBuilder
 
 from .faults import FaultMiddleware, FaultRule, Faults
@@ -36,6 +38,8 @@ from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, networ
 FORCEABLE = {"ShareFailed", "RejectFailed", "Shared", "PendingAcceptance", "Deleted", "Rejected"}
 
 logger = logging.getLogger(__name__)
+#: werkzeug's log: one line per request (on for ``--log-requests``) and server errors.
+werkzeug_logger = logging.getLogger("werkzeug")
 
 
 class SandboxError(RuntimeError):
@@ -139,6 +143,127 @@ def warm_up(app: Callable[..., Iterable[bytes]], region: str) -> None:
             logger.warning("warming up %s answered %s", service, status)
 
 
+class KeepAliveRequestHandler(MotoRequestHandler):
+    """moto's request handler, keeping HTTP/1.1 connections open between requests.
+
+    werkzeug's handler answers every request with ``Connection: close`` (http.server
+    cannot skip an unread request body to reach the next request line), so every
+    botocore call cost a TCP connection, an accept and a new server thread. This one
+    reads each request body whole before calling the app and answers with a
+    Content-Length, so the next request starts where this one ended.
+    """
+
+    server: SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+    #: Small responses go out at once instead of waiting for the client's delayed ACK.
+    disable_nagle_algorithm = True
+    #: Buffered writes: status line, headers and body leave in one send (flushed per request).
+    wbufsize = -1
+    #: An idle kept-alive connection (and its thread) ends after this many seconds.
+    timeout = 120
+
+    def run_wsgi(self) -> None:
+        # http.server already answered "Expect: 100-continue" while parsing the request.
+        self.environ = environ = self.make_environ()
+        try:
+            body = self._request_body(environ)
+        except ValueError as err:
+            self.close_connection = True
+            self.send_error(400, str(err))
+            return
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        try:
+            status, headers, data = _run(self.server.app, environ)
+        except Exception:
+            # As werkzeug does: log it, answer its 500 page, and the server lives on.
+            werkzeug_logger.exception("Error on request %s %s", self.command, self.path)
+            self.close_connection = True
+            status, headers, data = _run(InternalServerError(), environ)
+        self._send(status, headers, data)
+
+    def _request_body(self, environ: dict[str, Any]) -> bytes:
+        """The whole request body, so nothing of it is left before the next request line."""
+        if environ.get("wsgi.input_terminated"):
+            # Chunked: werkzeug's decoder reads to the last chunk. Trailers are not
+            # parsed, so this connection ends after the answer.
+            self.close_connection = True
+            return bytes(environ["wsgi.input"].read())
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit():
+            raise ValueError(f"bad Content-Length {length!r}")
+        return bytes(self.rfile.read(int(length))) if int(length) else b""
+
+    def _send(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        code_text, _, reason = status.partition(" ")
+        code = int(code_text)
+        self.send_response(code, reason)
+        head = self.command == "HEAD"
+        for key, value in headers:
+            if key.lower() == "content-length" and not head:
+                continue  # the length sent is that of the body sent
+            self.send_header(key, value)
+        if not head and code >= 200 and code not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def handle_expect_100(self) -> bool:
+        answered: bool = super().handle_expect_100()
+        self.wfile.flush()  # the client waits for "100 Continue" before it sends the body
+        return answered
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # werkzeug formats the line before its logger drops it: only when it is kept.
+        if werkzeug_logger.isEnabledFor(logging.INFO):
+            super().log_request(code, size)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):
+            # An idle kept-alive connection reaching `timeout`: routine, not an error.
+            logger.debug(format, *args)
+            return
+        super().log_error(format, *args)
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection)
+
+    def finish(self) -> None:
+        self.server.untrack(self.connection)
+        super().finish()
+
+
+class SandboxHTTPServer(ThreadedWSGIServer):
+    """werkzeug's threaded server that can drop its kept-alive connections when it stops."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(connection)
+
+    def untrack(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """End every open connection: a stopped sandbox must not answer on kept-alive ones."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError as err:  # already closed by the client or its thread
+                logger.debug("closing a connection: %s", err)
+
+
 class Sandbox:
     """An AWS-faithful Directory Service sharing sandbox on 127.0.0.1.
 
@@ -208,7 +333,7 @@ class Sandbox:
         self.faults = Faults(seed=fault_seed)
         self._initial_latency = (latency_ms, jitter_ms)
         self.manifest: dict[str, Any] = {}
-        self._server: BaseWSGIServer | None = None
+        self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------
@@ -232,13 +357,8 @@ class Sandbox:
         # in werkzeug, which answers a taken port with sys.exit(1): this raises OSError.
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         with socket.create_server((self.host, self.port), family=family, backlog=128) as listener:
-            server = make_server(
-                self.host,
-                self.port,
-                app,
-                threaded=True,
-                request_handler=MotoRequestHandler,
-                fd=listener.fileno(),
+            server = SandboxHTTPServer(
+                self.host, self.port, app, KeepAliveRequestHandler, fd=listener.fileno()
             )
         try:
             self._reseed()
@@ -259,6 +379,7 @@ class Sandbox:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = None
