@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dsshare.sandbox import FaultRule, Sandbox, SandboxError
+from dsshare.sandbox.faults import account_of_key
 
 SHARED_ID = re.compile(r"^d-[0-9a-f]{10}$")
 
@@ -323,3 +324,39 @@ def test_every_modelled_error_reaches_botocore_as_its_exception_class(
     with pytest.raises(getattr(ds.exceptions, code)) as excinfo:
         method(**CALL_ARGS[operation])
     assert excinfo.value.response["Error"] == {"Code": code, "Message": f"{code} for {operation}"}
+
+
+# -- which account a request acts in ----------------------------------------------------------
+
+
+def assume(sb: Sandbox, aws, account_id: str) -> str:
+    return str(
+        aws("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{sb.manifest['role_name']}",
+            RoleSessionName="dsshare-tests",
+        )["Credentials"]["AccessKeyId"]
+    )
+
+
+def test_a_key_issued_by_assume_role_acts_in_the_role_s_account_from_its_first_call(
+    sb: Sandbox, aws
+) -> None:
+    account_id = sb.account_id("prod-data")
+    aws("ds", account_id=account_id).describe_directories()  # assumes the role first
+
+    assert [(e["operation"], e["account_id"]) for e in sb.request_log][-1] == (
+        "DescribeDirectories",
+        account_id,
+    )
+
+
+def test_an_access_key_is_only_believed_to_be_the_account_whose_iam_holds_it(
+    sb: Sandbox, aws
+) -> None:
+    account_id = sb.account_id("prod-data")
+    key = assume(sb, aws, account_id)
+
+    account_of_key.learn(key, sb.account_id("dev-data"))  # a wrong hint is not remembered
+    assert account_of_key(key) == account_id
+    account_of_key.learn("ASIA0000000000000000", account_id)  # nor a key IAM never issued
+    assert account_of_key("ASIA0000000000000000") == sb.manifest["management_account_id"]
