@@ -109,6 +109,8 @@ def check_moto_shape() -> None:
     )
     backends = ds_models.ds_backends
     _require(isinstance(backends, BackendDict), "moto.ds.models.ds_backends is not a BackendDict")
+    # responses._backend reads a present account with dict.get, past BackendDict.__getitem__.
+    _require(issubclass(BackendDict, dict), "BackendDict is no longer a dict of accounts")
     _require(
         backends.backend in (ds_models.DirectoryServiceBackend, SharingBackend),
         "ds_backends no longer builds DirectoryServiceBackend",
