@@ -20,14 +20,18 @@ def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 def pending(sb: Sandbox, account: str) -> str:
     account_id = sb.account_id(account)
-    return next(s["shared_directory_id"] for s in sb.manifest["shares"]
-                if s["shared_account_id"] == account_id and s["status"] == "PendingAcceptance")
+    return next(
+        s["shared_directory_id"]
+        for s in sb.manifest["shares"]
+        if s["shared_account_id"] == account_id and s["status"] == "PendingAcceptance"
+    )
 
 
 def test_accept_returns_the_whole_shared_directory_record(sb: Sandbox, aws) -> None:
     shared_id = pending(sb, "dev-app2")
     record = aws("ds", account_id=sb.account_id("dev-app2")).accept_shared_directory(
-        SharedDirectoryId=shared_id)["SharedDirectory"]
+        SharedDirectoryId=shared_id
+    )["SharedDirectory"]
     assert record["SharedDirectoryId"] == shared_id
     assert record["OwnerAccountId"] == sb.account_id("shared-services")
     assert record["OwnerDirectoryId"] == sb.directory_id("services.example.com")
@@ -40,7 +44,8 @@ def test_accept_returns_the_whole_shared_directory_record(sb: Sandbox, aws) -> N
 def test_reject_returns_the_shared_directory_id(sb: Sandbox, aws) -> None:
     shared_id = pending(sb, "sandbox-alice")
     answer = aws("ds", account_id=sb.account_id("sandbox-alice")).reject_shared_directory(
-        SharedDirectoryId=shared_id)
+        SharedDirectoryId=shared_id
+    )
     assert answer["SharedDirectoryId"] == shared_id
 
 
@@ -48,7 +53,8 @@ def test_an_account_outside_the_organization_accepts(sb: Sandbox, aws) -> None:
     partner = sb.account_id("partner")
     shared_id = pending(sb, "partner")
     record = aws("ds", account_id=partner).accept_shared_directory(SharedDirectoryId=shared_id)[
-        "SharedDirectory"]
+        "SharedDirectory"
+    ]
     assert (record["SharedAccountId"], record["ShareStatus"]) == (partner, "Shared")
 
 
@@ -72,7 +78,9 @@ def test_another_accounts_invitation_is_entity_does_not_exist(sb: Sandbox, aws, 
 
 
 @pytest.mark.parametrize("call", CALLS)
-def test_an_invitation_from_another_region_is_entity_does_not_exist(sb: Sandbox, aws, call: str) -> None:
+def test_an_invitation_from_another_region_is_entity_does_not_exist(
+    sb: Sandbox, aws, call: str
+) -> None:
     shared_id = pending(sb, "dev-app2")
     consumer = aws("ds", account_id=sb.account_id("dev-app2"), region="eu-west-1")
     with pytest.raises(ClientError) as excinfo:
@@ -84,9 +92,11 @@ def test_an_invitation_from_another_region_is_entity_does_not_exist(sb: Sandbox,
 def test_an_invitation_still_sharing_is_not_visible_yet(sb: Sandbox, aws, call: str) -> None:
     sb.set_transition_delay(60)
     bob = sb.account_id("sandbox-bob")
-    shared_id = aws("ds").share_directory(DirectoryId=sb.directory_id("corp.example.com"),
-                                          ShareTarget={"Id": bob, "Type": "ACCOUNT"},
-                                          ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    shared_id = aws("ds").share_directory(
+        DirectoryId=sb.directory_id("corp.example.com"),
+        ShareTarget={"Id": bob, "Type": "ACCOUNT"},
+        ShareMethod="HANDSHAKE",
+    )["SharedDirectoryId"]
     with pytest.raises(ClientError) as excinfo:
         getattr(aws("ds", account_id=bob), call)(SharedDirectoryId=shared_id)
     assert error(excinfo)[0] == "EntityDoesNotExistException"
@@ -95,8 +105,11 @@ def test_an_invitation_still_sharing_is_not_visible_yet(sb: Sandbox, aws, call: 
 @pytest.mark.parametrize("call", CALLS)
 def test_a_rejected_invitation_is_gone(sb: Sandbox, aws, call: str) -> None:
     dev_data = sb.account_id("dev-data")
-    rejected = next(s["shared_directory_id"] for s in sb.manifest["shares"]
-                    if s["shared_account_id"] == dev_data)
+    rejected = next(
+        s["shared_directory_id"]
+        for s in sb.manifest["shares"]
+        if s["shared_account_id"] == dev_data
+    )
     with pytest.raises(ClientError) as excinfo:
         getattr(aws("ds", account_id=dev_data), call)(SharedDirectoryId=rejected)
     assert error(excinfo)[0] == "EntityDoesNotExistException"
@@ -112,7 +125,9 @@ def test_a_malformed_id_is_invalid_parameter(sb: Sandbox, aws, call: str) -> Non
 
 
 @pytest.mark.parametrize("call", CALLS)
-def test_service_exception_is_surfaced_and_changes_nothing(sb: Sandbox, aws, aws_once, call: str) -> None:
+def test_service_exception_is_surfaced_and_changes_nothing(
+    sb: Sandbox, aws, aws_once, call: str
+) -> None:
     operation = "".join(part.title() for part in call.split("_"))
     sb.add_fault(operation, code="ServiceException", service="ds", count=1)
     dev_app2 = sb.account_id("dev-app2")

@@ -16,16 +16,24 @@ from dsshare.sandbox import Sandbox
 
 def control(sb: Sandbox, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(f"{sb.endpoint_url}/_dsshare/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{sb.endpoint_url}/_dsshare/{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/json"
         return json.loads(response.read())
 
 
-def control_error(sb: Sandbox, method: str, path: str, payload: Any = None, raw: bytes | None = None) -> str:
-    data = raw if raw is not None else (json.dumps(payload).encode() if payload is not None else None)
+def control_error(
+    sb: Sandbox, method: str, path: str, payload: Any = None, raw: bytes | None = None
+) -> str:
+    data = (
+        raw if raw is not None else (json.dumps(payload).encode() if payload is not None else None)
+    )
     request = urllib.request.Request(f"{sb.endpoint_url}/_dsshare/{path}", data=data, method=method)
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request, timeout=10)
@@ -37,15 +45,30 @@ def test_manifest(sb: Sandbox) -> None:
     manifest = control(sb, "GET", "manifest")
     assert manifest["endpoint_url"] == sb.endpoint_url
     assert manifest["organization_id"] == sb.manifest["organization_id"]
-    assert [d["id"] for d in manifest["directories"]] == [d["id"] for d in sb.manifest["directories"]]
+    assert [d["id"] for d in manifest["directories"]] == [
+        d["id"] for d in sb.manifest["directories"]
+    ]
     assert manifest["seed"] == "demo"
 
 
 def test_faults_can_be_added_listed_and_cleared(sb: Sandbox, aws_once) -> None:
-    rule = control(sb, "POST", "faults", {"operation": "DescribeDirectories", "code": "ThrottlingException",
-                                          "service": "ds", "count": 1})
+    rule = control(
+        sb,
+        "POST",
+        "faults",
+        {
+            "operation": "DescribeDirectories",
+            "code": "ThrottlingException",
+            "service": "ds",
+            "count": 1,
+        },
+    )
     assert (rule["operation"], rule["code"], rule["count"], rule["hits"]) == (
-        "DescribeDirectories", "ThrottlingException", 1, 0)
+        "DescribeDirectories",
+        "ThrottlingException",
+        1,
+        0,
+    )
 
     with pytest.raises(ClientError) as excinfo:
         aws_once("ds").describe_directories()
@@ -108,8 +131,11 @@ def test_reset_reseeds_the_world(sb: Sandbox, aws) -> None:
     sb.set_transition_delay(0)
     corp = sb.directory_id("corp.example.com")
     ds = aws("ds")
-    ds.share_directory(DirectoryId=corp, ShareTarget={"Id": "200000000011", "Type": "ACCOUNT"},
-                       ShareMethod="HANDSHAKE")
+    ds.share_directory(
+        DirectoryId=corp,
+        ShareTarget={"Id": "200000000011", "Type": "ACCOUNT"},
+        ShareMethod="HANDSHAKE",
+    )
     assert len(ds.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]) == 4
 
     assert control(sb, "POST", "reset") == {"reset": True}
@@ -121,28 +147,47 @@ def test_world_controls(sb: Sandbox, aws) -> None:
     ds = aws("ds")
     corp = sb.directory_id("corp.example.com")
     assert control(sb, "POST", "transition-delay", {"seconds": 0}) == {"seconds": 0}
-    assert control(sb, "POST", "directory-stage", {"directory_id": corp, "stage": "Impaired"}) == {"ok": True}
+    assert control(sb, "POST", "directory-stage", {"directory_id": corp, "stage": "Impaired"}) == {
+        "ok": True
+    }
     with pytest.raises(ClientError) as excinfo:
-        ds.share_directory(DirectoryId=corp, ShareTarget={"Id": "200000000011", "Type": "ACCOUNT"},
-                           ShareMethod="HANDSHAKE")
+        ds.share_directory(
+            DirectoryId=corp,
+            ShareTarget={"Id": "200000000011", "Type": "ACCOUNT"},
+            ShareMethod="HANDSHAKE",
+        )
     assert excinfo.value.response["Error"]["Code"] == "ClientException"
 
     shared_id = sb.manifest["shares"][0]["shared_directory_id"]
-    assert control(sb, "POST", "share-status", {"shared_directory_id": shared_id,
-                                                 "status": "ShareFailed"}) == {"ok": True}
-    [record] = ds.describe_shared_directories(OwnerDirectoryId=corp, SharedDirectoryIds=[shared_id])[
-        "SharedDirectories"]
+    assert control(
+        sb, "POST", "share-status", {"shared_directory_id": shared_id, "status": "ShareFailed"}
+    ) == {"ok": True}
+    [record] = ds.describe_shared_directories(
+        OwnerDirectoryId=corp, SharedDirectoryIds=[shared_id]
+    )["SharedDirectories"]
     assert record["ShareStatus"] == "ShareFailed"
 
-    added = control(sb, "POST", "directories", {"account_id": sb.manifest["management_account_id"],
-                                                "region": "us-east-1", "name": "hy.example.com",
-                                                "edition": "Hybrid"})
+    added = control(
+        sb,
+        "POST",
+        "directories",
+        {
+            "account_id": sb.manifest["management_account_id"],
+            "region": "us-east-1",
+            "name": "hy.example.com",
+            "edition": "Hybrid",
+        },
+    )
     [described] = ds.describe_directories(DirectoryIds=[added["id"]])["DirectoryDescriptions"]
     assert described["Edition"] == "Hybrid"
 
-    assert control(sb, "POST", "feature-set", {"feature_set": "CONSOLIDATED_BILLING"}) == {"ok": True}
-    assert aws("organizations").describe_organization()["Organization"]["FeatureSet"] == \
-        "CONSOLIDATED_BILLING"
+    assert control(sb, "POST", "feature-set", {"feature_set": "CONSOLIDATED_BILLING"}) == {
+        "ok": True
+    }
+    assert (
+        aws("organizations").describe_organization()["Organization"]["FeatureSet"]
+        == "CONSOLIDATED_BILLING"
+    )
 
 
 def test_unknown_requests_are_400_with_the_known_ones_listed(sb: Sandbox) -> None:
@@ -151,15 +196,23 @@ def test_unknown_requests_are_400_with_the_known_ones_listed(sb: Sandbox) -> Non
     assert "POST faults" in message and "GET manifest" in message
 
 
-@pytest.mark.parametrize("path, payload, complaint", [
-    ("faults", {"probability": 2}, "probability must be between 0 and 1"),
-    ("faults", {"bogus": 1}, "bogus"),
-    ("latency", {"ms": -5}, ">= 0"),
-    ("share-status", {"shared_directory_id": "d-0000000000", "status": "Shared"}, "no share record"),
-    ("transition-delay", {}, "seconds"),
-])
-def test_bad_control_requests_are_400_with_a_reason(sb: Sandbox, path: str, payload: dict,
-                                                    complaint: str) -> None:
+@pytest.mark.parametrize(
+    "path, payload, complaint",
+    [
+        ("faults", {"probability": 2}, "probability must be between 0 and 1"),
+        ("faults", {"bogus": 1}, "bogus"),
+        ("latency", {"ms": -5}, ">= 0"),
+        (
+            "share-status",
+            {"shared_directory_id": "d-0000000000", "status": "Shared"},
+            "no share record",
+        ),
+        ("transition-delay", {}, "seconds"),
+    ],
+)
+def test_bad_control_requests_are_400_with_a_reason(
+    sb: Sandbox, path: str, payload: dict, complaint: str
+) -> None:
     assert complaint in control_error(sb, "POST", path, payload)
 
 

@@ -20,8 +20,10 @@ def target(account_id: str) -> dict[str, str]:
 
 
 def statuses(ds, directory_id: str) -> dict[str, str]:
-    return {r["SharedDirectoryId"]: r["ShareStatus"] for r in
-            ds.describe_shared_directories(OwnerDirectoryId=directory_id)["SharedDirectories"]}
+    return {
+        r["SharedDirectoryId"]: r["ShareStatus"]
+        for r in ds.describe_shared_directories(OwnerDirectoryId=directory_id)["SharedDirectories"]
+    }
 
 
 def test_the_consumer_leaves_a_shared_directory(sb: Sandbox, aws) -> None:
@@ -31,12 +33,17 @@ def test_the_consumer_leaves_a_shared_directory(sb: Sandbox, aws) -> None:
     consumer = aws("ds", account_id=prod_app1)
     [view] = consumer.describe_directories()["DirectoryDescriptions"]
 
-    assert consumer.delete_directory(DirectoryId=view["DirectoryId"])["DirectoryId"] == view["DirectoryId"]
+    assert (
+        consumer.delete_directory(DirectoryId=view["DirectoryId"])["DirectoryId"]
+        == view["DirectoryId"]
+    )
 
     assert consumer.describe_directories()["DirectoryDescriptions"] == []
     assert statuses(aws("ds"), corp)[view["DirectoryId"]] == "Deleted"
     # the owner's directory itself is untouched
-    assert corp in {d["DirectoryId"] for d in aws("ds").describe_directories()["DirectoryDescriptions"]}
+    assert corp in {
+        d["DirectoryId"] for d in aws("ds").describe_directories()["DirectoryDescriptions"]
+    }
 
 
 def test_leaving_a_pending_invitation_is_client_exception(sb: Sandbox, aws) -> None:
@@ -61,8 +68,11 @@ def test_leaving_twice_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
 
 
 def test_a_bystander_cannot_delete_someone_elses_shared_directory(sb: Sandbox, aws) -> None:
-    shared_id = next(s["shared_directory_id"] for s in sb.manifest["shares"]
-                     if s["shared_account_id"] == sb.account_id("prod-app1"))
+    shared_id = next(
+        s["shared_directory_id"]
+        for s in sb.manifest["shares"]
+        if s["shared_account_id"] == sb.account_id("prod-app1")
+    )
     with pytest.raises(ClientError) as excinfo:
         aws("ds", account_id=sb.account_id("prod-app2")).delete_directory(DirectoryId=shared_id)
     assert error(excinfo)[0] == "EntityDoesNotExistException"
@@ -78,7 +88,9 @@ def test_the_owner_cannot_delete_a_directory_with_live_shares(sb: Sandbox, aws) 
     code, message = error(excinfo)
     assert code == "ClientException"
     assert corp in message and all(i in message for i in live)
-    deleted = next(s["shared_directory_id"] for s in sb.manifest["shares"] if s["status"] == "Deleted")
+    deleted = next(
+        s["shared_directory_id"] for s in sb.manifest["shares"] if s["status"] == "Deleted"
+    )
     assert deleted not in message
 
 
@@ -105,7 +117,9 @@ def test_the_owner_can_delete_once_every_share_is_unshared(sb: Sandbox, aws) -> 
         time.sleep(0.05)
     assert ds.delete_directory(DirectoryId=corp)["DirectoryId"] == corp
 
-    assert corp not in {d["DirectoryId"] for d in ds.describe_directories()["DirectoryDescriptions"]}
+    assert corp not in {
+        d["DirectoryId"] for d in ds.describe_directories()["DirectoryDescriptions"]
+    }
     with pytest.raises(ClientError) as excinfo:
         ds.describe_shared_directories(OwnerDirectoryId=corp)
     assert error(excinfo)[0] == "EntityDoesNotExistException"
@@ -121,4 +135,7 @@ def test_a_directory_that_was_never_shared_can_be_deleted(sb: Sandbox, aws) -> N
 def test_deleting_an_unknown_directory_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
     with pytest.raises(ClientError) as excinfo:
         aws("ds").delete_directory(DirectoryId="d-0000000000")
-    assert error(excinfo) == ("EntityDoesNotExistException", "Directory d-0000000000 does not exist.")
+    assert error(excinfo) == (
+        "EntityDoesNotExistException",
+        "Directory d-0000000000 does not exist.",
+    )

@@ -17,9 +17,11 @@ def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 def share(sb: Sandbox, name: str, account: str) -> dict:
     account_id = sb.account_id(account)
-    return next(s for s in sb.manifest["shares"]
-                if s["shared_account_id"] == account_id
-                and s["owner_directory_id"] == sb.directory_id(name))
+    return next(
+        s
+        for s in sb.manifest["shares"]
+        if s["shared_account_id"] == account_id and s["owner_directory_id"] == sb.directory_id(name)
+    )
 
 
 # -- owner side -------------------------------------------------------------------
@@ -31,7 +33,10 @@ def test_the_owner_sees_its_directories_without_share_fields(sb: Sandbox, aws) -
     by_name = {d["Name"]: d for d in directories}
     assert set(by_name) == {"corp.example.com", "global.example.com", "legacy.example.com"}
     assert {(d["Type"], d.get("Edition")) for d in directories} == {
-        ("MicrosoftAD", "Standard"), ("MicrosoftAD", "Enterprise"), ("SimpleAD", None)}
+        ("MicrosoftAD", "Standard"),
+        ("MicrosoftAD", "Enterprise"),
+        ("SimpleAD", None),
+    }
     for directory in directories:
         assert SHARE_FIELDS.isdisjoint(directory), directory
         assert directory["Stage"] == "Active"
@@ -46,7 +51,8 @@ def test_the_owner_sees_its_other_region_directory_only_in_that_region(sb: Sandb
 def test_describe_shared_directories_lists_every_record_of_the_directory(sb: Sandbox, aws) -> None:
     services = sb.directory_id("services.example.com")
     records = aws("ds", account_id=sb.account_id("shared-services")).describe_shared_directories(
-        OwnerDirectoryId=services)["SharedDirectories"]
+        OwnerDirectoryId=services
+    )["SharedDirectories"]
 
     assert {(r["SharedAccountId"], r["ShareStatus"]) for r in records} == {
         (sb.account_id("prod-data"), "Shared"),
@@ -62,8 +68,9 @@ def test_describe_shared_directories_lists_every_record_of_the_directory(sb: San
 def test_describe_shared_directories_filters_by_shared_directory_ids(sb: Sandbox, aws) -> None:
     corp = sb.directory_id("corp.example.com")
     wanted = [share(sb, "corp.example.com", "prod-app2")["shared_directory_id"]]
-    records = aws("ds").describe_shared_directories(OwnerDirectoryId=corp,
-                                                    SharedDirectoryIds=wanted)["SharedDirectories"]
+    records = aws("ds").describe_shared_directories(
+        OwnerDirectoryId=corp, SharedDirectoryIds=wanted
+    )["SharedDirectories"]
     assert [r["SharedDirectoryId"] for r in records] == wanted
 
 
@@ -74,7 +81,9 @@ def test_describe_shared_directories_with_no_shares_is_empty(sb: Sandbox, aws) -
     assert "NextToken" not in answer
 
 
-def test_describe_shared_directories_on_simple_ad_is_unsupported_operation(sb: Sandbox, aws) -> None:
+def test_describe_shared_directories_on_simple_ad_is_unsupported_operation(
+    sb: Sandbox, aws
+) -> None:
     legacy = sb.directory_id("legacy.example.com")
     with pytest.raises(ClientError) as excinfo:
         aws("ds").describe_shared_directories(OwnerDirectoryId=legacy)
@@ -83,10 +92,15 @@ def test_describe_shared_directories_on_simple_ad_is_unsupported_operation(sb: S
     assert legacy in message and "SimpleAD" in message
 
 
-def test_describe_shared_directories_of_an_unknown_directory_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
+def test_describe_shared_directories_of_an_unknown_directory_is_entity_does_not_exist(
+    sb: Sandbox, aws
+) -> None:
     with pytest.raises(ClientError) as excinfo:
         aws("ds").describe_shared_directories(OwnerDirectoryId="d-0000000000")
-    assert error(excinfo) == ("EntityDoesNotExistException", "Directory d-0000000000 does not exist.")
+    assert error(excinfo) == (
+        "EntityDoesNotExistException",
+        "Directory d-0000000000 does not exist.",
+    )
 
 
 def test_the_consumer_cannot_describe_the_owners_shares(sb: Sandbox, aws) -> None:
@@ -97,7 +111,9 @@ def test_the_consumer_cannot_describe_the_owners_shares(sb: Sandbox, aws) -> Non
     assert error(excinfo)[0] == "EntityDoesNotExistException"
 
 
-def test_describe_shared_directories_on_a_shared_microsoft_ad_is_unsupported_operation(sb: Sandbox, aws) -> None:
+def test_describe_shared_directories_on_a_shared_microsoft_ad_is_unsupported_operation(
+    sb: Sandbox, aws
+) -> None:
     consumer = aws("ds", account_id=sb.account_id("prod-app1"))
     shared_id = share(sb, "corp.example.com", "prod-app1")["shared_directory_id"]
     with pytest.raises(ClientError) as excinfo:
@@ -107,12 +123,16 @@ def test_describe_shared_directories_on_a_shared_microsoft_ad_is_unsupported_ope
     assert shared_id in message and "SharedMicrosoftAD" in message
 
 
-@pytest.mark.parametrize("kwargs, member", [
-    ({"OwnerDirectoryId": "d-XYZ"}, "OwnerDirectoryId"),
-    ({"OwnerDirectoryId": "{corp}", "SharedDirectoryIds": ["sd-1"]}, "SharedDirectoryIds[0]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, member",
+    [
+        ({"OwnerDirectoryId": "d-XYZ"}, "OwnerDirectoryId"),
+        ({"OwnerDirectoryId": "{corp}", "SharedDirectoryIds": ["sd-1"]}, "SharedDirectoryIds[0]"),
+    ],
+)
 def test_describe_shared_directories_with_malformed_ids_is_invalid_parameter(
-        sb: Sandbox, aws, kwargs: dict, member: str) -> None:
+    sb: Sandbox, aws, kwargs: dict, member: str
+) -> None:
     corp = sb.directory_id("corp.example.com")
     kwargs = {k: (v.format(corp=corp) if isinstance(v, str) else v) for k, v in kwargs.items()}
     with pytest.raises(ClientError) as excinfo:
@@ -125,14 +145,18 @@ def test_describe_shared_directories_with_malformed_ids_is_invalid_parameter(
 # -- consumer side ----------------------------------------------------------------
 
 
-def test_the_consumer_sees_a_shared_microsoft_ad_with_the_owners_description(sb: Sandbox, aws) -> None:
+def test_the_consumer_sees_a_shared_microsoft_ad_with_the_owners_description(
+    sb: Sandbox, aws
+) -> None:
     record = share(sb, "services.example.com", "prod-data")
     owner_ds = aws("ds", account_id=sb.account_id("shared-services"))
     [owner] = owner_ds.describe_directories(DirectoryIds=[record["owner_directory_id"]])[
-        "DirectoryDescriptions"]
+        "DirectoryDescriptions"
+    ]
 
     [view] = aws("ds", account_id=sb.account_id("prod-data")).describe_directories()[
-        "DirectoryDescriptions"]
+        "DirectoryDescriptions"
+    ]
 
     assert view["DirectoryId"] == record["shared_directory_id"] != owner["DirectoryId"]
     assert view["Type"] == "SharedMicrosoftAD"
@@ -140,7 +164,10 @@ def test_the_consumer_sees_a_shared_microsoft_ad_with_the_owners_description(sb:
     assert view["ShareNotes"].startswith("Domain join for workloads")
     assert view["Stage"] == "Active"
     assert (view["Name"], view["ShortName"], view["Edition"]) == (
-        "services.example.com", owner["ShortName"], "Enterprise")
+        "services.example.com",
+        owner["ShortName"],
+        "Enterprise",
+    )
     description = view["OwnerDirectoryDescription"]
     assert description["DirectoryId"] == owner["DirectoryId"]
     assert description["AccountId"] == sb.account_id("shared-services")
@@ -154,25 +181,37 @@ def test_each_consumer_gets_its_own_shared_directory_id(sb: Sandbox, aws) -> Non
     seen = {}
     for account in ("prod-app1", "prod-app2"):
         [view] = aws("ds", account_id=sb.account_id(account)).describe_directories()[
-            "DirectoryDescriptions"]
+            "DirectoryDescriptions"
+        ]
         seen[account] = view
     assert seen["prod-app1"]["DirectoryId"] != seen["prod-app2"]["DirectoryId"]
     assert {v["OwnerDirectoryDescription"]["DirectoryId"] for v in seen.values()} == {
-        sb.directory_id("corp.example.com")}
+        sb.directory_id("corp.example.com")
+    }
     assert {v["ShareMethod"] for v in seen.values()} == {"ORGANIZATIONS"}
 
 
 def test_a_pending_invitation_shows_as_requested(sb: Sandbox, aws) -> None:
     [view] = aws("ds", account_id=sb.account_id("sandbox-alice")).describe_directories()[
-        "DirectoryDescriptions"]
+        "DirectoryDescriptions"
+    ]
     assert (view["ShareStatus"], view["Stage"], view["ShareNotes"]) == (
-        "PendingAcceptance", "Requested", "Try the global forest.")
+        "PendingAcceptance",
+        "Requested",
+        "Try the global forest.",
+    )
 
 
-@pytest.mark.parametrize("account", ["dev-app1", "dev-data", "sandbox-bob"])  # Deleted, Rejected, none
-def test_finished_or_absent_shares_show_nothing_to_the_consumer(sb: Sandbox, aws, account: str) -> None:
-    assert aws("ds", account_id=sb.account_id(account)).describe_directories()[
-        "DirectoryDescriptions"] == []
+@pytest.mark.parametrize(
+    "account", ["dev-app1", "dev-data", "sandbox-bob"]
+)  # Deleted, Rejected, none
+def test_finished_or_absent_shares_show_nothing_to_the_consumer(
+    sb: Sandbox, aws, account: str
+) -> None:
+    assert (
+        aws("ds", account_id=sb.account_id(account)).describe_directories()["DirectoryDescriptions"]
+        == []
+    )
 
 
 def test_the_consumer_sees_the_share_only_in_its_region(sb: Sandbox, aws) -> None:
@@ -185,12 +224,17 @@ def test_a_consumer_that_owns_a_directory_sees_both_kinds(sb: Sandbox, aws) -> N
     network = sb.account_id("network")
     own = sb.add_directory(network, "us-east-1", "net.example.com", edition="Standard")
     corp = sb.directory_id("corp.example.com")
-    shared_id = aws("ds").share_directory(DirectoryId=corp, ShareTarget={"Id": network, "Type": "ACCOUNT"},
-                                          ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    shared_id = aws("ds").share_directory(
+        DirectoryId=corp,
+        ShareTarget={"Id": network, "Type": "ACCOUNT"},
+        ShareMethod="ORGANIZATIONS",
+    )["SharedDirectoryId"]
 
     directories = aws("ds", account_id=network).describe_directories()["DirectoryDescriptions"]
     assert {(d["DirectoryId"], d["Type"]) for d in directories} == {
-        (own, "MicrosoftAD"), (shared_id, "SharedMicrosoftAD")}
+        (own, "MicrosoftAD"),
+        (shared_id, "SharedMicrosoftAD"),
+    }
 
 
 def test_describe_directories_by_id_finds_the_consumers_view(sb: Sandbox, aws) -> None:
@@ -206,20 +250,28 @@ def test_describe_directories_by_id_finds_the_consumers_view(sb: Sandbox, aws) -
 def test_an_empty_directory_ids_list_is_invalid_parameter(sb: Sandbox, aws) -> None:
     with pytest.raises(ClientError) as excinfo:
         aws("ds").describe_directories(DirectoryIds=[])
-    assert error(excinfo) == ("InvalidParameterException", "DirectoryIds must not be an empty list.")
+    assert error(excinfo) == (
+        "InvalidParameterException",
+        "DirectoryIds must not be an empty list.",
+    )
 
 
 def test_an_unknown_directory_id_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
     corp = sb.directory_id("corp.example.com")
     with pytest.raises(ClientError) as excinfo:
         aws("ds").describe_directories(DirectoryIds=[corp, "d-0000000000"])
-    assert error(excinfo) == ("EntityDoesNotExistException", "Directory d-0000000000 does not exist.")
+    assert error(excinfo) == (
+        "EntityDoesNotExistException",
+        "Directory d-0000000000 does not exist.",
+    )
 
 
 def test_another_accounts_shared_directory_id_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
     shared_id = share(sb, "corp.example.com", "prod-app1")["shared_directory_id"]
     with pytest.raises(ClientError) as excinfo:
-        aws("ds", account_id=sb.account_id("prod-app2")).describe_directories(DirectoryIds=[shared_id])
+        aws("ds", account_id=sb.account_id("prod-app2")).describe_directories(
+            DirectoryIds=[shared_id]
+        )
     assert error(excinfo)[0] == "EntityDoesNotExistException"
 
 

@@ -21,7 +21,9 @@ def target(account_id: str) -> dict[str, str]:
     return {"Id": account_id, "Type": "ACCOUNT"}
 
 
-def watch(read: Callable[[], str | None], until: str | None, timeout: float = 10.0) -> list[str | None]:
+def watch(
+    read: Callable[[], str | None], until: str | None, timeout: float = 10.0
+) -> list[str | None]:
     """Poll ``read`` until it returns ``until``; return each distinct value seen, in order."""
     seen: list[str | None] = []
     deadline = time.monotonic() + timeout
@@ -37,8 +39,9 @@ def watch(read: Callable[[], str | None], until: str | None, timeout: float = 10
 
 
 def owner_status(ds, directory_id: str, shared_id: str) -> str:
-    [record] = ds.describe_shared_directories(OwnerDirectoryId=directory_id,
-                                              SharedDirectoryIds=[shared_id])["SharedDirectories"]
+    [record] = ds.describe_shared_directories(
+        OwnerDirectoryId=directory_id, SharedDirectoryIds=[shared_id]
+    )["SharedDirectories"]
     return str(record["ShareStatus"])
 
 
@@ -60,22 +63,30 @@ def slow(sb: Sandbox) -> Sandbox:
     return sb
 
 
-def test_handshake_share_is_sharing_then_pending_then_shared_once_accepted(slow: Sandbox, aws) -> None:
+def test_handshake_share_is_sharing_then_pending_then_shared_once_accepted(
+    slow: Sandbox, aws
+) -> None:
     owner = aws("ds")
     corp = slow.directory_id("corp.example.com")
     bob = slow.account_id("sandbox-bob")
     consumer = aws("ds", account_id=bob)
 
-    shared_id = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                      ShareMethod="HANDSHAKE", ShareNotes="hello")["SharedDirectoryId"]
+    shared_id = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE", ShareNotes="hello"
+    )["SharedDirectoryId"]
     assert consumer_view(consumer, shared_id) is None  # nothing to see while Sharing
     assert watch(lambda: owner_status(owner, corp, shared_id), "PendingAcceptance") == [
-        "Sharing", "PendingAcceptance"]
+        "Sharing",
+        "PendingAcceptance",
+    ]
 
     view = consumer_view(consumer, shared_id)
     assert view is not None
     assert (view["Type"], view["ShareStatus"], view["Stage"]) == (
-        "SharedMicrosoftAD", "PendingAcceptance", "Requested")
+        "SharedMicrosoftAD",
+        "PendingAcceptance",
+        "Requested",
+    )
 
     accepted = consumer.accept_shared_directory(SharedDirectoryId=shared_id)["SharedDirectory"]
     assert accepted["SharedDirectoryId"] == shared_id
@@ -91,14 +102,22 @@ def test_reject_is_rejecting_then_rejected_and_the_consumer_view_goes(slow: Sand
     owner = aws("ds", account_id=slow.account_id("shared-services"))
     dev_app2 = slow.account_id("dev-app2")
     consumer = aws("ds", account_id=dev_app2)
-    [pending] = [r for r in owner.describe_shared_directories(OwnerDirectoryId=services)[
-        "SharedDirectories"] if r["SharedAccountId"] == dev_app2]
+    [pending] = [
+        r
+        for r in owner.describe_shared_directories(OwnerDirectoryId=services)["SharedDirectories"]
+        if r["SharedAccountId"] == dev_app2
+    ]
     shared_id = pending["SharedDirectoryId"]
 
-    assert consumer.reject_shared_directory(SharedDirectoryId=shared_id)["SharedDirectoryId"] == shared_id
+    assert (
+        consumer.reject_shared_directory(SharedDirectoryId=shared_id)["SharedDirectoryId"]
+        == shared_id
+    )
 
     assert watch(lambda: owner_status(owner, services, shared_id), "Rejected") == [
-        "Rejecting", "Rejected"]
+        "Rejecting",
+        "Rejected",
+    ]
     assert consumer_view(consumer, shared_id) is None
     listed = owner.describe_shared_directories(OwnerDirectoryId=services)["SharedDirectories"]
     assert shared_id in {r["SharedDirectoryId"] for r in listed}  # Rejected stays listed
@@ -110,22 +129,32 @@ def test_organizations_share_is_sharing_then_shared_without_acceptance(slow: San
     carol = slow.account_id("sandbox-carol")
     consumer = aws("ds", account_id=carol)
 
-    shared_id = owner.share_directory(DirectoryId=corp, ShareTarget=target(carol),
-                                      ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    shared_id = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(carol), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
 
     assert watch(lambda: owner_status(owner, corp, shared_id), "Shared") == ["Sharing", "Shared"]
     view = consumer_view(consumer, shared_id)
     assert view is not None
-    assert (view["ShareStatus"], view["ShareMethod"], view["Stage"]) == ("Shared", "ORGANIZATIONS", "Active")
+    assert (view["ShareStatus"], view["ShareMethod"], view["Stage"]) == (
+        "Shared",
+        "ORGANIZATIONS",
+        "Active",
+    )
 
 
-def test_unshare_is_deleting_then_deleted_which_stays_listed_for_the_owner(slow: Sandbox, aws) -> None:
+def test_unshare_is_deleting_then_deleted_which_stays_listed_for_the_owner(
+    slow: Sandbox, aws
+) -> None:
     owner = aws("ds")
     corp = slow.directory_id("corp.example.com")
     prod_app1 = slow.account_id("prod-app1")  # Shared in the demo seed
     consumer = aws("ds", account_id=prod_app1)
-    [record] = [r for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
-                if r["SharedAccountId"] == prod_app1]
+    [record] = [
+        r
+        for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
+        if r["SharedAccountId"] == prod_app1
+    ]
     shared_id = record["SharedDirectoryId"]
     assert consumer_status(consumer, shared_id) == "Shared"
 
@@ -134,8 +163,10 @@ def test_unshare_is_deleting_then_deleted_which_stays_listed_for_the_owner(slow:
 
     assert watch(lambda: owner_status(owner, corp, shared_id), "Deleted") == ["Deleting", "Deleted"]
     assert consumer_view(consumer, shared_id) is None  # the consumer's directory disappears
-    listed = {r["SharedDirectoryId"]: r["ShareStatus"] for r in
-              owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]}
+    listed = {
+        r["SharedDirectoryId"]: r["ShareStatus"]
+        for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
+    }
     assert listed[shared_id] == "Deleted"
 
 
@@ -144,13 +175,18 @@ def test_the_consumer_sees_deleting_before_its_directory_disappears(slow: Sandbo
     corp = slow.directory_id("corp.example.com")
     prod_app2 = slow.account_id("prod-app2")
     consumer = aws("ds", account_id=prod_app2)
-    [record] = [r for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
-                if r["SharedAccountId"] == prod_app2]
+    [record] = [
+        r
+        for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
+        if r["SharedAccountId"] == prod_app2
+    ]
 
     owner.unshare_directory(DirectoryId=corp, UnshareTarget=target(prod_app2))
 
     assert watch(lambda: consumer_status(consumer, record["SharedDirectoryId"]), None) == [
-        "Deleting", None]
+        "Deleting",
+        None,
+    ]
 
 
 def test_unsharing_a_pending_invitation_withdraws_it(slow: Sandbox, aws) -> None:
@@ -164,7 +200,10 @@ def test_unsharing_a_pending_invitation_withdraws_it(slow: Sandbox, aws) -> None
 
     owner.unshare_directory(DirectoryId=global_, UnshareTarget=target(alice))
 
-    assert watch(lambda: owner_status(owner, global_, shared_id), "Deleted") == ["Deleting", "Deleted"]
+    assert watch(lambda: owner_status(owner, global_, shared_id), "Deleted") == [
+        "Deleting",
+        "Deleted",
+    ]
     with pytest.raises(ClientError) as excinfo:
         consumer.accept_shared_directory(SharedDirectoryId=shared_id)
     assert excinfo.value.response["Error"]["Code"] == "EntityDoesNotExistException"
@@ -175,15 +214,23 @@ def test_leaving_is_deleting_then_deleted_on_the_owner_side(slow: Sandbox, aws) 
     owner = aws("ds", account_id=slow.account_id("shared-services"))
     prod_data = slow.account_id("prod-data")  # Shared (HANDSHAKE) in the demo seed
     consumer = aws("ds", account_id=prod_data)
-    [record] = [r for r in owner.describe_shared_directories(OwnerDirectoryId=services)[
-        "SharedDirectories"] if r["SharedAccountId"] == prod_data]
+    [record] = [
+        r
+        for r in owner.describe_shared_directories(OwnerDirectoryId=services)["SharedDirectories"]
+        if r["SharedAccountId"] == prod_data
+    ]
     shared_id = record["SharedDirectoryId"]
 
     assert consumer.delete_directory(DirectoryId=shared_id)["DirectoryId"] == shared_id
 
-    assert watch(lambda: owner_status(owner, services, shared_id), "Deleted") == ["Deleting", "Deleted"]
+    assert watch(lambda: owner_status(owner, services, shared_id), "Deleted") == [
+        "Deleting",
+        "Deleted",
+    ]
     assert consumer_view(consumer, shared_id) is None
-    assert services in {d["DirectoryId"] for d in owner.describe_directories()["DirectoryDescriptions"]}
+    assert services in {
+        d["DirectoryId"] for d in owner.describe_directories()["DirectoryDescriptions"]
+    }
 
 
 def test_resharing_after_deleted_gives_a_new_shared_directory_id(slow: Sandbox, aws) -> None:
@@ -191,17 +238,23 @@ def test_resharing_after_deleted_gives_a_new_shared_directory_id(slow: Sandbox, 
     owner = aws("ds")
     corp = slow.directory_id("corp.example.com")
     dev_app1 = slow.account_id("dev-app1")  # Deleted in the demo seed
-    [old] = [r for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
-             if r["SharedAccountId"] == dev_app1]
+    [old] = [
+        r
+        for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
+        if r["SharedAccountId"] == dev_app1
+    ]
     assert old["ShareStatus"] == "Deleted"
 
-    new_id = owner.share_directory(DirectoryId=corp, ShareTarget=target(dev_app1),
-                                   ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    new_id = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(dev_app1), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
 
     assert new_id != old["SharedDirectoryId"]
-    records = {r["SharedDirectoryId"]: r["ShareStatus"] for r in
-               owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
-               if r["SharedAccountId"] == dev_app1}
+    records = {
+        r["SharedDirectoryId"]: r["ShareStatus"]
+        for r in owner.describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
+        if r["SharedAccountId"] == dev_app1
+    }
     assert records == {old["SharedDirectoryId"]: "Deleted", new_id: "Shared"}
 
 
@@ -210,12 +263,16 @@ def test_resharing_after_rejected_gives_a_new_shared_directory_id(slow: Sandbox,
     services = slow.directory_id("services.example.com")
     owner = aws("ds", account_id=slow.account_id("shared-services"))
     dev_data = slow.account_id("dev-data")  # Rejected in the demo seed
-    [old] = [r for r in owner.describe_shared_directories(OwnerDirectoryId=services)[
-        "SharedDirectories"] if r["SharedAccountId"] == dev_data]
+    [old] = [
+        r
+        for r in owner.describe_shared_directories(OwnerDirectoryId=services)["SharedDirectories"]
+        if r["SharedAccountId"] == dev_data
+    ]
     assert old["ShareStatus"] == "Rejected"
 
-    new_id = owner.share_directory(DirectoryId=services, ShareTarget=target(dev_data),
-                                   ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    new_id = owner.share_directory(
+        DirectoryId=services, ShareTarget=target(dev_data), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
 
     assert new_id != old["SharedDirectoryId"]
     assert owner_status(owner, services, new_id) == "PendingAcceptance"
@@ -226,14 +283,16 @@ def test_unshare_then_share_again_round_trip(slow: Sandbox, aws) -> None:
     owner = aws("ds")
     corp = slow.directory_id("corp.example.com")
     bob = slow.account_id("sandbox-bob")
-    first = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                  ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    first = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
     watch(lambda: owner_status(owner, corp, first), "Shared")
     owner.unshare_directory(DirectoryId=corp, UnshareTarget=target(bob))
     watch(lambda: owner_status(owner, corp, first), "Deleted")
 
-    second = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                   ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    second = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
 
     assert second != first
     assert watch(lambda: owner_status(owner, corp, second), "Shared") == ["Sharing", "Shared"]
@@ -243,13 +302,16 @@ def test_unshare_then_share_again_round_trip(slow: Sandbox, aws) -> None:
 
 
 @pytest.mark.parametrize("status", ["Sharing", "PendingAcceptance", "Shared"])
-def test_resharing_while_a_share_is_live_is_directory_already_shared(sb: Sandbox, aws, status: str) -> None:
+def test_resharing_while_a_share_is_live_is_directory_already_shared(
+    sb: Sandbox, aws, status: str
+) -> None:
     sb.set_transition_delay(60 if status == "Sharing" else 0)
     owner = aws("ds")
     corp = sb.directory_id("corp.example.com")
     bob = sb.account_id("sandbox-bob")
-    shared_id = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    shared_id = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
     if status == "Shared":
         aws("ds", account_id=bob).accept_shared_directory(SharedDirectoryId=shared_id)
     assert owner_status(owner, corp, shared_id) == status
@@ -262,12 +324,17 @@ def test_resharing_while_a_share_is_live_is_directory_already_shared(sb: Sandbox
         assert bob in err["Message"] and shared_id in err["Message"] and status in err["Message"]
 
 
-def test_accepting_a_share_that_is_already_shared_is_directory_already_shared(sb: Sandbox, aws) -> None:
+def test_accepting_a_share_that_is_already_shared_is_directory_already_shared(
+    sb: Sandbox, aws
+) -> None:
     corp = sb.directory_id("corp.example.com")
     prod_app1 = sb.account_id("prod-app1")  # an ORGANIZATIONS share, Shared
     consumer = aws("ds", account_id=prod_app1)
-    [view] = [d for d in consumer.describe_directories()["DirectoryDescriptions"]
-              if d["Type"] == "SharedMicrosoftAD"]
+    [view] = [
+        d
+        for d in consumer.describe_directories()["DirectoryDescriptions"]
+        if d["Type"] == "SharedMicrosoftAD"
+    ]
     assert view["OwnerDirectoryDescription"]["DirectoryId"] == corp
 
     for call in (consumer.accept_shared_directory, consumer.reject_shared_directory):
@@ -311,8 +378,9 @@ def test_forced_share_failed_shows_on_both_sides_and_can_be_cleaned_up(sb: Sandb
     owner = aws("ds")
     corp = sb.directory_id("corp.example.com")
     bob = sb.account_id("sandbox-bob")
-    shared_id = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    shared_id = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
 
     sb.force_share_status(shared_id, "ShareFailed")
 
@@ -349,11 +417,13 @@ def test_transition_delay_zero_makes_transitions_immediate(sb: Sandbox, aws) -> 
     bob, carol = sb.account_id("sandbox-bob"), sb.account_id("sandbox-carol")
     consumer = aws("ds", account_id=bob)
 
-    handshake = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    handshake = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
     assert owner_status(owner, corp, handshake) == "PendingAcceptance"
-    organizations = owner.share_directory(DirectoryId=corp, ShareTarget=target(carol),
-                                          ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    organizations = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(carol), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
     assert owner_status(owner, corp, organizations) == "Shared"
     consumer.reject_shared_directory(SharedDirectoryId=handshake)
     assert owner_status(owner, corp, handshake) == "Rejected"
@@ -366,12 +436,14 @@ def test_last_updated_moves_with_each_transition(sb: Sandbox, aws) -> None:
     owner = aws("ds")
     corp = sb.directory_id("corp.example.com")
     bob = sb.account_id("sandbox-bob")
-    shared_id = owner.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    shared_id = owner.share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
 
     def record() -> dict:
-        return owner.describe_shared_directories(OwnerDirectoryId=corp, SharedDirectoryIds=[shared_id])[
-            "SharedDirectories"][0]
+        return owner.describe_shared_directories(
+            OwnerDirectoryId=corp, SharedDirectoryIds=[shared_id]
+        )["SharedDirectories"][0]
 
     before = record()
     time.sleep(0.01)

@@ -25,18 +25,25 @@ def target(account_id: str) -> dict[str, str]:
 
 def pooled(sb: Sandbox, region: str = "us-east-1"):  # type: ignore[no-untyped-def]
     """A management-account client that several threads can use at once."""
-    return boto3.client("ds", endpoint_url=sb.endpoint_url, region_name=region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing",
-                        config=Config(max_pool_connections=16,
-                                      retries={"mode": "standard", "max_attempts": 4}))
+    return boto3.client(
+        "ds",
+        endpoint_url=sb.endpoint_url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(max_pool_connections=16, retries={"mode": "standard", "max_attempts": 4}),
+    )
 
 
 def fill(sb: Sandbox, directory_id: str, targets: list[str]) -> list[str]:
     ds = pooled(sb)
 
     def share(account: str) -> str:
-        return str(ds.share_directory(DirectoryId=directory_id, ShareTarget=target(account),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"])
+        return str(
+            ds.share_directory(
+                DirectoryId=directory_id, ShareTarget=target(account), ShareMethod="HANDSHAKE"
+            )["SharedDirectoryId"]
+        )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(share, targets))
@@ -44,13 +51,17 @@ def fill(sb: Sandbox, directory_id: str, targets: list[str]) -> list[str]:
 
 def live(ds, directory_id: str) -> int:
     paginator = ds.get_paginator("describe_shared_directories")
-    records = paginator.paginate(OwnerDirectoryId=directory_id).build_full_result()["SharedDirectories"]
+    records = paginator.paginate(OwnerDirectoryId=directory_id).build_full_result()[
+        "SharedDirectories"
+    ]
     return sum(1 for r in records if r["ShareStatus"] not in ("Deleted", "Rejected"))
 
 
 def assert_limit_exceeded(ds, directory_id: str, account: str, edition: str, quota: int) -> None:
     with pytest.raises(ClientError) as excinfo:
-        ds.share_directory(DirectoryId=directory_id, ShareTarget=target(account), ShareMethod="HANDSHAKE")
+        ds.share_directory(
+            DirectoryId=directory_id, ShareTarget=target(account), ShareMethod="HANDSHAKE"
+        )
     err = excinfo.value.response["Error"]
     assert err["Code"] == "ShareLimitExceededException"
     assert directory_id in err["Message"] and edition in err["Message"]
@@ -69,8 +80,11 @@ def test_standard_edition_is_shared_with_at_most_25_accounts(sb: Sandbox, aws) -
     assert_limit_exceeded(ds, corp, "499999999999", "Standard", 25)
     # the ORGANIZATIONS method counts against the same quota
     with pytest.raises(ClientError) as excinfo:
-        ds.share_directory(DirectoryId=corp, ShareTarget=target(sb.account_id("sandbox-bob")),
-                           ShareMethod="ORGANIZATIONS")
+        ds.share_directory(
+            DirectoryId=corp,
+            ShareTarget=target(sb.account_id("sandbox-bob")),
+            ShareMethod="ORGANIZATIONS",
+        )
     assert excinfo.value.response["Error"]["Code"] == "ShareLimitExceededException"
 
 
@@ -83,8 +97,9 @@ def test_unsharing_one_makes_room_for_another(sb: Sandbox, aws) -> None:
 
     ds.unshare_directory(DirectoryId=corp, UnshareTarget=target(sb.account_id("prod-app1")))
 
-    assert ds.share_directory(DirectoryId=corp, ShareTarget=target("499999999999"),
-                              ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    assert ds.share_directory(
+        DirectoryId=corp, ShareTarget=target("499999999999"), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
     assert_limit_exceeded(ds, corp, "499999999998", "Standard", 25)
 
 
@@ -93,15 +108,17 @@ def test_a_rejected_invitation_makes_room_for_another(sb: Sandbox, aws) -> None:
     ds = aws("ds")
     corp = sb.directory_id("corp.example.com")
     bob = sb.account_id("sandbox-bob")
-    bobs = ds.share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                              ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    bobs = ds.share_directory(DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE")[
+        "SharedDirectoryId"
+    ]
     fill(sb, corp, accounts(22))
     assert_limit_exceeded(ds, corp, "499999999999", "Standard", 25)
 
     aws("ds", account_id=bob).reject_shared_directory(SharedDirectoryId=bobs)
 
-    assert ds.share_directory(DirectoryId=corp, ShareTarget=target("499999999999"),
-                              ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    assert ds.share_directory(
+        DirectoryId=corp, ShareTarget=target("499999999999"), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
 
 
 def test_a_share_still_deleting_counts_until_it_is_deleted(sb: Sandbox, aws) -> None:
@@ -152,8 +169,9 @@ def test_enterprise_edition_is_shared_with_at_most_500_accounts(sb: Sandbox, aws
 def test_hybrid_edition_is_shared_with_at_most_125_accounts(sb: Sandbox, aws) -> None:
     sb.set_transition_delay(0)
     ds = aws("ds")
-    hybrid = sb.add_directory(sb.manifest["management_account_id"], "us-east-1", "hybrid.example.com",
-                              edition="Hybrid")
+    hybrid = sb.add_directory(
+        sb.manifest["management_account_id"], "us-east-1", "hybrid.example.com", edition="Hybrid"
+    )
     [described] = ds.describe_directories(DirectoryIds=[hybrid])["DirectoryDescriptions"]
     assert (described["Type"], described["Edition"]) == ("MicrosoftAD", "Hybrid")
 

@@ -17,10 +17,13 @@ def test_a_share_made_before_reset_is_gone_after_it(sb: Sandbox, aws) -> None:
     sb.set_transition_delay(0)
     corp = sb.directory_id("corp.example.com")
     bob = sb.account_id("sandbox-bob")
-    shared_id = aws("ds").share_directory(DirectoryId=corp, ShareTarget=target(bob),
-                                          ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
-    assert [d["DirectoryId"] for d in aws("ds", account_id=bob).describe_directories()[
-        "DirectoryDescriptions"]] == [shared_id]
+    shared_id = aws("ds").share_directory(
+        DirectoryId=corp, ShareTarget=target(bob), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
+    assert [
+        d["DirectoryId"]
+        for d in aws("ds", account_id=bob).describe_directories()["DirectoryDescriptions"]
+    ] == [shared_id]
 
     sb.reset()
 
@@ -45,24 +48,33 @@ def test_state_changes_are_undone_by_reset(sb: Sandbox, aws) -> None:
 
     org = aws("organizations")
     assert org.describe_organization()["Organization"]["FeatureSet"] == "ALL"
-    assert "ds.amazonaws.com" in {s["ServicePrincipal"] for s in org.list_aws_service_access_for_organization()[
-        "EnabledServicePrincipals"]}
+    assert "ds.amazonaws.com" in {
+        s["ServicePrincipal"]
+        for s in org.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    }
     assert len(sb.manifest["directories"]) == 5
     directories = aws("ds").describe_directories()["DirectoryDescriptions"]
     assert {d["Name"]: d["Stage"] for d in directories} == {
-        "corp.example.com": "Active", "global.example.com": "Active", "legacy.example.com": "Active"}
-    assert {r["ShareStatus"] for r in aws("ds").describe_shared_directories(OwnerDirectoryId=corp)[
-        "SharedDirectories"]} == {"Shared", "Deleted"}
+        "corp.example.com": "Active",
+        "global.example.com": "Active",
+        "legacy.example.com": "Active",
+    }
+    assert {
+        r["ShareStatus"]
+        for r in aws("ds").describe_shared_directories(OwnerDirectoryId=corp)["SharedDirectories"]
+    } == {"Shared", "Deleted"}
 
 
 def test_ids_are_the_same_after_reset(sb: Sandbox, aws) -> None:
     manifest_before = {k: v for k, v in sb.manifest.items() if k != "endpoint_url"}
     corp = sb.directory_id("corp.example.com")
-    first = aws("ds").share_directory(DirectoryId=corp, ShareTarget=target("200000000011"),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    first = aws("ds").share_directory(
+        DirectoryId=corp, ShareTarget=target("200000000011"), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
     sb.reset()
-    again = aws("ds").share_directory(DirectoryId=corp, ShareTarget=target("200000000011"),
-                                      ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+    again = aws("ds").share_directory(
+        DirectoryId=corp, ShareTarget=target("200000000011"), ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
 
     assert again == first
     assert {k: v for k, v in sb.manifest.items() if k != "endpoint_url"} == manifest_before
@@ -72,7 +84,8 @@ def test_no_stale_organization_members_survive_a_reset(sb: Sandbox, aws) -> None
     org = aws("organizations")
     status = org.create_account(AccountName="temp", Email="temp@example.com")["CreateAccountStatus"]
     newcomer = org.describe_create_account_status(CreateAccountRequestId=status["Id"])[
-        "CreateAccountStatus"]["AccountId"]
+        "CreateAccountStatus"
+    ]["AccountId"]
     assert newcomer in organizations_backends.master_accounts
 
     sb.reset()
@@ -82,8 +95,11 @@ def test_no_stale_organization_members_survive_a_reset(sb: Sandbox, aws) -> None
     assert newcomer not in {a["Id"] for a in aws("organizations").list_accounts()["Accounts"]}
     # an account moto still thought was a member would be let into ORGANIZATIONS shares
     with pytest.raises(ClientError) as excinfo:
-        aws("ds").share_directory(DirectoryId=sb.directory_id("corp.example.com"),
-                                  ShareTarget=target(newcomer), ShareMethod="ORGANIZATIONS")
+        aws("ds").share_directory(
+            DirectoryId=sb.directory_id("corp.example.com"),
+            ShareTarget=target(newcomer),
+            ShareMethod="ORGANIZATIONS",
+        )
     assert excinfo.value.response["Error"]["Code"] == "OrganizationsException"
 
 
@@ -99,12 +115,15 @@ def test_reset_keeps_the_transition_delay(sb: Sandbox) -> None:
     assert sb.transition_delay == 0.7
 
 
-@pytest.mark.parametrize("kwargs, complaint", [
-    ({"transition_delay": -1}, "transition_delay must be >= 0"),
-    ({"latency_ms": -1}, "must be >= 0"),
-    ({"seed": "demo", "accounts": 5}, "apply to the 'scale' seed only"),
-    ({"seed": "galaxy"}, "unknown seed 'galaxy'; choose one of demo, scale, empty"),
-])
+@pytest.mark.parametrize(
+    "kwargs, complaint",
+    [
+        ({"transition_delay": -1}, "transition_delay must be >= 0"),
+        ({"latency_ms": -1}, "must be >= 0"),
+        ({"seed": "demo", "accounts": 5}, "apply to the 'scale' seed only"),
+        ({"seed": "galaxy"}, "unknown seed 'galaxy'; choose one of demo, scale, empty"),
+    ],
+)
 def test_bad_sandbox_settings_are_refused(kwargs: dict, complaint: str) -> None:
     with pytest.raises(SandboxError, match=complaint):
         Sandbox(**kwargs)

@@ -28,9 +28,14 @@ def own_world(sandbox: Sandbox) -> Iterator[None]:
 
 
 def client(sb: Sandbox, service: str, region: str = "us-east-1"):  # type: ignore[no-untyped-def]
-    return boto3.client(service, endpoint_url=sb.endpoint_url, region_name=region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing",
-                        config=Config(retries={"mode": "standard"}))
+    return boto3.client(
+        service,
+        endpoint_url=sb.endpoint_url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard"}),
+    )
 
 
 # -- demo ---------------------------------------------------------------------------
@@ -50,7 +55,9 @@ def test_demo_organization_has_at_least_12_members_in_at_least_3_ous(sb: Sandbox
         [parent] = org.list_parents(ChildId=account["id"])["Parents"]
         assert parent["Id"] == account["ou_id"]
     for ou in manifest["ous"]:
-        described = org.describe_organizational_unit(OrganizationalUnitId=ou["id"])["OrganizationalUnit"]
+        described = org.describe_organizational_unit(OrganizationalUnitId=ou["id"])[
+            "OrganizationalUnit"
+        ]
         assert described["Name"] == ou["name"]
         [parent] = org.list_parents(ChildId=ou["id"])["Parents"]
         assert parent["Id"] == ou["parent"]
@@ -67,14 +74,20 @@ def test_demo_directories(sb: Sandbox, aws) -> None:
         ("services.example.com", services_owner, "us-east-1", "MicrosoftAD", "Enterprise"),
         ("legacy.example.com", mgmt, "us-east-1", "SimpleAD", None),
     }
-    assert {(d["name"], d["account_id"], d["region"], d["type"], d["edition"])
-            for d in sb.manifest["directories"]} == expected
+    assert {
+        (d["name"], d["account_id"], d["region"], d["type"], d["edition"])
+        for d in sb.manifest["directories"]
+    } == expected
     # and the API agrees with the manifest
     for entry in sb.manifest["directories"]:
         ds = aws("ds", account_id=entry["account_id"], region=entry["region"])
         [described] = ds.describe_directories(DirectoryIds=[entry["id"]])["DirectoryDescriptions"]
-        assert (described["Name"], described["Type"], described.get("Edition"), described["Stage"]) == (
-            entry["name"], entry["type"], entry["edition"], entry["stage"])
+        assert (
+            described["Name"],
+            described["Type"],
+            described.get("Edition"),
+            described["Stage"],
+        ) == (entry["name"], entry["type"], entry["edition"], entry["stage"])
 
 
 def test_demo_shares_cover_every_status_an_inventory_shows(sb: Sandbox, aws) -> None:
@@ -83,23 +96,44 @@ def test_demo_shares_cover_every_status_an_inventory_shows(sb: Sandbox, aws) -> 
     assert {s["method"] for s in shares} == {"ORGANIZATIONS", "HANDSHAKE"}
     for share in shares:
         ds = aws("ds", account_id=share["owner_account_id"], region=share["region"])
-        [record] = ds.describe_shared_directories(OwnerDirectoryId=share["owner_directory_id"],
-                                                  SharedDirectoryIds=[share["shared_directory_id"]])[
-            "SharedDirectories"]
+        [record] = ds.describe_shared_directories(
+            OwnerDirectoryId=share["owner_directory_id"],
+            SharedDirectoryIds=[share["shared_directory_id"]],
+        )["SharedDirectories"]
         assert (record["SharedAccountId"], record["ShareMethod"], record["ShareStatus"]) == (
-            share["shared_account_id"], share["method"], share["status"])
+            share["shared_account_id"],
+            share["method"],
+            share["status"],
+        )
         assert record["CreatedDateTime"] < record["LastUpdatedDateTime"]
 
 
 def test_the_manifest_has_every_documented_field(sb: Sandbox, tmp_path: Path) -> None:
     written = json.loads(sb.write_manifest(tmp_path / "m.json").read_text())
-    for key in ("endpoint_url", "regions", "management_account_id", "organization_id", "accounts",
-                "ous", "directories", "shares", "role_name"):
+    for key in (
+        "endpoint_url",
+        "regions",
+        "management_account_id",
+        "organization_id",
+        "accounts",
+        "ous",
+        "directories",
+        "shares",
+        "role_name",
+    ):
         assert key in written, key
     assert written["endpoint_url"] == sb.endpoint_url
     assert set(written["accounts"][0]) >= {"id", "name", "ou_id"}
     assert set(written["ous"][0]) >= {"id", "name", "parent"}
-    assert set(written["directories"][0]) >= {"id", "account_id", "region", "name", "edition", "type", "stage"}
+    assert set(written["directories"][0]) >= {
+        "id",
+        "account_id",
+        "region",
+        "name",
+        "edition",
+        "type",
+        "stage",
+    }
     assert written["role_name"] == "OrganizationAccountAccessRole"
 
 
@@ -108,10 +142,14 @@ def test_every_member_role_can_be_assumed(sb: Sandbox, aws) -> None:
     for account in sb.manifest["accounts"][1:]:
         arn = f"arn:aws:iam::{account['id']}:role/{sb.manifest['role_name']}"
         creds = sts.assume_role(RoleArn=arn, RoleSessionName="seed-check")["Credentials"]
-        identity = boto3.client("sts", endpoint_url=sb.endpoint_url, region_name="us-east-1",
-                                aws_access_key_id=creds["AccessKeyId"],
-                                aws_secret_access_key=creds["SecretAccessKey"],
-                                aws_session_token=creds["SessionToken"]).get_caller_identity()
+        identity = boto3.client(
+            "sts",
+            endpoint_url=sb.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        ).get_caller_identity()
         assert identity["Account"] == account["id"]
 
 
@@ -121,37 +159,63 @@ def test_every_member_role_can_be_assumed(sb: Sandbox, aws) -> None:
 def test_empty_is_an_organization_with_only_its_management_account(own_world: None) -> None:
     with Sandbox(seed="empty", transition_delay=0) as sb:
         assert [a["id"] for a in sb.manifest["accounts"]] == [sb.manifest["management_account_id"]]
-        assert (sb.manifest["ous"], sb.manifest["directories"], sb.manifest["shares"]) == ([], [], [])
+        assert (sb.manifest["ous"], sb.manifest["directories"], sb.manifest["shares"]) == (
+            [],
+            [],
+            [],
+        )
         assert client(sb, "ds").describe_directories()["DirectoryDescriptions"] == []
         org = client(sb, "organizations").describe_organization()["Organization"]
         assert (org["Id"], org["FeatureSet"]) == (sb.manifest["organization_id"], "ALL")
         # and it is usable: add a directory and share it
-        directory = sb.add_directory(sb.manifest["management_account_id"], "us-east-1", "e.example.com")
+        directory = sb.add_directory(
+            sb.manifest["management_account_id"], "us-east-1", "e.example.com"
+        )
         assert client(sb, "ds").share_directory(
-            DirectoryId=directory, ShareTarget={"Id": "200000000001", "Type": "ACCOUNT"},
-            ShareMethod="HANDSHAKE")["SharedDirectoryId"]
+            DirectoryId=directory,
+            ShareTarget={"Id": "200000000001", "Type": "ACCOUNT"},
+            ShareMethod="HANDSHAKE",
+        )["SharedDirectoryId"]
 
 
 # -- scale ------------------------------------------------------------------------
 
 
 def scale_world() -> dict:
-    with Sandbox(seed="scale", accounts=1000, regions=SCALE_REGIONS, directories=20, shares=2000,
-                 transition_delay=0) as sb:
+    with Sandbox(
+        seed="scale",
+        accounts=1000,
+        regions=SCALE_REGIONS,
+        directories=20,
+        shares=2000,
+        transition_delay=0,
+    ) as sb:
         manifest = dict(sb.manifest)
         # sample the API: every record of one directory per Region is there, as seeded
         for region in SCALE_REGIONS:
             entry = next(d for d in manifest["directories"] if d["region"] == region)
             role = f"arn:aws:iam::{entry['account_id']}:role/{manifest['role_name']}"
-            creds = client(sb, "sts").assume_role(RoleArn=role, RoleSessionName="scale")["Credentials"]
-            ds = boto3.client("ds", endpoint_url=sb.endpoint_url, region_name=region,
-                              aws_access_key_id=creds["AccessKeyId"],
-                              aws_secret_access_key=creds["SecretAccessKey"],
-                              aws_session_token=creds["SessionToken"])
-            records = ds.get_paginator("describe_shared_directories").paginate(
-                OwnerDirectoryId=entry["id"]).build_full_result()["SharedDirectories"]
-            seeded = {s["shared_directory_id"]: s["status"] for s in manifest["shares"]
-                      if s["owner_directory_id"] == entry["id"]}
+            creds = client(sb, "sts").assume_role(RoleArn=role, RoleSessionName="scale")[
+                "Credentials"
+            ]
+            ds = boto3.client(
+                "ds",
+                endpoint_url=sb.endpoint_url,
+                region_name=region,
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+            records = (
+                ds.get_paginator("describe_shared_directories")
+                .paginate(OwnerDirectoryId=entry["id"])
+                .build_full_result()["SharedDirectories"]
+            )
+            seeded = {
+                s["shared_directory_id"]: s["status"]
+                for s in manifest["shares"]
+                if s["owner_directory_id"] == entry["id"]
+            }
             assert {r["SharedDirectoryId"]: r["ShareStatus"] for r in records} == seeded
         return manifest
 
@@ -165,7 +229,10 @@ def test_scale_seeds_1000_accounts_3_regions_20_directories_2000_shares(own_worl
     assert len(manifest["ous"]) == 10
     assert len(manifest["directories"]) == 20
     assert Counter(d["region"] for d in manifest["directories"]) == {
-        "us-east-1": 7, "eu-west-1": 7, "ap-southeast-2": 6}
+        "us-east-1": 7,
+        "eu-west-1": 7,
+        "ap-southeast-2": 6,
+    }
     assert {d["edition"] for d in manifest["directories"]} == {"Enterprise"}
     assert len(manifest["shares"]) == 2000
     assert len({s["shared_directory_id"] for s in manifest["shares"]}) == 2000
@@ -181,13 +248,17 @@ def test_scale_seeds_1000_accounts_3_regions_20_directories_2000_shares(own_worl
         assert again[key] == manifest[key], key
 
 
-@pytest.mark.parametrize("sizes, complaint", [
-    ({"accounts": 1}, "at least 2 accounts"),
-    ({"directories": 0, "shares": 10}, "at least 1 directory"),
-    ({"accounts": 3, "directories": 2, "shares": 5}, "5 shares do not fit"),
-])
-def test_impossible_scale_sizes_are_refused_before_anything_is_reset(sb: Sandbox, aws, sizes: dict,
-                                                                     complaint: str) -> None:
+@pytest.mark.parametrize(
+    "sizes, complaint",
+    [
+        ({"accounts": 1}, "at least 2 accounts"),
+        ({"directories": 0, "shares": 10}, "at least 1 directory"),
+        ({"accounts": 3, "directories": 2, "shares": 5}, "5 shares do not fit"),
+    ],
+)
+def test_impossible_scale_sizes_are_refused_before_anything_is_reset(
+    sb: Sandbox, aws, sizes: dict, complaint: str
+) -> None:
     with pytest.raises(SandboxError, match=complaint):
         Sandbox(seed="scale", **sizes)
     # the session's world is untouched
@@ -196,4 +267,8 @@ def test_impossible_scale_sizes_are_refused_before_anything_is_reset(sb: Sandbox
 
 def test_a_scale_world_without_shares_needs_no_directories(own_world: None) -> None:
     with Sandbox(seed="scale", accounts=5, directories=0, shares=0) as sb:
-        assert (len(sb.manifest["accounts"]), sb.manifest["directories"], sb.manifest["shares"]) == (6, [], [])
+        assert (
+            len(sb.manifest["accounts"]),
+            sb.manifest["directories"],
+            sb.manifest["shares"],
+        ) == (6, [], [])

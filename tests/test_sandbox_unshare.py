@@ -22,7 +22,9 @@ def error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 def shares_by_account(ds, directory_id: str) -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for r in ds.describe_shared_directories(OwnerDirectoryId=directory_id)["SharedDirectories"]:
-        found.setdefault(r["SharedAccountId"], []).append((r["SharedDirectoryId"], r["ShareStatus"]))
+        found.setdefault(r["SharedAccountId"], []).append(
+            (r["SharedDirectoryId"], r["ShareStatus"])
+        )
     return found
 
 
@@ -34,8 +36,10 @@ def test_unshare_returns_the_shared_directory_id_of_the_live_share(sb: Sandbox, 
     [(shared_id, status)] = shares_by_account(ds, corp)[prod_app2]
     assert status == "Shared"
 
-    assert ds.unshare_directory(DirectoryId=corp, UnshareTarget=target(prod_app2))[
-        "SharedDirectoryId"] == shared_id
+    assert (
+        ds.unshare_directory(DirectoryId=corp, UnshareTarget=target(prod_app2))["SharedDirectoryId"]
+        == shared_id
+    )
     assert shares_by_account(ds, corp)[prod_app2] == [(shared_id, "Deleted")]
 
 
@@ -44,11 +48,14 @@ def test_unshare_picks_the_live_record_when_older_ones_are_deleted(sb: Sandbox, 
     ds = aws("ds")
     corp = sb.directory_id("corp.example.com")
     dev_app1 = sb.account_id("dev-app1")  # a Deleted record in the demo seed
-    new_id = ds.share_directory(DirectoryId=corp, ShareTarget=target(dev_app1),
-                                ShareMethod="ORGANIZATIONS")["SharedDirectoryId"]
+    new_id = ds.share_directory(
+        DirectoryId=corp, ShareTarget=target(dev_app1), ShareMethod="ORGANIZATIONS"
+    )["SharedDirectoryId"]
 
-    assert ds.unshare_directory(DirectoryId=corp, UnshareTarget=target(dev_app1))[
-        "SharedDirectoryId"] == new_id
+    assert (
+        ds.unshare_directory(DirectoryId=corp, UnshareTarget=target(dev_app1))["SharedDirectoryId"]
+        == new_id
+    )
     assert {status for _, status in shares_by_account(ds, corp)[dev_app1]} == {"Deleted"}
 
 
@@ -57,26 +64,37 @@ def test_a_member_owner_unshares_a_handshake_share(sb: Sandbox, aws) -> None:
     ds = aws("ds", account_id=sb.account_id("shared-services"))
     partner = sb.account_id("partner")
     [(shared_id, _)] = shares_by_account(ds, services)[partner]
-    assert ds.unshare_directory(DirectoryId=services, UnshareTarget=target(partner))[
-        "SharedDirectoryId"] == shared_id
+    assert (
+        ds.unshare_directory(DirectoryId=services, UnshareTarget=target(partner))[
+            "SharedDirectoryId"
+        ]
+        == shared_id
+    )
 
 
 def test_an_account_never_shared_with_is_directory_not_shared(sb: Sandbox, aws) -> None:
     corp = sb.directory_id("corp.example.com")
     with pytest.raises(ClientError) as excinfo:
         aws("ds").unshare_directory(DirectoryId=corp, UnshareTarget=target("200000000011"))
-    assert error(excinfo) == ("DirectoryNotSharedException",
-                              f"Directory {corp} is not shared with account 200000000011.")
+    assert error(excinfo) == (
+        "DirectoryNotSharedException",
+        f"Directory {corp} is not shared with account 200000000011.",
+    )
 
 
 @pytest.mark.parametrize("name", ["dev-app1", "dev-data"])  # Deleted, Rejected in the demo seed
 def test_a_finished_share_is_directory_not_shared(sb: Sandbox, aws, name: str) -> None:
     account = sb.account_id(name)
-    directory = next(s["owner_directory_id"] for s in sb.manifest["shares"]
-                     if s["shared_account_id"] == account)
-    owner = next(s["owner_account_id"] for s in sb.manifest["shares"] if s["shared_account_id"] == account)
+    directory = next(
+        s["owner_directory_id"] for s in sb.manifest["shares"] if s["shared_account_id"] == account
+    )
+    owner = next(
+        s["owner_account_id"] for s in sb.manifest["shares"] if s["shared_account_id"] == account
+    )
     with pytest.raises(ClientError) as excinfo:
-        aws("ds", account_id=owner).unshare_directory(DirectoryId=directory, UnshareTarget=target(account))
+        aws("ds", account_id=owner).unshare_directory(
+            DirectoryId=directory, UnshareTarget=target(account)
+        )
     assert error(excinfo)[0] == "DirectoryNotSharedException"
 
 
@@ -93,16 +111,22 @@ def test_unsharing_twice_is_directory_not_shared(sb: Sandbox, aws) -> None:
 
 def test_unknown_directory_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
     with pytest.raises(ClientError) as excinfo:
-        aws("ds").unshare_directory(DirectoryId="d-0000000000", UnshareTarget=target("200000000004"))
-    assert error(excinfo) == ("EntityDoesNotExistException", "Directory d-0000000000 does not exist.")
+        aws("ds").unshare_directory(
+            DirectoryId="d-0000000000", UnshareTarget=target("200000000004")
+        )
+    assert error(excinfo) == (
+        "EntityDoesNotExistException",
+        "Directory d-0000000000 does not exist.",
+    )
 
 
 def test_the_consumer_cannot_unshare_the_owners_directory(sb: Sandbox, aws) -> None:
     corp = sb.directory_id("corp.example.com")
     prod_app1 = sb.account_id("prod-app1")
     with pytest.raises(ClientError) as excinfo:
-        aws("ds", account_id=prod_app1).unshare_directory(DirectoryId=corp,
-                                                          UnshareTarget=target(prod_app1))
+        aws("ds", account_id=prod_app1).unshare_directory(
+            DirectoryId=corp, UnshareTarget=target(prod_app1)
+        )
     assert error(excinfo)[0] == "EntityDoesNotExistException"
 
 
@@ -111,9 +135,13 @@ def test_a_consumer_naming_its_shared_microsoft_ad_is_client_exception(sb: Sandb
     consumer = aws("ds", account_id=prod_app1)
     [view] = consumer.describe_directories()["DirectoryDescriptions"]
     with pytest.raises(ClientError) as excinfo:
-        consumer.unshare_directory(DirectoryId=view["DirectoryId"], UnshareTarget=target("200000000011"))
+        consumer.unshare_directory(
+            DirectoryId=view["DirectoryId"], UnshareTarget=target("200000000011")
+        )
     code, message = error(excinfo)
-    assert code == "ClientException"  # UnsupportedOperationException is not in this operation's model
+    assert (
+        code == "ClientException"
+    )  # UnsupportedOperationException is not in this operation's model
     assert "SharedMicrosoftAD" in message
 
 
@@ -146,9 +174,14 @@ def test_a_malformed_directory_id_is_invalid_parameter(sb: Sandbox, aws) -> None
 
 
 def test_an_unknown_target_type_is_invalid_parameter(sb: Sandbox) -> None:
-    ds = boto3.client("ds", endpoint_url=sb.endpoint_url, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing",
-                      config=Config(parameter_validation=False))
+    ds = boto3.client(
+        "ds",
+        endpoint_url=sb.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(parameter_validation=False),
+    )
     corp = sb.directory_id("corp.example.com")
     with pytest.raises(ClientError) as excinfo:
         ds.unshare_directory(DirectoryId=corp, UnshareTarget={"Id": "200000000004", "Type": "OU"})
@@ -161,7 +194,9 @@ def test_service_exception_is_surfaced_without_retries(sb: Sandbox, aws, aws_onc
     sb.add_fault("UnshareDirectory", code="ServiceException", service="ds")
     corp = sb.directory_id("corp.example.com")
     with pytest.raises(ClientError) as excinfo:
-        aws_once("ds").unshare_directory(DirectoryId=corp, UnshareTarget=target(sb.account_id("prod-app1")))
+        aws_once("ds").unshare_directory(
+            DirectoryId=corp, UnshareTarget=target(sb.account_id("prod-app1"))
+        )
     assert error(excinfo)[0] == "ServiceException"
     assert excinfo.value.response["ResponseMetadata"]["RetryAttempts"] == 0
     # the share is untouched
