@@ -276,7 +276,14 @@ class Connection:
             return self._account_locks.setdefault(account_id, threading.RLock())
 
     def _role_keys(self, account_id: str) -> dict[str, str]:
-        """The role's temporary keys in ``account_id`` (assumed, or cached while fresh)."""
+        """The role's temporary keys in ``account_id`` (assumed, or cached while fresh).
+
+        Called when every role request is signed: fresh keys are read without a lock
+        (``_roles`` entries are immutable and replaced whole).
+        """
+        cached = self._roles.get(account_id)
+        if cached is not None and cached.fresh(datetime.now(UTC)):
+            return cached.keys
         with self._account_lock(account_id):
             cached = self._roles.get(account_id)
             if cached is not None and cached.fresh(datetime.now(UTC)):
