@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.core.base_backend import BackendDict
 from moto.core.responses import BaseResponse
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
@@ -144,6 +145,49 @@ def test_dispatcher_host_lookup_changing_signature_is_refused(
     monkeypatch.setattr(DomainDispatcherApplication, "get_backend_for_host", get_backend_for_host)
     with pytest.raises(MotoShapeError, match=r"get_backend_for_host\(self, host\) is gone"):
         check_moto_shape()
+
+
+def test_call_action_no_longer_listing_methods_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def call_action(self: Any) -> Any:
+        return self._transform_response({}, self._enrich_response({}, ""))
+
+    monkeypatch.setattr(BaseResponse, "call_action", call_action)
+    with pytest.raises(MotoShapeError, match="no longer looks actions up with method_names"):
+        check_moto_shape()
+
+
+def test_backend_dict_lookup_changing_shape_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lookup(self: Any, account_id: str) -> Any:
+        return dict.__getitem__(self, account_id)
+
+    monkeypatch.setattr(install_module, "_moto_backend_lookup", lookup)
+    with pytest.raises(MotoShapeError, match="no longer registers accounts"):
+        check_moto_shape()
+
+
+def test_method_names_are_listed_once_per_class_with_the_sharing_operations(
+    sb: Sandbox,
+) -> None:
+    names = install_module.method_names_from_class(ds_responses.DirectoryServiceResponse)
+    assert {*ADDED, *REPLACED} <= names
+    assert names is install_module.method_names_from_class(ds_responses.DirectoryServiceResponse)
+
+
+def test_a_new_account_is_registered_for_reset_and_a_present_one_is_read_directly(
+    sb: Sandbox,
+) -> None:
+    backends = ds_models.ds_backends
+    account = "999999999990"
+    assert account not in backends
+    created = backends[account]
+    assert backends in BackendDict._instances
+    assert backends[account] is created
+    BackendDict.reset()
+    assert account not in backends
 
 
 def test_install_refuses_before_patching_anything(
