@@ -7,11 +7,13 @@ applies "dsshare models it as" lines of that file, listed in the README ("The sa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from moto.ds import urls as ds_urls
 from moto.ds.models import Directory, DirectoryServiceBackend, ds_backends
-from moto.utilities.paginator import paginate
+from moto.utilities.paginator import Paginator
 
 from .exceptions import (
     ClientException,
@@ -50,6 +52,36 @@ PAGINATION_MODEL = {
         "unique_attribute": "directory_id",
     },
 }
+
+T = TypeVar("T")
+
+
+def paginated(func: Callable[..., list[T]]) -> Callable[..., tuple[list[T], str | None]]:
+    """moto's ``@paginate(pagination_model=PAGINATION_MODEL)`` for the sandbox's own methods.
+
+    The same moto Paginator issues and checks the tokens, over the same parameters
+    (every keyword but ``next_token`` and ``limit``), so pages and tokens are moto's.
+    moto's decorator also deep-copies the keywords and inspects the method's signature
+    on every call, for methods of any shape; these two take keywords alone.
+    """
+    config = PAGINATION_MODEL[func.__name__]
+
+    @wraps(func)
+    def page(
+        self: Any, next_token: str | None = None, limit: int | None = None, **kwargs: Any
+    ) -> tuple[list[T], str | None]:
+        paginator = Paginator(
+            max_results=limit,
+            max_results_default=config["limit_default"],
+            starting_token=next_token,
+            unique_attribute=config["unique_attribute"],
+            param_values_to_check=dict(kwargs),
+        )
+        results: tuple[list[T], str | None] = paginator.paginate(func(self, **kwargs))
+        return results
+
+    return page
+
 
 #: How the consumer's directory Stage reads for each share status.
 CONSUMER_STAGE = {
@@ -133,8 +165,9 @@ class SharingBackend(DirectoryServiceBackend):
 
     # -- owner side -------------------------------------------------------
 
-    def _owned_directory(self, directory_id: str,
-                         shared_error: type[SharingError] | None = None) -> Directory:
+    def _owned_directory(
+        self, directory_id: str, shared_error: type[SharingError] | None = None
+    ) -> Directory:
         """The caller's own directory; ``shared_error`` if it names a SharedMicrosoftAD it sees.
 
         A consumer's SharedMicrosoftAD exists, but it is not a directory that can be
@@ -264,7 +297,7 @@ class SharingBackend(DirectoryServiceBackend):
             f"Directory {directory_id} is not shared with account {target}."
         )
 
-    @paginate(pagination_model=PAGINATION_MODEL)
+    @paginated
     def describe_shared_directories(
         self, owner_directory_id: str, shared_directory_ids: list[str] | None = None
     ) -> list[ShareRecord]:
@@ -344,7 +377,9 @@ class SharingBackend(DirectoryServiceBackend):
         return self._answer_invitation(shared_directory_id, ["Shared"])
 
     def reject_shared_directory(self, shared_directory_id: str) -> str:
-        return self._answer_invitation(shared_directory_id, ["Rejecting", "Rejected"]).shared_directory_id
+        return self._answer_invitation(
+            shared_directory_id, ["Rejecting", "Rejected"]
+        ).shared_directory_id
 
     def consumer_views(self) -> list[ConsumerView]:
         now = utcnow()
@@ -352,7 +387,9 @@ class SharingBackend(DirectoryServiceBackend):
         for record in REGISTRY.for_consumer(self.account_id, self.region_name):
             if record.status(now) in HIDDEN_FROM_CONSUMER or record.hidden_from_consumer:
                 continue
-            owner = owner_directory(record.owner_account_id, record.region, record.owner_directory_id)
+            owner = owner_directory(
+                record.owner_account_id, record.region, record.owner_directory_id
+            )
             if owner is not None:
                 views.append(ConsumerView(record, owner))
         return views
@@ -380,9 +417,15 @@ class SharingBackend(DirectoryServiceBackend):
         target: DirectoryServiceBackend = ds_backends[self.account_id][region_name]
         target._verify_subnets(region_name, vpc_settings)
         replica = Directory(
-            self.account_id, region_name, directory.name, directory.password, "MicrosoftAD",
-            vpc_settings=vpc_settings, short_name=directory.short_name,
-            description=directory.description, edition=directory.edition,
+            self.account_id,
+            region_name,
+            directory.name,
+            directory.password,
+            "MicrosoftAD",
+            vpc_settings=vpc_settings,
+            short_name=directory.short_name,
+            description=directory.description,
+            edition=directory.edition,
         )
         replica.directory_id = directory.directory_id
         replica.alias = directory.alias
@@ -398,7 +441,7 @@ class SharingBackend(DirectoryServiceBackend):
 
     # -- both sides -------------------------------------------------------
 
-    @paginate(pagination_model=PAGINATION_MODEL)
+    @paginated
     def describe_directories(  # type: ignore[override]
         self, directory_ids: list[str] | None = None
     ) -> list[Directory | ConsumerView]:

@@ -21,6 +21,7 @@ from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.organizations.models import OrganizationsBackend, organizations_backends
+from moto.utilities.paginator import Paginator
 
 from . import responses
 from .backend import SharingBackend
@@ -150,6 +151,16 @@ def _check_shortcuts() -> None:
     )
 
 
+#: What the sandbox's ``paginated`` hands moto's Paginator.
+PAGINATOR_PARAMETERS = (
+    "max_results",
+    "max_results_default",
+    "starting_token",
+    "unique_attribute",
+    "param_values_to_check",
+)
+
+
 def check_moto_shape() -> None:
     """Raise MotoShapeError unless moto has every internal the extension uses."""
     response_cls = ds_responses.DirectoryServiceResponse
@@ -168,6 +179,13 @@ def check_moto_shape() -> None:
     _check_plain_answers()
     _check_dispatcher()
     _check_shortcuts()
+    paginator_parameters = inspect.signature(Paginator.__init__).parameters
+    _require(
+        all(name in paginator_parameters for name in PAGINATOR_PARAMETERS)
+        and callable(getattr(Paginator, "paginate", None)),
+        "moto.utilities.paginator.Paginator no longer takes "
+        f"{', '.join(PAGINATOR_PARAMETERS)} and paginates",
+    )
     _require(
         callable(getattr(ds_responses, "_directory_description", None)),
         "moto.ds.responses._directory_description is gone",
