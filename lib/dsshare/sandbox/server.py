@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,8 @@ class KeepAliveRequestHandler(MotoRequestHandler):
     wbufsize = -1
     #: An idle kept-alive connection (and its thread) ends after this many seconds.
     timeout = 120
+    #: The last Date header written and its second.
+    _date: tuple[int, str] = (-1, "")
 
     def run_wsgi(self) -> None:
         # http.server already answered "Expect: 100-continue" while parsing the request.
@@ -210,6 +213,17 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(body)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header of every answer: formatted once per second, not per request.
+        if timestamp is not None:
+            return str(super().date_time_string(timestamp))
+        second = int(time.time())
+        cached = KeepAliveRequestHandler._date
+        if cached[0] != second:
+            cached = (second, str(super().date_time_string(second)))
+            KeepAliveRequestHandler._date = cached
+        return cached[1]
 
     def handle_expect_100(self) -> bool:
         answered: bool = super().handle_expect_100()
