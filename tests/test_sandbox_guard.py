@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.base_backend import BackendDict
 from moto.core.responses import BaseResponse
+from moto.core.utils import convert_to_flask_response
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -166,6 +167,29 @@ def test_backend_dict_lookup_changing_shape_is_refused(
 
     monkeypatch.setattr(install_module, "_moto_backend_lookup", lookup)
     with pytest.raises(MotoShapeError, match="no longer registers accounts"):
+        check_moto_shape()
+
+
+def test_moto_s_flask_view_changing_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def view(self: Any, args: Any = None, **kwargs: Any) -> Any:
+        return self.callback(args, kwargs, self.new_argument)
+
+    monkeypatch.setattr(convert_to_flask_response, "__call__", view)
+    with pytest.raises(MotoShapeError, match="convert_to_flask_response.__call__ changed"):
+        check_moto_shape()
+
+
+def test_dispatcher_doing_more_than_calling_the_app_is_refused(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def call(self: Any, environ: dict, start_response: Any) -> Any:
+        environ = self.rewrite(environ)
+        return self.get_application(environ)(environ, start_response)
+
+    monkeypatch.setattr(DomainDispatcherApplication, "__call__", call)
+    with pytest.raises(MotoShapeError, match="does more than call get_application"):
         check_moto_shape()
 
 

@@ -15,8 +15,10 @@ from botocore.exceptions import ClientError
 from moto.core.serialize import JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 from moto.ds.models import ds_backends
+from moto.moto_server.werkzeug_app import create_backend_app
 
 from dsshare.sandbox import Sandbox
+from dsshare.sandbox import server as server_module
 from dsshare.sandbox.records import REGISTRY, utcnow
 from dsshare.sandbox.responses import _owner_description
 from dsshare.sandbox.shapes import output_json
@@ -246,3 +248,67 @@ def ended(connection: socket.socket) -> bool:
         return connection.recv(1) == b""
     except ConnectionResetError:
         return True
+
+
+# -- plain POST / answers skip Flask, and say exactly what Flask would have said -----------
+
+FLASK_PARITY_CALLS = [
+    ("ds", "DirectoryService_20150416.DescribeDirectories", b"{}"),
+    ("ds", "DirectoryService_20150416.DescribeDirectories", b'{"DirectoryIds": []}'),
+    ("ds", "DirectoryService_20150416.NoSuchOperation", b"{}"),
+    ("organizations", "AWSOrganizationsV20161128.DescribeOrganization", b"{}"),
+    ("sts", "", b"Action=GetCallerIdentity&Version=2011-06-15"),
+]
+
+
+def answers(sb: Sandbox, extra_headers: dict[str, str]) -> list[tuple[int, list[Any], bytes]]:
+    """Status, headers and body of each FLASK_PARITY_CALLS call (request ids and dates blanked)."""
+    seen = []
+    for service, target, body in FLASK_PARITY_CALLS:
+        headers = {**signed_headers(service, target), **extra_headers}
+        if not target:
+            del headers["X-Amz-Target"]
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = connect(sb)
+        connection.request("POST", "/", body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        kept = [
+            (key, value)
+            for key, value in response.getheaders()
+            if key.lower() not in ("date", "x-amzn-requestid", "x-amz-request-id")
+        ]
+        blanked = data.split(b"<RequestId>")[0]
+        seen.append((response.status, kept, blanked))
+    return seen
+
+
+@pytest.mark.parametrize("extra_headers", [{}, {"Origin": "https://console.example"}])
+def test_answers_without_flask_match_flask_s_to_the_header(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, extra_headers: dict[str, str]
+) -> None:
+    direct = answers(sb, extra_headers)
+    monkeypatch.setattr(server_module, "_direct_route", lambda app, environ: None)
+    through_flask = answers(sb, extra_headers)
+
+    assert direct == through_flask
+    assert [status for status, _, _ in direct] == [200, 400, 500, 200, 200]
+    origin = extra_headers.get("Origin", "*")
+    # A 500 is the server's own page: moto's view raised, no CORS hook ran.
+    assert all(
+        ("Access-Control-Allow-Origin", origin) in headers
+        for status, headers, _ in direct
+        if status != 500
+    )
+
+
+def test_only_plain_post_requests_to_moto_s_one_view_apps_skip_flask(sb: Sandbox) -> None:
+    app = create_backend_app("ds")
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/"}
+
+    assert server_module._direct_route(app, environ) is not None
+    assert server_module._direct_route(app, {**environ, "REQUEST_METHOD": "GET"}) is None
+    assert server_module._direct_route(app, {**environ, "PATH_INFO": "/x"}) is None
+    assert server_module._direct_route(app, {**environ, "HTTP_ORIGIN": "https://a.example"}) is None
+    assert server_module._direct_route(create_backend_app("s3"), environ) is None

@@ -16,10 +16,12 @@ import moto
 from moto.core import responses as core_responses
 from moto.core import utils as core_utils
 from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.request import Request
 from moto.core.responses import BaseResponse
+from moto.core.utils import convert_to_flask_response
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.moto_server.werkzeug_app import BackendRequest, DomainDispatcherApplication
 from moto.organizations.models import OrganizationsBackend, organizations_backends
 from moto.utilities.paginator import Paginator
 
@@ -151,6 +153,34 @@ def _check_shortcuts() -> None:
     )
 
 
+#: The names moto 5.2's ``convert_to_flask_response.__call__`` uses: the sandbox's
+#: DirectRoute does what it does, so any change to it must be looked at.
+FLASK_VIEW_NAMES = frozenset(
+    {
+        "ClientError", "Request", "Response", "_record_request", "callback", "cast", "dict",
+        "flask", "headers", "len", "method", "moto.moto_api", "normalize_request", "raw_url",
+        "recorder", "request", "response",
+    }
+)  # fmt: skip
+
+
+def _check_direct_route() -> None:
+    """The sandbox answers ``POST /`` as moto's Flask view does, without Flask around it."""
+    _require(
+        _code_names(convert_to_flask_response.__call__) == FLASK_VIEW_NAMES,
+        "moto.core.utils.convert_to_flask_response.__call__ changed; the sandbox's "
+        "DirectRoute repeats what it does",
+    )
+    _require(
+        _code_names(DomainDispatcherApplication.__call__) <= {"get_application"},
+        "DomainDispatcherApplication.__call__ does more than call get_application's app",
+    )
+    _require(
+        issubclass(BackendRequest, Request),
+        "moto_server's BackendRequest is no longer moto's Request",
+    )
+
+
 #: What the sandbox's ``paginated`` hands moto's Paginator.
 PAGINATOR_PARAMETERS = (
     "max_results",
@@ -179,6 +209,7 @@ def check_moto_shape() -> None:
     _check_plain_answers()
     _check_dispatcher()
     _check_shortcuts()
+    _check_direct_route()
     paginator_parameters = inspect.signature(Paginator.__init__).parameters
     _require(
         all(name in paginator_parameters for name in PAGINATOR_PARAMETERS)
