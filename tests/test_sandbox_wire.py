@@ -4,6 +4,7 @@ own errors, and HTTP/1.1 connections that stay open from one call to the next.""
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
 import socket
@@ -312,3 +313,44 @@ def test_only_plain_post_requests_to_moto_s_one_view_apps_skip_flask(sb: Sandbox
     assert server_module._direct_route(app, {**environ, "PATH_INFO": "/x"}) is None
     assert server_module._direct_route(app, {**environ, "HTTP_ORIGIN": "https://a.example"}) is None
     assert server_module._direct_route(create_backend_app("s3"), environ) is None
+
+
+# -- request headers are read as http.server reads them -----------------------------------
+
+HEADER_BLOCKS = [
+    b"Host: a\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target:  T \r\n\r\n",
+    b"Host: a\nAccept:\n\n",
+    b"X-Folded: one\r\n two\r\nHost: a\r\n\r\n",
+    b"From someone\r\nHost: a\r\n\r\n",
+    b"Host: a\r\nNo colon here\r\nAfter: b\r\n\r\n",
+    b"Host: a\rb\r\n\r\n",
+    b"Caf\xe9: cr\xe8me\r\nDup: 1\r\nDup: 2\r\n\r\n",
+    b"Host: a\r\n",
+    b"\r\n",
+]
+
+
+@pytest.mark.parametrize("block", HEADER_BLOCKS)
+def test_header_blocks_parse_as_http_client_parses_them(block: bytes) -> None:
+    lines = io.BytesIO(block).readlines()
+    ours = server_module.parse_header_block(lines, http.client.HTTPMessage)
+    stdlib = http.client.parse_headers(io.BytesIO(block))
+
+    assert ours.items() == stdlib.items()
+    assert ours.get_payload() == stdlib.get_payload()
+    assert [type(d) for d in ours.defects] == [type(d) for d in stdlib.defects]
+
+
+def test_too_many_request_headers_answer_431(sb: Sandbox) -> None:
+    host, port = sb.endpoint_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        many = "".join(f"X-{i}: v\r\n" for i in range(101))
+        connection.sendall(f"GET /_dsshare/manifest HTTP/1.1\r\nHost: a\r\n{many}\r\n".encode())
+        assert connection.makefile("rb").readline().startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_connection_close_request_is_answered_and_closed(sb: Sandbox) -> None:
+    connection = connect(sb)
+    connection.request("GET", "/_dsshare/manifest", headers={"Connection": "close"})
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("Connection") == "close"

@@ -7,15 +7,18 @@ can also be driven over HTTP under ``/_dsshare/`` (see the README ("The sandbox"
 
 from __future__ import annotations
 
+import email.parser
 import io
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +261,32 @@ def warm_up(app: Callable[..., Iterable[bytes]], region: str) -> None:
             logger.warning("warming up %s answered %s", service, status)
 
 
+#: http.client's limits on a request's header block (its private _MAXLINE, _MAXHEADERS).
+MAX_HEADER_LINE = 65536
+MAX_HEADERS = 100
+#: A header line the email parser reads as ``name: value`` and nothing else.
+_PLAIN_HEADER = re.compile(rb"[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n")
+
+
+def parse_header_block(lines: list[bytes], message_class: type[Message]) -> Message:
+    """The message ``http.client.parse_headers`` makes of a header block's ``lines``.
+
+    Lines of the plain ``Name: value`` form are stored as the email parser stores them
+    (value without its leading blanks and line end); a block with any other line
+    (folded, bare CR, no colon) goes through the email parser itself.
+    """
+    fields = lines[:-1] if lines and lines[-1] in (b"\r\n", b"\n", b"") else lines
+    if not all(_PLAIN_HEADER.fullmatch(line) for line in fields):
+        text = b"".join(lines).decode("iso-8859-1")
+        return email.parser.Parser(_class=message_class).parsestr(text)
+    message = message_class()
+    for line in fields:
+        name, _, value = line.decode("iso-8859-1").partition(":")
+        message.set_raw(name, value.lstrip(" \t").rstrip("\r\n"))
+    message.set_payload("")
+    return message
+
+
 class KeepAliveRequestHandler(MotoRequestHandler):
     """moto's request handler, keeping HTTP/1.1 connections open between requests.
 
@@ -298,6 +327,47 @@ class KeepAliveRequestHandler(MotoRequestHandler):
             self.close_connection = True
             status, headers, data = _run(InternalServerError(), environ)
         self._send(status, headers, data)
+
+    def parse_request(self) -> bool:
+        # http.server reads the header block through the email package's feed parser
+        # (~13 % of the sandbox's CPU per request). Let it parse the request line over an
+        # empty header block, then read the real one here: plain lines are split directly,
+        # anything unusual goes to the email parser as before.
+        rfile = self.rfile
+        self.rfile = io.BytesIO(b"\r\n")
+        try:
+            if not super().parse_request():
+                return False
+        finally:
+            self.rfile = rfile
+        lines: list[bytes] = []
+        while True:
+            line = rfile.readline(MAX_HEADER_LINE + 1)
+            if len(line) > MAX_HEADER_LINE:
+                self.send_error(
+                    431, "Line too long", "got more than 65536 bytes when reading header line"
+                )
+                return False
+            lines.append(line)
+            if len(lines) > MAX_HEADERS:
+                self.send_error(431, "Too many headers", f"got more than {MAX_HEADERS} headers")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+        self.headers = parse_header_block(lines, self.MessageClass)
+        # What http.server does with the headers it reads.
+        connection = self.headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        if (
+            self.headers.get("Expect", "").lower() == "100-continue"
+            and self.protocol_version >= "HTTP/1.1"
+            and self.request_version >= "HTTP/1.1"
+        ):
+            return self.handle_expect_100()
+        return True
 
     def _request_body(self, environ: dict[str, Any]) -> bytes:
         """The whole request body, so nothing of it is left before the next request line."""
