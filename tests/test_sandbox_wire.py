@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -354,3 +355,50 @@ def test_a_connection_close_request_is_answered_and_closed(sb: Sandbox) -> None:
     connection.request("GET", "/_dsshare/manifest", headers={"Connection": "close"})
     response = connection.getresponse()
     assert response.status == 200 and response.getheader("Connection") == "close"
+
+
+REQUESTS = [
+    b"GET /_dsshare/manifest HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    b"POST / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
+    b"GET //x//y HTTP/1.1\r\nX-Folded: a\r\n b\r\n\r\n",
+    b"GET / HTTP/x.1\r\n\r\n",
+    b"GET / HTTP/2.0\r\n\r\n",
+    b"GET / HTTP/1.1 extra\r\n\r\n",
+    b"POST /\r\n\r\n",
+    b"GET /\r\n\r\n",
+    b"\r\n",
+    b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(101)) + b"\r\n",
+    b"GET / HTTP/1.1\r\nX-Long: " + b"v" * 70000 + b"\r\n\r\n",
+]
+
+
+def parsed(parse_request: Any, raw: bytes) -> tuple[Any, ...]:
+    """What ``parse_request`` makes of ``raw`` on a handler with no socket behind it."""
+    handler = object.__new__(server_module.KeepAliveRequestHandler)
+    handler.rfile = io.BytesIO(raw)
+    handler.wfile = io.BytesIO()
+    handler.client_address = ("127.0.0.1", 1)
+    handler.raw_requestline = handler.rfile.readline(65537)
+    handler.log_error = lambda *args: None  # type: ignore[method-assign]
+    handler.date_time_string = lambda *args: "DATE"  # type: ignore[method-assign]
+    answer = parse_request(handler)
+    headers = getattr(handler, "headers", None)
+    return (
+        answer,
+        getattr(handler, "command", None),
+        getattr(handler, "path", None),
+        handler.request_version,
+        handler.close_connection,
+        handler.wfile.getvalue(),
+        None if headers is None else headers.items(),
+    )
+
+
+@pytest.mark.parametrize("raw", REQUESTS)
+def test_requests_are_parsed_as_http_server_parses_them(raw: bytes) -> None:
+    ours = parsed(server_module.KeepAliveRequestHandler.parse_request, raw)
+    stdlib = parsed(BaseHTTPRequestHandler.parse_request, raw)
+
+    assert ours == stdlib
