@@ -289,3 +289,21 @@ def test_member_caller_without_organization_access_still_reads_its_accounts(
     code = main(["inventory", "--regions", "us-east-1", "--out", str(tmp_path / "m"), "--no-progress"])
     assert code == 0
     assert "Could not read the organization" in capsys.readouterr().err
+
+
+def test_no_credentials_raise_the_callers_error_after_stopping_the_workers(
+    aws_env: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from dsshare.errors import AwsTransportError
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    before = len(aws_env.request_log)
+    with pytest.raises(AwsTransportError) as info:
+        collect_inventory(Connection(regions=REGIONS), all_accounts=True)
+    assert (info.value.operation, info.value.code) == ("GetCallerIdentity", "NoCredentialsError")
+    assert len(aws_env.request_log) == before, "nothing reached AWS unsigned"
+    assert not [t for t in threading.enumerate() if t.name.startswith("inventory")]

@@ -116,7 +116,6 @@ class _Collector:
         self, conn: Connection, regions: list[str], concurrency: int, progress: bool
     ) -> None:
         self.conn = conn
-        self.caller = conn.caller_account_id  # first: it fails fast without credentials
         self.regions = regions
         self.raw = build.RawInventory()
         self.lock = threading.Lock()
@@ -140,6 +139,11 @@ class _Collector:
         self.placement: dict[str, str] = {}
         self.organization: dict[str, Any] | None = None
         self.trusted_access: bool | None = None
+
+    @property
+    def caller(self) -> str:
+        """The caller's account (GetCallerIdentity once; units wait for it if in flight)."""
+        return self.conn.caller_account_id
 
     # -- scheduling ---------------------------------------------------------------
 
@@ -168,6 +172,11 @@ class _Collector:
                 self.failure = error
             if self.outstanding == 0 or error is not None:
                 self.done.notify_all()
+
+    def abandon(self) -> None:
+        """Stop after a failure outside the units: cancel what has not started."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.bar.close()
 
     def drain(self) -> None:
         """Wait until every unit, including those spawned meanwhile, has finished."""
@@ -405,8 +414,15 @@ def collect_inventory(
     run.spawn(run.read_organization)
     run.spawn(run.list_accounts, all_accounts)
     run.spawn(run.read_tree)
+    try:
+        # Resolved while the organization reads are in flight; without credentials this
+        # raises (the units' own failures are only rows).
+        caller = run.caller
+    except BaseException:
+        run.abandon()
+        raise
     if not (all_accounts or account_list or ou_list):
-        account_list = [run.caller]
+        account_list = [caller]
     for account_id in account_list:
         run.start_account(account_id)
     for ou_id in ou_list:
@@ -420,7 +436,7 @@ def collect_inventory(
     meta = InventoryMeta(
         collected_at=collected_at,
         caller_arn=conn.caller_arn,
-        caller_account_id=run.caller,
+        caller_account_id=caller,
         scope=Scope(
             accounts=account_list if not all_accounts else [],
             ous=ou_list,
