@@ -19,8 +19,7 @@ from moto.core.utils import get_service_model
 from moto.ds.models import ds_backends
 from moto.moto_server.werkzeug_app import create_backend_app
 
-from dsshare.sandbox import Sandbox
-from dsshare.sandbox import server as server_module
+from dsshare.sandbox import Sandbox, dispatch, wire
 from dsshare.sandbox.records import REGISTRY, utcnow
 from dsshare.sandbox.responses import _owner_description
 from dsshare.sandbox.shapes import output_json
@@ -139,7 +138,7 @@ def test_errors_are_still_moto_s_json_errors(sb: Sandbox, aws_once) -> None:
 def test_warming_up_at_start_succeeds_and_leaves_the_request_log_empty(
     own_world: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="dsshare.sandbox.server"):
+    with caplog.at_level(logging.WARNING, logger="dsshare.sandbox"):
         with Sandbox(seed="empty", transition_delay=0) as other:
             assert other.request_log == []
     assert [r.getMessage() for r in caplog.records if "warming up" in r.getMessage()] == []
@@ -291,7 +290,7 @@ def test_answers_without_flask_match_flask_s_to_the_header(
     sb: Sandbox, monkeypatch: pytest.MonkeyPatch, extra_headers: dict[str, str]
 ) -> None:
     direct = answers(sb, extra_headers)
-    monkeypatch.setattr(server_module, "_direct_route", lambda app, environ: None)
+    monkeypatch.setattr(dispatch, "_direct_route", lambda app, environ: None)
     through_flask = answers(sb, extra_headers)
 
     assert direct == through_flask
@@ -309,11 +308,11 @@ def test_only_plain_post_requests_to_moto_s_one_view_apps_skip_flask(sb: Sandbox
     app = create_backend_app("ds")
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/"}
 
-    assert server_module._direct_route(app, environ) is not None
-    assert server_module._direct_route(app, {**environ, "REQUEST_METHOD": "GET"}) is None
-    assert server_module._direct_route(app, {**environ, "PATH_INFO": "/x"}) is None
-    assert server_module._direct_route(app, {**environ, "HTTP_ORIGIN": "https://a.example"}) is None
-    assert server_module._direct_route(create_backend_app("s3"), environ) is None
+    assert dispatch._direct_route(app, environ) is not None
+    assert dispatch._direct_route(app, {**environ, "REQUEST_METHOD": "GET"}) is None
+    assert dispatch._direct_route(app, {**environ, "PATH_INFO": "/x"}) is None
+    assert dispatch._direct_route(app, {**environ, "HTTP_ORIGIN": "https://a.example"}) is None
+    assert dispatch._direct_route(create_backend_app("s3"), environ) is None
 
 
 # -- request headers are read as http.server reads them -----------------------------------
@@ -334,7 +333,7 @@ HEADER_BLOCKS = [
 @pytest.mark.parametrize("block", HEADER_BLOCKS)
 def test_header_blocks_parse_as_http_client_parses_them(block: bytes) -> None:
     lines = io.BytesIO(block).readlines()
-    ours = server_module.parse_header_block(lines, http.client.HTTPMessage)
+    ours = wire.parse_header_block(lines, http.client.HTTPMessage)
     stdlib = http.client.parse_headers(io.BytesIO(block))
 
     assert ours.items() == stdlib.items()
@@ -376,7 +375,7 @@ REQUESTS = [
 
 def parsed(parse_request: Any, raw: bytes) -> tuple[Any, ...]:
     """What ``parse_request`` makes of ``raw`` on a handler with no socket behind it."""
-    handler = object.__new__(server_module.KeepAliveRequestHandler)
+    handler = object.__new__(wire.KeepAliveRequestHandler)
     handler.rfile = io.BytesIO(raw)
     handler.wfile = io.BytesIO()
     handler.client_address = ("127.0.0.1", 1)
@@ -398,7 +397,7 @@ def parsed(parse_request: Any, raw: bytes) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("raw", REQUESTS)
 def test_requests_are_parsed_as_http_server_parses_them(raw: bytes) -> None:
-    ours = parsed(server_module.KeepAliveRequestHandler.parse_request, raw)
+    ours = parsed(wire.KeepAliveRequestHandler.parse_request, raw)
     stdlib = parsed(BaseHTTPRequestHandler.parse_request, raw)
 
     assert ours == stdlib
