@@ -151,8 +151,10 @@ def test_desired_state_yaml_tricks_are_refused_or_parsed_faithfully(
         for entry in state.directories:
             for target in entry.targets:
                 assert validation.validate_target(target) == target
-    if "000000000017" in text or "2_0000" in text or "1:20:30" in text:
-        assert verdict.verdict == "refused"  # numbers are never guessed back into ids
+    if "2_0000" in text or "1:20:30" in text:
+        assert verdict.verdict == "refused"  # YAML 1.1 numbers, read as text: not ids
+    if "000000000017" in text:  # kept exactly as typed, never read as octal 15
+        assert dsshare.load_desired_state(path).directories[0].targets == ("000000000017",)
 
 
 def test_a_missing_or_binary_desired_state_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -7,8 +7,11 @@ then runs with papermill into ``runs/<UTC timestamp>-<runbook>/`` (see
 :mod:`dsshare.runbooks.record` for the layout); when a cell raises, papermill still writes
 the executed notebook, and the result names the cell and the error.
 
-Literal ShareNotes never reach the executed notebook: the kernel receives
-``notes: env:DSSHARE_SHARE_NOTES`` and the text travels in that environment variable.
+ShareNotes text never reaches the executed notebook: ``notes`` (literal, or read through
+``env:VAR`` / ``file:PATH`` from the allow-list before the kernel starts) travels in the
+environment variable ``DSSHARE_SHARE_NOTES`` and the kernel receives
+``notes: env:DSSHARE_SHARE_NOTES``. The text is on :attr:`RunResult.notes_text` for the
+terminal's dry-run summary only; run.json, parameters.yaml and the audit never hold it.
 
 Exit codes (:attr:`RunResult.exit_code`): 0 success; 1 a target failed or a cell raised;
 2 bad parameters (raised as ParameterError before any kernel starts).
@@ -32,14 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dsshare import inputs
 from dsshare.errors import ParameterError
 
 from . import record
 from .catalog import get_runbook
 from .parameters import (
-    NOTES_REFERENCE_PATTERN,
     RunbookSpec,
     parse_cli_value,
     resolve_notes,
@@ -56,6 +57,7 @@ __all__ = [
     "execute",
     "load_parameter_file",
     "notebook_path",
+    "parameter_folders",
     "parse_overrides",
     "prepare",
     "run_runbook",
@@ -95,16 +97,12 @@ def notebook_path(runbook: str) -> Path:
 
 
 def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML parameters file (``-f``): a mapping of parameter names to values."""
-    target = Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ParameterError("-f", str(path), f"a readable YAML file ({err.strerror})") from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ParameterError("-f", str(path), f"valid YAML ({err})") from err
+    """Read a YAML parameters file (``-f``): a mapping of parameter names to values.
+
+    Values arrive as the text that was written (see :mod:`dsshare.inputs`); tags, anchors,
+    aliases and duplicate keys are refused with the file and line.
+    """
+    data = inputs.read_yaml_file(path, "-f")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -137,8 +135,11 @@ def prepare(
     return spec, resolve_parameters(spec, sources)
 
 
-def _check_environment(spec: RunbookSpec, params: Mapping[str, Any]) -> None:
-    """What can be known about AWS access without calling AWS: profile and Region."""
+def _check_environment(
+    spec: RunbookSpec, params: Mapping[str, Any], notes_folders: Sequence[str | os.PathLike[str]] = ()
+) -> str:
+    """What can be known about AWS access without calling AWS: profile and Region; and the
+    ShareNotes text (read from the allow-list), which is returned."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -153,8 +154,7 @@ def _check_environment(spec: RunbookSpec, params: Mapping[str, Any]) -> None:
         raise ParameterError(
             name, params.get(name), "a Region: set it, AWS_DEFAULT_REGION or the profile's region"
         )
-    if "notes" in params:
-        resolve_notes(params["notes"])
+    return resolve_notes(params["notes"], folders=notes_folders) if "notes" in params else ""
 
 
 # -- results --------------------------------------------------------------------------------
@@ -197,6 +197,9 @@ class RunResult:
     failed: list[dict[str, Any]] = field(default_factory=list)
     failure: CellFailure | None = None
     duration_seconds: float = 0.0
+    #: The ShareNotes text that was (or, in a dry run, would be) sent: for the operator's
+    #: terminal only, never written to the run folder (not part of :meth:`to_dict`).
+    notes_text: str = field(default="", repr=False)
 
     @property
     def status(self) -> str:
@@ -323,12 +326,15 @@ def execute(
     out: str | os.PathLike[str] | None = None,
     *,
     kernel_name: str = KERNEL_NAME,
+    notes_folders: Sequence[str | os.PathLike[str]] = (),
 ) -> RunResult:
     """Execute ``spec``'s notebook with checked ``params`` into a run folder.
 
     Raises ParameterError (exit code 2) for what can be refused before a kernel starts;
     otherwise returns a :class:`RunResult`, also when a cell raised (the executed notebook
-    is written either way) and records it in ``run.json``.
+    is written either way) and records it in ``run.json``. ``notes_folders`` are the
+    folders ``notes: file:PATH`` may read from (``dsshare run`` passes its ``-f`` files'
+    folders; ``$DSSHARE_NOTES_DIR`` is always allowed).
     """
     import papermill as pm
     from jupyter_client.kernelspec import NoSuchKernel
@@ -336,17 +342,18 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     source = notebook_path(spec.name)
-    _check_environment(spec, params)
+    notes_text = _check_environment(spec, params, notes_folders)
     folder = _run_folder(spec, params, out).resolve()
     started = time.monotonic()
     recorded = dict(params, output_dir=str(folder))
     record.write_parameters(folder, recorded)
     kernel_params = dict(recorded)
     env: dict[str, str] = {}
-    notes = kernel_params.get("notes")
-    if isinstance(notes, str) and notes and not NOTES_REFERENCE_PATTERN.match(notes):
-        env[NOTES_ENV] = notes
+    if notes_text:
+        env[NOTES_ENV] = notes_text
         kernel_params["notes"] = f"env:{NOTES_ENV}"
+    elif "notes" in kernel_params:
+        kernel_params["notes"] = ""
     notebook = folder / f"{spec.name}.ipynb"
     failure: CellFailure | None = None
     logger.info("executing %s into %s", source, folder)
@@ -361,6 +368,7 @@ def execute(
     except (DeadKernelError, CellTimeoutError, NoSuchKernel) as err:
         failure = CellFailure(type(err).__name__, str(err))
     result = _conclude(spec, params, folder, notebook, failure, started)
+    result.notes_text = notes_text
     record.write_json(folder / record.RUN_JSON, result.to_dict())
     return result
 
@@ -380,4 +388,9 @@ def run_runbook(
     ...             dry_run=False)                                         # doctest: +SKIP
     """
     spec, params = prepare(runbook, files, pairs, parameters)
-    return execute(spec, params, out)
+    return execute(spec, params, out, notes_folders=parameter_folders(files))
+
+
+def parameter_folders(files: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The folders of the ``-f`` files: where ``notes: file:PATH`` may read from."""
+    return list(dict.fromkeys(Path(f).expanduser().resolve().parent for f in files))

@@ -26,7 +26,8 @@ import pandas as pd
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Enum, HasTraits, Instance, List, Unicode, observe
 
-from dsshare.errors import DsShareError, WaitTimeoutError
+from dsshare import inputs
+from dsshare.errors import DsShareError, ParameterError, WaitTimeoutError
 from dsshare.validation import METHODS, is_account_id
 
 from .services import DirectoryChoice, Invitation, TargetChoice
@@ -97,6 +98,9 @@ def _raise_for_failed(result: pd.DataFrame) -> None:
 def parse_account_ids(text: str) -> tuple[list[str], list[str]]:
     """Split typed text into valid 12-digit account ids and error lines for the rest.
 
+    Ids keep the text that was typed (``012345670123`` stays that id); a token with a
+    control character is shown escaped in its error line.
+
     Example
     -------
     >>> parse_account_ids("200000000004 200000000004\\nabc")
@@ -110,7 +114,11 @@ def parse_account_ids(text: str) -> tuple[list[str], list[str]]:
         if is_account_id(token):
             valid.setdefault(token, None)
         else:
-            errors.append(f"{token}: not a 12-digit account id")
+            try:
+                shown = inputs.check_text(token, "account id")
+            except ParameterError:
+                shown = repr(token)
+            errors.append(f"{shown}: not a 12-digit account id")
     return list(valid), errors
 
 
@@ -291,6 +299,7 @@ class ShareModel(HasTraits):
                 "No targets are chosen.",
                 next_step="Pick accounts or OUs in the target list, or type account ids.",
             )
+        inputs.notes_text(self.notes, "notes")  # the reader's rule: no control characters
         self.plan = services.plan(
             self.directory_id, targets, self.method, self.notes, self.allow_external
         )
