@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from dsshare import inputs
-from dsshare.errors import ParameterError
+from dsshare.connection import Connection
+from dsshare.errors import AwsError, ParameterError
+from dsshare.organization import parents_not_found
 
 from . import record
 from .catalog import get_runbook
@@ -155,6 +157,42 @@ def _check_environment(
             name, params.get(name), "a Region: set it, AWS_DEFAULT_REGION or the profile's region"
         )
     return resolve_notes(params["notes"], folders=notes_folders) if "notes" in params else ""
+
+
+#: Parameters that may hold OU and root ids, checked against the organization before a run.
+_PARENT_PARAMETERS = ("targets", "accounts", "ous")
+
+
+def _check_organization(params: Mapping[str, Any]) -> None:
+    """OU and root ids must be in the caller's organization: one read per id, before the
+    kernel starts, so an OU of another organization is exit 2 with no run folder."""
+    named = [(name, index, value) for name in _PARENT_PARAMETERS
+             for index, value in enumerate(params.get(name) or [])
+             if value.startswith(("ou-", "r-"))]  # fmt: skip
+    if not named:
+        return
+    conn = Connection(
+        profile=params.get("profile") or None,
+        region=params.get("region") or None,
+        regions=params.get("regions") or None,
+        endpoint_url=params.get("endpoint_url") or None,
+        role_name=params.get("role_name") or "OrganizationAccountAccessRole",
+    )
+    try:
+        missing = set(parents_not_found(conn, [value for _, _, value in named]))
+    except AwsError as err:
+        # Not a verdict on the ids: the run reads the organization again and reports it.
+        logger.warning("could not check OU and root ids before the run: %s", err.code)
+        return
+    for name, index, value in named:
+        if value in missing:
+            others = sorted(missing - {value})
+            more = f" (also not found: {', '.join(others)})" if others else ""
+            raise ParameterError(
+                f"{name}[{index}]", value,
+                "an OU or root id of the caller's organization; this one was not found in it, "
+                f"it may belong to another organization{more}",
+            )  # fmt: skip
 
 
 # -- results --------------------------------------------------------------------------------
@@ -343,6 +381,7 @@ def execute(
 
     source = notebook_path(spec.name)
     notes_text = _check_environment(spec, params, notes_folders)
+    _check_organization(params)
     folder = _run_folder(spec, params, out).resolve()
     started = time.monotonic()
     recorded = dict(params, output_dir=str(folder))
