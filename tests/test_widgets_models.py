@@ -105,8 +105,8 @@ class FakeServices:
         self.calls.append(("collect", list(regions)))
         return _inventory()
 
-    def export_inventory(self, inventory: Inventory, folder: str | Path) -> Path:
-        self.calls.append(("export", str(folder)))
+    def export_inventory(self, inventory: Inventory, folder: str | Path, replace: bool = False) -> Path:
+        self.calls.append(("export", (str(folder), replace)))
         return Path(folder) / "report.html"
 
 
