@@ -344,18 +344,25 @@ def environment(values: Mapping[str, str], unset: Sequence[str] = ()) -> Iterato
                 os.environ[name] = value
 
 
-def _run_folder(spec: RunbookSpec, params: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Path:
+def _chosen_folder(params: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Path | None:
+    """The run folder asked for (None: a new one under runs/), checked but not created."""
     chosen = out if out is not None else (params.get("output_dir") or None)
     if chosen is None:
-        return record.new_run_folder(spec.name)
+        return None
     folder = Path(chosen)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         name = "--out" if out is not None else "output_dir"
         raise ParameterError(
             name, str(folder), "a new or empty folder (run folders are records, never overwritten)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _run_folder(spec: RunbookSpec, chosen: Path | None) -> Path:
+    if chosen is None:
+        return record.new_run_folder(spec.name)
+    chosen.mkdir(parents=True, exist_ok=True)
+    return chosen
 
 
 def execute(
@@ -381,8 +388,9 @@ def execute(
 
     source = notebook_path(spec.name)
     notes_text = _check_environment(spec, params, notes_folders)
+    chosen = _chosen_folder(params, out)
     _check_organization(params)
-    folder = _run_folder(spec, params, out).resolve()
+    folder = _run_folder(spec, chosen).resolve()
     started = time.monotonic()
     recorded = dict(params, output_dir=str(folder))
     record.write_parameters(folder, recorded)
