@@ -446,3 +446,22 @@ def test_export_into_an_earlier_snapshot_asks_before_replacing_it(
         model.export()
     model.confirm_replace()
     assert ("export", (str(tmp_path), True)) in fake.calls and not model.replace_pending
+
+
+def test_connection_fields_with_control_characters_are_refused_before_connecting(
+    fake: FakeServices,
+) -> None:
+    made: list[tuple[Any, ...]] = []
+
+    def factory(*args: Any) -> FakeServices:
+        made.append(args)
+        return fake
+
+    console = ConsoleModel(factory)
+    console.connection.endpoint_url = "http://127.0.0.1:4566\x00"
+    with pytest.raises(ParameterError) as caught:
+        console.connect()
+    assert caught.value.parameter == "endpoint" and made == []
+    console.connection.endpoint_url = " http://127.0.0.1:4566 "
+    console.connect()
+    assert made == [(None, None, "http://127.0.0.1:4566")]

@@ -680,7 +680,11 @@ class ConsoleModel(HasTraits):
     def connect(self) -> None:
         """Connect with the Connection tab's choices and load every tab's choices."""
         c = self.connection
-        services = self.factory(c.profile or None, c.region or None, c.endpoint_url or None)
+        profile, region, endpoint = (
+            inputs.check_text(value, name).strip() or None
+            for value, name in ((c.profile, "profile"), (c.region, "region"), (c.endpoint_url, "endpoint"))
+        )
+        services = self.factory(profile, region, endpoint)
         identity = services.identity()
         self.services = services
         c.identity = identity
