@@ -54,6 +54,7 @@ from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from dsshare.errors import ParameterError
+from dsshare.validation import MAX_NOTES_LENGTH
 
 __all__ = [
     "BOOLEAN_ALLOWED",
@@ -80,7 +81,6 @@ __all__ = [
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
-MAX_NOTES_LENGTH = 1024
 #: ``notes`` may name where the text is instead of holding it: ``env:VAR`` or ``file:PATH``.
 NOTES_REFERENCE_PATTERN = re.compile(r"^(env|file):(.+)$")
 #: ``notes: env:VAR`` may only name variables with this prefix.
@@ -95,8 +95,8 @@ _YAML_ALLOWED = (
 )
 _FILE_ALLOWED = "a readable UTF-8 YAML file of at most 1 MB"
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
-_INTEGER = re.compile(r"^[+-]?(?:0|[1-9][0-9]*)$")
-_DECIMAL = re.compile(r"^[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_INTEGER = re.compile(r"^[+-]?(?:0|[1-9][0-9]*)\Z")
+_DECIMAL = re.compile(r"^[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _LIST_SEPARATORS = re.compile(r"[\s,;]+")
 #: Bidirectional embeddings, overrides and isolates: text that displays in another order.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
