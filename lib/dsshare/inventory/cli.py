@@ -4,6 +4,10 @@ Exit codes: 0 when every account and Region was read, 3 when some could not be
 (they are listed, and are rows of errors.csv), 1 on an error that stopped the
 run, 2 on bad arguments (found before any AWS call, e.g. an ``--out`` folder that
 holds other files, or an earlier snapshot without ``--force``).
+
+``--export-desired FILE`` and ``--export-terraform DIR`` also write what is shared now as
+desired state and as Terraform (:mod:`dsshare.inventory.adoption`); with
+``--from-snapshot DIR`` they are written from an earlier snapshot, without any AWS call.
 """
 
 from __future__ import annotations
@@ -67,7 +71,25 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--force", action="store_true",
-        help="replace the earlier dsshare snapshot in --out (never any other folder)",
+        help="replace earlier dsshare output: the snapshot in --out, the --export-desired "
+        "file, the adoption files in --export-terraform (never anything else)",
+    )  # fmt: skip
+    adopt = parser.add_argument_group(
+        "adoption", "describe what is shared now as desired state or Terraform "
+        "(Shared records only; the rest are listed as comments)",
+    )  # fmt: skip
+    adopt.add_argument(
+        "--export-desired", type=Path, metavar="FILE",
+        help="write the desired-state YAML of the active shares (a new file, or --force)",
+    )  # fmt: skip
+    adopt.add_argument(
+        "--export-terraform", type=Path, metavar="DIR",
+        help="write Terraform resources, accepters and import blocks for the active shares "
+        "(provider aliases assume --role-name in other accounts)",
+    )  # fmt: skip
+    adopt.add_argument(
+        "--from-snapshot", type=Path, metavar="SNAPSHOT_DIR",
+        help="adopt from an earlier snapshot instead of collecting (no AWS call, no --out)",
     )  # fmt: skip
     parser.add_argument(
         "--compare",
@@ -82,12 +104,78 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def _check_adoption_args(args: argparse.Namespace) -> None:
+    """Refuse bad adoption arguments before any AWS call."""
+    from .adoption import check_desired_target, check_terraform_target
+
+    if args.from_snapshot is not None:
+        if args.export_desired is None and args.export_terraform is None:
+            raise ParameterError(
+                "--from-snapshot", str(args.from_snapshot),
+                "used with --export-desired and/or --export-terraform",
+            )  # fmt: skip
+        given = [name for name, value in (
+            ("--accounts", args.accounts), ("--ous", args.ous), ("--all", args.all_accounts),
+            ("--regions", args.regions), ("--all-regions", args.all_regions),
+            ("--out", args.out), ("--compare", args.compare),
+        ) if value]  # fmt: skip
+        if given:
+            raise ParameterError(given[0], "given", "not with --from-snapshot (nothing is collected)")
+    if args.export_desired is not None:
+        check_desired_target(args.export_desired, force=args.force)
+    if args.export_terraform is not None:
+        check_terraform_target(args.export_terraform, force=args.force)
+
+
+def _adopt(args: argparse.Namespace, source: Any) -> list[str]:
+    """Write the adoption files asked for; the lines saying what they hold."""
+    from .adoption import adopt_inventory, write_desired_state, write_terraform
+
+    adoption = adopt_inventory(source)
+    counts = adoption.summary()
+    what = (
+        f"{counts['adopted']} active share(s) adopted, {counts['commented']} record(s) "
+        "listed as comments"
+    )
+    lines: list[str] = []
+    if args.export_desired is not None:
+        path = write_desired_state(adoption, args.export_desired, force=args.force)
+        lines.append(f"  desired state: {path} ({what})")
+    if args.export_terraform is not None:
+        paths = write_terraform(
+            adoption, args.export_terraform, role_name=args.role_name, force=args.force
+        )
+        lines.append(f"  terraform: {', '.join(str(p) for p in paths)} ({what})")
+    return lines
+
+
+def _adopt_snapshot(args: argparse.Namespace) -> int:
+    from .snapshot import read_snapshot
+
+    try:
+        _check_adoption_args(args)
+        inventory = read_snapshot(args.from_snapshot)
+        lines = _adopt(args, inventory)
+    except ParameterError as err:
+        print(f"dsshare inventory: {err}", file=sys.stderr)
+        return EXIT_BAD_ARGUMENTS
+    except DsShareError as err:
+        print(f"dsshare inventory: {err}", file=sys.stderr)
+        return 1
+    print(f"Adopted from the snapshot {args.from_snapshot} ({inventory.meta.scope.describe()})")
+    print("\n".join(lines))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``dsshare inventory``; return the exit code."""
     from dsshare.connection import Connection
 
     from .collect import DEFAULT_CONCURRENCY, collect_inventory, enabled_regions
     from .export import check_output_folder, export_inventory
+
+    if args.from_snapshot is not None:
+        return _adopt_snapshot(args)
 
     accounts = [a for item in args.accounts or [] for a in _list(item)]
     ous = [o for item in args.ous or [] for o in _list(item)]
@@ -98,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         # Checked before any AWS call: collecting for minutes, then failing to write, wastes
         # the run (and an existing file in the way would otherwise be a traceback).
         check_output_folder(out, replace=args.force)
+        _check_adoption_args(args)
         if args.compare is not None and not args.compare.is_dir():
             raise ParameterError("--compare", str(args.compare), "an earlier snapshot folder")
         conn = Connection(
@@ -119,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
         result = export_inventory(inventory, out, compare=args.compare, replace=args.force)
+        adoption_lines = _adopt(args, inventory)
     except ParameterError as err:
         print(f"dsshare inventory: {err}", file=sys.stderr)
         return EXIT_BAD_ARGUMENTS
@@ -149,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"  report: {result.report}")
     print(f"  snapshot: {result.folder} ({len(result.files)} files)")
+    for line in adoption_lines:
+        print(line)
     errors = inventory.errors
     org_errors = errors[errors["stage"] == "organization"]
     if not org_errors.empty:
