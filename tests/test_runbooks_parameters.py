@@ -33,7 +33,7 @@ def test_every_runbook_is_registered_and_mutating_ones_default_to_dry_run() -> N
     names = [spec.name for spec in runbooks()]
     assert names == [
         "share_directory", "unshare_directory", "respond_to_invitations", "reconcile_shares",
-        "inventory_report",
+        "inventory_report", "adopt_shares",
     ]  # fmt: skip
     for spec in runbooks():
         assert {"profile", "endpoint_url", "role_name", "output_dir"} <= set(spec.names)

@@ -129,6 +129,22 @@ def _compare_to(value: str, name: str) -> str:
     return str(path.resolve())
 
 
+def _snapshot(value: str, name: str) -> str:
+    """Empty (collect live), ``latest``, or a snapshot folder, checked like ``compare_to``."""
+    return _compare_to(value, name)
+
+
+def _adoption_scope(params: dict[str, Any]) -> None:
+    if params["snapshot"]:
+        given = [n for n in ("accounts", "ous", "regions") if params[n]]
+        if given:
+            raise ParameterError(
+                given[0], params[given[0]], "empty when snapshot is set (nothing is collected)"
+            )
+        return
+    _inventory_scope(params)
+
+
 def _inventory_scope(params: dict[str, Any]) -> None:
     accounts, ous = params["accounts"], params["ous"]
     if ALL in accounts and ous and ous != [ALL]:
@@ -276,4 +292,25 @@ INVENTORY_REPORT = register(RunbookSpec(
               "earlier run under the runs folder); empty skips drift", _compare_to),
     ),
     cross_check=_inventory_scope,
+))  # fmt: skip
+
+ADOPT_SHARES = register(RunbookSpec(
+    name="adopt_shares",
+    title="Adopt existing shares into desired state and Terraform",
+    description="Describe the shares that exist now (live, or from a snapshot) as a "
+    "desired-state YAML file and/or Terraform files with import blocks; records that are not "
+    "Shared are listed as comments. Changes nothing.",
+    mutating=False,
+    params=_common(REGIONS) + (
+        Param("accounts", list, [], 'account ids to read, or ["ALL"]; with ous also empty, '
+              "the whole organization is read", check_scope),
+        Param("ous", list, [], "OU ids to read (expanded recursively), with or instead of "
+              "accounts", check_scope),
+        Param("snapshot", str, "", "adopt from this snapshot folder (or an inventory_report run "
+              "folder, or latest) instead of collecting; accounts, ous and regions then stay "
+              "empty", _snapshot),
+        Param("output_format", str, "both", "desired (desired_state.yaml), terraform "
+              "(terraform/*.tf) or both", _one_of("desired", "terraform", "both")),
+    ),
+    cross_check=_adoption_scope,
 ))  # fmt: skip

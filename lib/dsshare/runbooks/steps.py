@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from dsshare.errors import DsShareError, PlanMismatchError, WaitTimeoutError
+from dsshare.errors import DsShareError, ParameterError, PlanMismatchError, WaitTimeoutError
 
 from . import record
 from .catalog import LATEST, get_runbook
@@ -37,18 +37,25 @@ from .parameters import ALL, RunbookSpec, resolve_notes, resolve_parameters
 if TYPE_CHECKING:
     from dsshare.audit import AuditLog
     from dsshare.connection import Connection
+    from dsshare.inventory.adoption import Adoption
     from dsshare.inventory.export import Export
     from dsshare.inventory.model import Inventory
     from dsshare.invitations import InvitationPlan
     from dsshare.plan import Plan
 
 __all__ = [
+    "ADOPTED_DESIRED",
+    "ADOPTED_TERRAFORM",
     "RunContext",
     "TargetsFailedError",
+    "adoption_inventory",
+    "adoption_results",
+    "adoption_summary",
     "apply_plan",
     "apply_responses",
     "check_expected_plan",
     "collect_inventory",
+    "describe_adoption",
     "export_inventory",
     "inventory_results",
     "latest_snapshot",
@@ -60,6 +67,7 @@ __all__ = [
     "raise_for_failures",
     "start",
     "summarize",
+    "write_adoption",
 ]
 
 logger = logging.getLogger(__name__)
@@ -426,6 +434,112 @@ def inventory_results(run: RunContext, inventory: Inventory) -> pd.DataFrame:
     results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     record.write_results(run.folder, results)
     return results
+
+
+# -- adoption ------------------------------------------------------------------------------
+
+#: The desired-state file and the Terraform folder adopt_shares writes into its run folder.
+ADOPTED_DESIRED = "desired_state.yaml"
+ADOPTED_TERRAFORM = "terraform"
+
+
+def describe_adoption(run: RunContext) -> pd.DataFrame:
+    """What adopt_shares reads and writes; no AWS call when it adopts from a snapshot."""
+    source = _adoption_snapshot(run)
+    if source is None:
+        return run.describe()
+    facts = {
+        "runbook": run.spec.name,
+        "run folder": str(run.folder),
+        "source": f"snapshot {source} (no AWS call)",
+        "output": run.params["output_format"],
+    }
+    return pd.DataFrame({run.spec.title: pd.Series(facts)})
+
+
+def _adoption_snapshot(run: RunContext) -> Path | None:
+    chosen = run.params["snapshot"]
+    if not chosen:
+        return None
+    if chosen == LATEST:
+        found = latest_snapshot(run.folder.parent, exclude=run.folder)
+        if found is None:
+            raise ParameterError(
+                "snapshot", LATEST, f"a snapshot folder: none was found under {run.folder.parent}"
+            )
+        return found
+    return Path(chosen)
+
+
+def adoption_inventory(run: RunContext) -> Inventory:
+    """The inventory to adopt: read from ``snapshot`` when set, else collected live."""
+    from dsshare.inventory.snapshot import read_snapshot
+
+    source = _adoption_snapshot(run)
+    return collect_inventory(run) if source is None else read_snapshot(source)
+
+
+def write_adoption(run: RunContext, inventory: Inventory) -> Adoption:
+    """Write desired_state.yaml and/or terraform/*.tf into the run folder (``output_format``)."""
+    from dsshare.inventory.adoption import adopt_inventory, write_desired_state, write_terraform
+
+    adoption = adopt_inventory(inventory)
+    chosen = run.params["output_format"]
+    if chosen in ("desired", "both"):
+        write_desired_state(adoption, run.folder / ADOPTED_DESIRED, force=True)
+    if chosen in ("terraform", "both"):
+        write_terraform(
+            adoption, run.folder / ADOPTED_TERRAFORM, role_name=run.conn.role_name, force=True
+        )
+    return adoption
+
+
+def adoption_results(run: RunContext, adoption: Adoption, inventory: Inventory) -> pd.DataFrame:
+    """One result row per share record: ``adopted``, or ``commented`` with why; a failed row
+    per account the inventory could not read (its shares may be missing)."""
+    from dsshare.apply import RESULT_COLUMNS
+    from dsshare.inventory.adoption import ACTIVE_STATUS
+
+    rows: list[dict[str, Any]] = []
+    for share in adoption.shares:
+        rows.append({
+            "directory_id": share.owner_directory_id, "region": share.region,
+            "account_id": share.shared_account_id, "action": "adopt", "outcome": "adopted",
+            "share_status": ACTIVE_STATUS, "shared_directory_id": share.shared_directory_id,
+            "method": share.method, "error_code": None, "message": "adopted",
+        })  # fmt: skip
+    for left in adoption.left_out:
+        rows.append({
+            "directory_id": left.owner_directory_id, "region": left.region,
+            "account_id": left.shared_account_id, "action": "adopt", "outcome": "commented",
+            "share_status": left.status or None, "shared_directory_id": left.shared_directory_id,
+            "method": left.method, "error_code": None, "message": left.reason,
+        })  # fmt: skip
+    for error in record.frame_records(inventory.errors.drop_duplicates(["account_id", "region"])):
+        rows.append({
+            "directory_id": error.get("directory_id"), "region": error.get("region"),
+            "account_id": error.get("account_id"), "action": "adopt", "outcome": "failed",
+            "share_status": None, "shared_directory_id": None, "method": None,
+            "error_code": error.get("code"),
+            "message": f"could not be read ({error.get('stage')}): its shares are not adopted",
+        })  # fmt: skip
+    results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    record.write_results(run.folder, results)
+    return results
+
+
+def adoption_summary(adoption: Adoption, run: RunContext) -> str:
+    """One line for the operator: how many shares were adopted, how many are comments, where."""
+    counts = adoption.summary()
+    written = [
+        str(run.folder / name)
+        for name in (ADOPTED_DESIRED, ADOPTED_TERRAFORM)
+        if (run.folder / name).exists()
+    ]
+    return (
+        f"{counts['adopted']} share(s) adopted, {counts['commented']} record(s) listed as "
+        f"comments, over {counts['directories']} directory entries: {', '.join(written)}"
+    )
 
 
 # -- outcome -------------------------------------------------------------------------------
