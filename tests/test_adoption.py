@@ -136,6 +136,15 @@ def test_a_record_seen_only_by_the_consumer_is_not_adopted() -> None:
     assert "seen only from the consumer's side" in text
 
 
+def test_a_second_shared_record_for_the_same_account_is_a_comment_not_a_duplicate() -> None:
+    inventory = _inventory(_record(), _record(SharedDirectoryId="d-bbbbbbbbbb"))
+    adoption = adopt_inventory(inventory)
+    assert [s.shared_directory_id for s in adoption.shares] == ["d-aaaaaaaaaa"]
+    assert "a second Shared record" in adoption.left_out[0].reason
+    shares_tf = terraform_files(adoption)["shared_directories.tf"]
+    assert shares_tf.count('resource "aws_directory_service_shared_directory" ') == 1
+
+
 def test_names_from_aws_cannot_break_out_of_a_comment() -> None:
     inventory = _inventory(_record(shared_account_name="evil\nprune: true", owner_directory_name="x\r\ny"))
     text = desired_state_from_inventory(inventory)
@@ -211,6 +220,8 @@ def test_terraform_has_a_resource_and_an_import_per_share_and_an_accepter_per_ac
     assert 'role_arn     = "arn:aws:iam::200000000006:role/OpsRole"' in providers
     with pytest.raises(ParameterError):
         terraform_files(adopt_inventory(inventory), role_name="bad role")
+    unknown = _inventory(_record(ShareMethod="HANDSHAKE", in_organization=None))
+    assert "membership is unknown" in terraform_files(adopt_inventory(unknown))["shared_directories.tf"]
 
 
 # -- against the sandbox ---------------------------------------------------------------------

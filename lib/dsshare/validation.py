@@ -31,6 +31,7 @@ __all__ = [
     "METHODS",
     "OU_ID_PATTERN",
     "REGION_PATTERN",
+    "ROLE_NAME_PATTERN",
     "ROOT_ID_PATTERN",
     "is_account_id",
     "is_ou_id",
@@ -45,6 +46,7 @@ __all__ = [
     "validate_positive",
     "validate_region",
     "validate_regions",
+    "validate_role_name",
     "validate_root_id",
     "validate_target",
     "validate_targets",
@@ -226,3 +228,14 @@ def validate_positive(value: object, parameter: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ParameterError(parameter, value, allowed)
     return float(value)
+
+
+#: An IAM role name (the cross-account role assumed in member accounts).
+ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}\Z")
+
+
+def validate_role_name(value: object, parameter: str = "role_name") -> str:
+    """Return an IAM role name: 1-64 of letters, digits and ``+=,.@_-``."""
+    if not isinstance(value, str) or not ROLE_NAME_PATTERN.match(value):
+        raise ParameterError(parameter, value, "an IAM role name of 1-64 characters")
+    return value

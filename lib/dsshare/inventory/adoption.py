@@ -43,6 +43,7 @@ from pathlib import Path
 from dsshare import inputs
 from dsshare.desired import parse_desired_state
 from dsshare.errors import ParameterError
+from dsshare.validation import validate_role_name
 
 from .model import Inventory
 from .schema import records
@@ -87,6 +88,11 @@ _LEFT_OUT_BECAUSE: dict[str, str] = {
 _CONSUMER_ONLY = (
     "seen only in the consumer account: the owner account or Region was not read, so "
     "there is no owner record to adopt"
+)
+
+_SECOND_ACTIVE = (
+    "a second Shared record for the same account, directory and Region (AWS keeps one); "
+    "look into it before adopting"
 )
 
 DESIRED_HEADER = "# Desired state adopted from the directory shares that exist now (dsshare adoption)."
@@ -210,7 +216,9 @@ def adopt_inventory(source: Inventory | str | Path) -> Adoption:
     inventory = _inventory(source)
     shares: list[AdoptedShare] = []
     left_out: list[LeftOut] = []
-    for row in records(inventory.shares):
+    adopted: set[tuple[str, str, str, str]] = set()
+    rows = sorted(records(inventory.shares), key=lambda r: _text(r["SharedDirectoryId"]))
+    for row in rows:
         common = {
             "region": _text(row["region"]),
             "owner_account_id": _text(row["OwnerAccountId"]),
@@ -225,6 +233,12 @@ def adopt_inventory(source: Inventory | str | Path) -> Adoption:
         if not row["owner_record_seen"]:
             left_out.append(LeftOut(**common, status=status, reason=_CONSUMER_ONLY))
         elif status == ACTIVE_STATUS:
+            pair = (common["owner_account_id"], common["region"], common["owner_directory_id"],
+                    common["shared_account_id"])  # fmt: skip
+            if pair in adopted:
+                left_out.append(LeftOut(**common, status=status, reason=_SECOND_ACTIVE))
+                continue
+            adopted.add(pair)
             shares.append(AdoptedShare(
                 **common, in_organization=row["in_organization"],
                 consumer_seen=bool(row["consumer_seen"]),
@@ -403,8 +417,10 @@ def _accepter_left_out(share: AdoptedShare) -> str | None:
     """Why an accepted HANDSHAKE share gets no accepter resource, or None when it gets one."""
     if share.method != "HANDSHAKE":
         return "ORGANIZATIONS shares have no acceptance"
-    if share.in_organization is not True:
-        return "consumer outside the organization: no role to assume there; its owner manages the acceptance"
+    if share.in_organization is None:
+        return "the consumer's membership is unknown (the organization was not read): no role known to assume"
+    if not share.in_organization:
+        return "consumer outside the organization: no role to assume there; that account manages its acceptance"
     if not share.consumer_seen:
         return "the consumer account was not read; adopt again once it is"
     return None
@@ -432,8 +448,7 @@ def terraform_files(adoption: Adoption, *, role_name: str = DEFAULT_ROLE_NAME) -
     >>> sorted(files)                                                # doctest: +SKIP
     ['providers.tf', 'shared_directories.tf']
     """
-    if not re.fullmatch(r"[\w+=,.@-]{1,64}", role_name):
-        raise ParameterError("role_name", role_name, "an IAM role name of 1-64 characters")
+    validate_role_name(role_name)
     aliases: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}
     for share in adoption.shares:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dsshare.errors import DsShareError, ParameterError
+from dsshare.validation import validate_role_name
 
 from .schema import records
 
@@ -124,6 +125,7 @@ def _check_adoption_args(args: argparse.Namespace) -> None:
     if args.export_desired is not None:
         check_desired_target(args.export_desired, force=args.force)
     if args.export_terraform is not None:
+        validate_role_name(args.role_name, "--role-name")
         check_terraform_target(args.export_terraform, force=args.force)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dsshare.errors import ParameterError
+from dsshare.validation import validate_role_name
 
 from .parameters import (
     ALL,
@@ -43,7 +44,6 @@ __all__ = ["LATEST", "get_runbook", "register", "runbooks"]
 
 #: ``compare_to: latest`` picks the newest earlier snapshot under the runs folder.
 LATEST = "latest"
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _REGISTRY: dict[str, RunbookSpec] = {}
 
 
@@ -79,9 +79,7 @@ def _one_of(*choices: str) -> Any:
 
 
 def _role_name(value: str, name: str) -> str:
-    if not _ROLE_NAME.match(value):
-        raise ParameterError(name, value, "an IAM role name of 1-64 characters")
-    return value
+    return validate_role_name(value, name)
 
 
 def _targets(value: list[str], name: str) -> list[str]:
