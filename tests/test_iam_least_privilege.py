@@ -127,6 +127,9 @@ def flows(sb: Sandbox, tmp: Path) -> Iterator[tuple[str, Callable[[str], str], C
     yield ("inventory_report runbook", reader,
            lambda: dsshare_run(sb, "inventory_report", tmp, "-f",
                                str(PARAMETERS / "inventory_report.sandbox.yaml")))
+    yield ("adopt_shares runbook (desired state and Terraform)", reader,
+           lambda: dsshare_run(sb, "adopt_shares", tmp, "-f",
+                               str(PARAMETERS / "adopt_shares.sandbox.yaml")))
 
     def all_regions_inventory() -> None:
         conn = dsshare.Connection()
