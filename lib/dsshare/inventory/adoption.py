@@ -495,9 +495,11 @@ def terraform_files(adoption: Adoption, *, role_name: str = DEFAULT_ROLE_NAME) -
     shares_tf = [
         *header,
         "# Left out on purpose: records that are not Shared (listed at the end, with why);",
-        "# ShareNotes (not written; ignored on purpose, see lifecycle below); accepters of",
-        "# ORGANIZATIONS shares (there is no acceptance) and of consumers outside the",
-        "# organization (no role to assume there).",
+        "# accepters of ORGANIZATIONS shares (there is no acceptance) and of consumers outside",
+        "# the organization (no role to assume there); ShareNotes. The inventory keeps only its",
+        "# hash, so notes is not written; the provider reads ShareNotes into the state on import",
+        "# (sensitive: protect the state) and notes forces replacement, so every share ignores",
+        "# changes to notes: otherwise the first plan would unshare and share again.",
     ]
     for share in adoption.shares:
         owner_alias = _alias(share.owner_account_id, share.region)
@@ -515,10 +517,8 @@ def terraform_files(adoption: Adoption, *, role_name: str = DEFAULT_ROLE_NAME) -
             f"    id   = {_quoted(share.shared_account_id)}",
             '    type = "ACCOUNT"',
             "  }",
-            "  # ShareNotes is sensitive and not adopted; the provider reads it into the state",
-            "  # on import, and a change to notes would unshare and share again.",
             "  lifecycle {",
-            "    ignore_changes = [notes]",
+            "    ignore_changes = [notes] # ShareNotes is not adopted: see the top of this file",
             "  }",
             "}",
             "",

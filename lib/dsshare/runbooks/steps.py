@@ -497,7 +497,7 @@ def write_adoption(run: RunContext, inventory: Inventory) -> Adoption:
 def adoption_results(run: RunContext, adoption: Adoption, inventory: Inventory) -> pd.DataFrame:
     """One result row per share record: ``adopted``, or ``commented`` with why; a failed row
     per account the inventory could not read (its shares may be missing)."""
-    from dsshare.apply import RESULT_COLUMNS
+    from dsshare import RESULT_COLUMNS  # the public name: stable while the engine moves it
     from dsshare.inventory.adoption import ACTIVE_STATUS
 
     rows: list[dict[str, Any]] = []
