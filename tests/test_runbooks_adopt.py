@@ -42,7 +42,7 @@ def _results(folder: Path) -> list[dict[str, Any]]:
 
 
 def test_adopt_shares_writes_both_outputs_counts_them_and_changes_nothing(
-    aws_env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    aws_env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sb = aws_env
     folder = tmp_path / "runs" / "20261130T120000Z-adopt_shares"
@@ -71,11 +71,12 @@ def test_adopt_shares_writes_both_outputs_counts_them_and_changes_nothing(
     plan = dsshare.plan_desired_state(Connection(regions=regions), load_desired_state(desired))
     assert plan.summary() == {"skip": 3}
 
-    # Again from that run folder's inputs: a snapshot, desired state only, no AWS call.
+    # Again from a snapshot, desired state only: no AWS call, and no Region needed.
     snapshot_run = tmp_path / "runs" / "20261130T120100Z-inventory_report" / "snapshot"
     main(["inventory", "--all", "--regions", *regions, "--out", str(snapshot_run), "--no-progress"])
     capsys.readouterr()
     before = len(sb.request_log)
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
     second = tmp_path / "runs" / "20261130T120200Z-adopt_shares"
     code, out, err = _run(
         capsys, "-p", "snapshot", str(snapshot_run.parent), "-p", "output_format", "desired",

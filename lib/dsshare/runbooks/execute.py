@@ -150,7 +150,11 @@ def _check_environment(
         session = boto3.session.Session(profile_name=profile)
     except ProfileNotFound as err:
         raise ParameterError("profile", profile, "a profile of the AWS config files") from err
-    has_region = bool(params.get("region") or params.get("regions") or session.region_name)
+    # A run that reads a snapshot (adopt_shares) calls no AWS API: it needs no Region.
+    has_region = bool(
+        params.get("region") or params.get("regions") or params.get("snapshot")
+        or session.region_name
+    )
     if not has_region:
         name = "region" if "region" in spec.names else "regions"
         raise ParameterError(

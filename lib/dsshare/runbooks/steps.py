@@ -163,7 +163,7 @@ def start(runbook: str, namespace: Mapping[str, Any]) -> RunContext:
     (folder / record.AUDIT).touch()
     conn = Connection(
         profile=params["profile"] or None,
-        region=params.get("region") or None,
+        region=params.get("region") or _snapshot_region(params, folder),
         regions=params.get("regions") or None,
         endpoint_url=params["endpoint_url"] or None,
         role_name=params["role_name"],
@@ -458,17 +458,34 @@ def describe_adoption(run: RunContext) -> pd.DataFrame:
 
 
 def _adoption_snapshot(run: RunContext) -> Path | None:
-    chosen = run.params["snapshot"]
+    return _snapshot_folder(run.params, run.folder)
+
+
+def _snapshot_folder(params: Mapping[str, Any], folder: Path) -> Path | None:
+    """The snapshot an adoption reads (``snapshot``: a folder or ``latest``), or None."""
+    chosen = params.get("snapshot")
     if not chosen:
         return None
     if chosen == LATEST:
-        found = latest_snapshot(run.folder.parent, exclude=run.folder)
+        found = latest_snapshot(folder.parent, exclude=folder)
         if found is None:
             raise ParameterError(
-                "snapshot", LATEST, f"a snapshot folder: none was found under {run.folder.parent}"
+                "snapshot", LATEST, f"a snapshot folder: none was found under {folder.parent}"
             )
         return found
     return Path(chosen)
+
+
+def _snapshot_region(params: Mapping[str, Any], folder: Path) -> str | None:
+    """A Region for the connection of a run that reads a snapshot and calls no AWS API:
+    the snapshot's first, so a machine with no Region configured can adopt from it."""
+    source = _snapshot_folder(params, folder)
+    if source is None:
+        return None
+    from dsshare.inventory.snapshot import read_manifest
+
+    regions = read_manifest(source).get("scope", {}).get("regions") or []
+    return str(regions[0]) if regions else None
 
 
 def adoption_inventory(run: RunContext) -> Inventory:
