@@ -74,6 +74,8 @@ class Terraform:
             for key, value in os.environ.items()
             if not key.startswith(("AWS_", "TF_")) and key != "CHECKPOINT_DISABLE"
         }
+        # TF_LOG and TF_LOG_PATH pass through, to debug the provider's calls.
+        self.env.update({k: v for k, v in os.environ.items() if k in ("TF_LOG", "TF_LOG_PATH")})
         self.env.update(
             TF_CLI_CONFIG_FILE=str(config),
             TF_IN_AUTOMATION="1",
@@ -87,7 +89,7 @@ class Terraform:
 
     def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
         """Run ``terraform <args> -no-color``; assert its exit code is in ``ok``."""
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 - terraform from PATH, our own arguments
             [self.binary, *args, "-no-color"],
             cwd=self.workdir,
             env=self.env,
@@ -103,9 +105,9 @@ class Terraform:
         return done
 
     def outputs(self) -> dict[str, Any]:
-        """``terraform output -json`` as {name: value}."""
-        raw = json.loads(self.run("output", "-json").stdout)
-        return {name: value["value"] for name, value in raw.items()}
+        """The root module's outputs, from the local state file (no terraform run)."""
+        state = json.loads((self.workdir / "terraform.tfstate").read_text())
+        return {name: value["value"] for name, value in state["outputs"].items()}
 
     def state(self) -> dict[str, Any]:
         """``terraform show -json`` of the state."""

@@ -13,87 +13,26 @@ no network): where either is missing the test skips with the reason, except unde
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dsshare.sandbox import Sandbox
+from terraform_support import Terraform, provider_block, terraform_or_skip
 
-PROVIDER_MIRROR = Path(os.environ.get("DSSHARE_TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
-PROVIDER_DIR = PROVIDER_MIRROR / "registry.terraform.io" / "hashicorp" / "aws"
 #: Seconds each transitional status lasts during apply: long enough that the accepter's
 #: AcceptSharedDirectory lands while the owner's record is still Sharing.
 APPLY_TRANSITION_DELAY = 1.0
 
 
-def _terraform() -> tuple[str, str]:
-    """The terraform binary and the mirrored provider version, or skip (fail under CI)."""
-    binary = shutil.which("terraform")
-    versions = sorted(p.name for p in PROVIDER_DIR.iterdir()) if PROVIDER_DIR.is_dir() else []
-    reason = None
-    if binary is None:
-        reason = "terraform is not installed (not on PATH)"
-    elif not versions:
-        reason = f"the hashicorp/aws provider is not in the filesystem mirror {PROVIDER_DIR}"
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must run the Terraform test")
-        pytest.skip(reason)
-    assert binary is not None
-    return binary, versions[-1]
-
-
-PROVIDERS = """
+REQUIRED_PROVIDERS = """
 terraform {
   required_providers {
     aws = { source = "hashicorp/aws", version = "%(version)s" }
   }
 }
-
-locals {
-  sandbox = "%(endpoint)s"
-}
-
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {
-    ds            = local.sandbox
-    sts           = local.sandbox
-    iam           = local.sandbox
-    organizations = local.sandbox
-  }
-}
-
-provider "aws" {
-  alias                       = "consumer"
-  region                      = "us-east-1"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  assume_role {
-    role_arn     = "arn:aws:iam::%(consumer)s:role/%(role_name)s"
-    session_name = "terraform"
-  }
-  endpoints {
-    ds            = local.sandbox
-    sts           = local.sandbox
-    iam           = local.sandbox
-    organizations = local.sandbox
-  }
-}
 """
+
 
 SHARES = """
 resource "aws_directory_service_shared_directory" "handshake" {
@@ -160,63 +99,11 @@ resource "aws_directory_service_shared_directory" "existing" {
 """
 
 
-class Terraform:
-    """``terraform`` in one working directory, offline, against the sandbox."""
-
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        config = workdir / "terraform.tfrc"
-        config.write_text(
-            "provider_installation {\n"
-            f'  filesystem_mirror {{\n    path = "{PROVIDER_MIRROR}"\n  }}\n'
-            "}\n"
-        )
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("AWS_", "TF_")) and key != "CHECKPOINT_DISABLE"
-        }
-        # TF_LOG and TF_LOG_PATH pass through, to debug the provider's calls.
-        self.env.update({k: v for k, v in os.environ.items() if k in ("TF_LOG", "TF_LOG_PATH")})
-        self.env.update(
-            TF_CLI_CONFIG_FILE=str(config),
-            TF_IN_AUTOMATION="1",
-            TF_INPUT="0",
-            CHECKPOINT_DISABLE="1",
-            TF_DATA_DIR=str(workdir / ".terraform"),
-            AWS_CONFIG_FILE="/dev/null",
-            AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-            AWS_EC2_METADATA_DISABLED="true",
-        )
-
-    def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(  # noqa: S603 - terraform from PATH, our own arguments
-            [self.binary, *args, "-no-color"],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
-        assert done.returncode in ok, (
-            f"terraform {' '.join(args)} exited {done.returncode}\n"
-            f"--- stdout\n{done.stdout[-6000:]}\n--- stderr\n{done.stderr[-6000:]}"
-        )
-        return done
-
-    def outputs(self) -> dict[str, Any]:
-        """The root module's outputs, from the local state file (no terraform run)."""
-        state = json.loads((self.workdir / "terraform.tfstate").read_text())
-        return {name: value["value"] for name, value in state["outputs"].items()}
-
-
 @pytest.mark.timeout(1200)  # ~10 terraform runs of 10-30 s each on a shared machine
 def test_terraform_shares_accepts_imports_and_destroys_against_the_sandbox(
     sb: Sandbox, aws, tmp_path: Path
 ) -> None:
-    binary, version = _terraform()
+    binary, version = terraform_or_skip()
     corp = sb.directory_id("corp.example.com")
     consumer = sb.account_id("sandbox-bob")
     org_member = sb.account_id("sandbox-carol")
@@ -235,7 +122,15 @@ def test_terraform_shares_accepts_imports_and_destroys_against_the_sandbox(
         "org_member": org_member,
         "existing_target": existing_target,
     }
-    (tmp_path / "providers.tf").write_text(PROVIDERS % values)
+    (tmp_path / "providers.tf").write_text(
+        REQUIRED_PROVIDERS % values
+        + provider_block(sb.endpoint_url)
+        + provider_block(
+            sb.endpoint_url,
+            alias="consumer",
+            role_arn=f"arn:aws:iam::{consumer}:role/{sb.manifest['role_name']}",
+        )
+    )
     (tmp_path / "shares.tf").write_text(SHARES % values)
     tf = Terraform(binary, tmp_path)
     tf.run("init", "-input=false")
