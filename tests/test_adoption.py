@@ -312,6 +312,7 @@ def test_bad_adoption_arguments_exit_2_before_any_aws_call(
         ["--all", "--regions", "us-east-1", "--out", str(tmp_path / "c"), "--export-terraform", str(foreign)],
         ["--from-snapshot", str(tmp_path), "--accounts", "200000000004", "--export-desired", str(tmp_path / "n")],
         ["--from-snapshot", str(tmp_path)],
+        ["--from-snapshot", str(foreign), "--export-desired", str(tmp_path / "n")],
     ]  # fmt: skip
     for args in cases:
         assert main(["inventory", "--no-progress", *args]) == 2, args

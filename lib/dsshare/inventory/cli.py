@@ -108,6 +108,7 @@ def register(subparsers: Any) -> None:
 def _check_adoption_args(args: argparse.Namespace) -> None:
     """Refuse bad adoption arguments before any AWS call."""
     from .adoption import check_desired_target, check_terraform_target
+    from .snapshot import MANIFEST
 
     if args.from_snapshot is not None:
         if args.export_desired is None and args.export_terraform is None:
@@ -122,6 +123,14 @@ def _check_adoption_args(args: argparse.Namespace) -> None:
         ) if value]  # fmt: skip
         if given:
             raise ParameterError(given[0], "given", "not with --from-snapshot (nothing is collected)")
+        folder = args.from_snapshot
+        if not (folder / MANIFEST).is_file() and (folder / "snapshot" / MANIFEST).is_file():
+            args.from_snapshot = folder = folder / "snapshot"  # an inventory_report run folder
+        if not (folder / MANIFEST).is_file():
+            raise ParameterError(
+                "--from-snapshot", str(folder),
+                f"a snapshot folder (one holding {MANIFEST}) or an inventory_report run folder",
+            )  # fmt: skip
     if args.export_desired is not None:
         check_desired_target(args.export_desired, force=args.force)
     if args.export_terraform is not None:
