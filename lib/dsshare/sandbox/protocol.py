@@ -178,6 +178,13 @@ def ds_implements(operation: str) -> bool:
     return hasattr(DirectoryServiceResponse, camelcase_to_underscores(operation))
 
 
+def aws_request_id(headers: Headers) -> Headers:
+    """``headers`` with moto's request id (52 letters) as AWS's (a UUID), and without the
+    duplicate lower-case ``status`` header moto adds."""
+    kept = [(k, v) for k, v in headers if k.lower() not in ("x-amzn-requestid", "status")]
+    return [*kept, ("x-amzn-RequestId", str(uuid.uuid4()))]
+
+
 def _speaks_protocol(headers: Headers) -> bool:
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     return "json" in content_type or "xml" in content_type
@@ -231,6 +238,8 @@ class ProtocolMiddleware:
             reshaped = error_response(request.service, "InternalFailure", INTERNAL_FAILURE)
         if reshaped is not None:
             return self._send(start_response, reshaped)
+        if protocol_of(request.service) in ("json", "rest-json"):
+            headers = aws_request_id(headers)
         start_response(status, headers)
         return [body]
 
