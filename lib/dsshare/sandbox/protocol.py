@@ -19,6 +19,7 @@ SharedMicrosoftAD that AWS refuses is refused here (:func:`backend.consumer_refu
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -185,6 +186,18 @@ def aws_request_id(headers: Headers) -> Headers:
     return [*kept, ("x-amzn-RequestId", str(uuid.uuid4()))]
 
 
+@functools.cache
+def _directory_id_operations() -> frozenset[str]:
+    """Directory Service operations whose input has a DirectoryId (from the model)."""
+    model = service_model("ds")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if (shape := model.operation_model(name).input_shape) is not None
+        and "DirectoryId" in shape.members
+    )
+
+
 def _speaks_protocol(headers: Headers) -> bool:
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     return "json" in content_type or "xml" in content_type
@@ -253,6 +266,8 @@ class ProtocolMiddleware:
 
     @staticmethod
     def _refusal(environ: dict[str, Any], request: Any) -> tuple[str, str] | None:
+        if request.operation not in _directory_id_operations():
+            return None  # most requests (DescribeDirectories...): no body to parse
         try:
             params = json.loads(environ.get(BODY_KEY) or b"{}")
         except ValueError:
