@@ -299,3 +299,15 @@ def test_terraform_shares_accepts_imports_and_destroys_against_the_sandbox(
     } == {"Deleted"}
     consumer_ds = aws("ds", account_id=consumer)
     assert consumer_ds.describe_directories()["DirectoryDescriptions"] == []
+
+
+def test_without_terraform_the_test_skips_with_the_reason_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="terraform is not installed"):
+        _terraform()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the Terraform test"):
+        _terraform()
