@@ -29,6 +29,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from botocore.exceptions import UnknownServiceError
+from botocore.model import NoShapeFoundError
 from moto.core.utils import camelcase_to_underscores
 from moto.ds.responses import DirectoryServiceResponse
 
@@ -93,7 +94,7 @@ def _json_members(service: str, code: str) -> tuple[str, bool]:
     """The message member's name and whether RequestId is a member, from the model."""
     try:
         shape = service_model(service).shape_for(code)
-    except Exception:  # noqa: BLE001 - botocore raises NoShapeFoundError, or the service is unknown
+    except (NoShapeFoundError, UnknownServiceError):  # an error code the model does not define
         return "message", False
     members = getattr(shape, "members", {})
     message = next((name for name in members if name.lower() == "message"), "message")
