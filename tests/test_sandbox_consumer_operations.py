@@ -232,3 +232,21 @@ def test_malformed_input_is_an_error_the_operation_s_model_lists(
 
 def xform_op(snake_name: str) -> str:
     return next(name for name in MODEL.operation_names if xform_name(name) == snake_name)
+
+
+def test_an_injected_fault_is_shaped_as_the_sandbox_s_own_errors(sb: Sandbox, aws_once) -> None:
+    sb.add_fault("DescribeDirectories", code="ClientException", service="ds", message="boom")
+    ds = aws_once("ds")
+    seen: list[Any] = []
+    ds.meta.events.register("after-call.ds", lambda http_response, **_: seen.append(http_response))
+    with pytest.raises(ClientError) as excinfo:
+        ds.describe_directories()
+    [response] = seen
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert json.loads(response.content) == {
+        "__type": "ClientException",
+        "Message": "boom",
+        "RequestId": response.headers["x-amzn-RequestId"],
+    }
+    assert excinfo.value.response["Error"] == {"Code": "ClientException", "Message": "boom"}
