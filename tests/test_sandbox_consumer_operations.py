@@ -196,3 +196,57 @@ def test_an_error_body_carries_the_model_s_exception_members(sb: Sandbox, aws) -
     assert members == {"Message", "RequestId"}
     assert set(body) == {"__type", *members}
     assert body["RequestId"] == response.headers["x-amzn-RequestId"]
+
+
+@pytest.mark.parametrize(
+    "operation, params, code",
+    [
+        ("delete_directory", {"DirectoryId": "corp"}, "EntityDoesNotExistException"),
+        (
+            "unshare_directory",
+            {"DirectoryId": "d-0123456789", "UnshareTarget": {"Id": "2000", "Type": "OU"}},
+            "InvalidTargetException",
+        ),
+        ("describe_directories", {"DirectoryIds": ["corp"]}, "InvalidParameterException"),
+    ],
+)
+def test_malformed_input_is_an_error_the_operation_s_model_lists(
+    sb: Sandbox, operation: str, params: dict[str, Any], code: str
+) -> None:
+    import boto3
+
+    ds = boto3.client(
+        "ds",
+        endpoint_url=sb.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as excinfo:
+        getattr(ds, operation)(**params)
+    assert excinfo.value.response["Error"]["Code"] == code
+    listed = {e.name for e in MODEL.operation_model(xform_op(operation)).error_shapes}
+    assert code in listed
+
+
+def xform_op(snake_name: str) -> str:
+    return next(name for name in MODEL.operation_names if xform_name(name) == snake_name)
+
+
+def test_an_injected_fault_is_shaped_as_the_sandbox_s_own_errors(sb: Sandbox, aws_once) -> None:
+    sb.add_fault("DescribeDirectories", code="ClientException", service="ds", message="boom")
+    ds = aws_once("ds")
+    seen: list[Any] = []
+    ds.meta.events.register("after-call.ds", lambda http_response, **_: seen.append(http_response))
+    with pytest.raises(ClientError) as excinfo:
+        ds.describe_directories()
+    [response] = seen
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert json.loads(response.content) == {
+        "__type": "ClientException",
+        "Message": "boom",
+        "RequestId": response.headers["x-amzn-RequestId"],
+    }
+    assert excinfo.value.response["Error"] == {"Code": "ClientException", "Message": "boom"}

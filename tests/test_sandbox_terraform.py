@@ -13,10 +13,12 @@ no network): where either is missing the test skips with the reason, except unde
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+import terraform_support
 from dsshare.sandbox import Sandbox
 from terraform_support import Terraform, provider_block, terraform_or_skip
 
@@ -194,3 +196,21 @@ def test_terraform_shares_accepts_imports_and_destroys_against_the_sandbox(
     } == {"Deleted"}
     consumer_ds = aws("ds", account_id=consumer)
     assert consumer_ds.describe_directories()["DirectoryDescriptions"] == []
+
+
+def test_without_terraform_the_test_skips_with_the_reason_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="terraform is not installed"):
+        terraform_or_skip()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the Terraform test"):
+        terraform_or_skip()
+    # With terraform but without the provider in the mirror: the reason names the mirror.
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/local/bin/terraform")
+    monkeypatch.setattr(terraform_support, "PROVIDER_DIR", tmp_path / "empty-mirror")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="not in the filesystem mirror"):
+        terraform_or_skip()

@@ -19,6 +19,7 @@ SharedMicrosoftAD that AWS refuses is refused here (:func:`backend.consumer_refu
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -28,6 +29,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from botocore.exceptions import UnknownServiceError
+from botocore.model import NoShapeFoundError
 from moto.core.utils import camelcase_to_underscores
 from moto.ds.responses import DirectoryServiceResponse
 
@@ -92,7 +94,7 @@ def _json_members(service: str, code: str) -> tuple[str, bool]:
     """The message member's name and whether RequestId is a member, from the model."""
     try:
         shape = service_model(service).shape_for(code)
-    except Exception:  # noqa: BLE001 - botocore raises NoShapeFoundError, or the service is unknown
+    except (NoShapeFoundError, UnknownServiceError):  # an error code the model does not define
         return "message", False
     members = getattr(shape, "members", {})
     message = next((name for name in members if name.lower() == "message"), "message")
@@ -178,6 +180,25 @@ def ds_implements(operation: str) -> bool:
     return hasattr(DirectoryServiceResponse, camelcase_to_underscores(operation))
 
 
+def aws_request_id(headers: Headers) -> Headers:
+    """``headers`` with moto's request id (52 letters) as AWS's (a UUID), and without the
+    duplicate lower-case ``status`` header moto adds."""
+    kept = [(k, v) for k, v in headers if k.lower() not in ("x-amzn-requestid", "status")]
+    return [*kept, ("x-amzn-RequestId", str(uuid.uuid4()))]
+
+
+@functools.cache
+def _directory_id_operations() -> frozenset[str]:
+    """Directory Service operations whose input has a DirectoryId (from the model)."""
+    model = service_model("ds")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if (shape := model.operation_model(name).input_shape) is not None
+        and "DirectoryId" in shape.members
+    )
+
+
 def _speaks_protocol(headers: Headers) -> bool:
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
     return "json" in content_type or "xml" in content_type
@@ -231,6 +252,8 @@ class ProtocolMiddleware:
             reshaped = error_response(request.service, "InternalFailure", INTERNAL_FAILURE)
         if reshaped is not None:
             return self._send(start_response, reshaped)
+        if protocol_of(request.service) in ("json", "rest-json"):
+            headers = aws_request_id(headers)
         start_response(status, headers)
         return [body]
 
@@ -244,6 +267,8 @@ class ProtocolMiddleware:
 
     @staticmethod
     def _refusal(environ: dict[str, Any], request: Any) -> tuple[str, str] | None:
+        if request.operation not in _directory_id_operations():
+            return None  # most requests (DescribeDirectories...): no body to parse
         try:
             params = json.loads(environ.get(BODY_KEY) or b"{}")
         except ValueError:
