@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dsshare-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck pytest bench lab app screenshots reliability sandbox clean
+.PHONY: venv demo test lint typecheck pytest bench bench-startup lab app screenshots reliability sandbox clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.inventory_bench
+	$(BIN)/python -m benchmarks.startup_bench
+
+bench-startup: $(STAMP)
+	$(BIN)/python -m benchmarks.startup_bench
 
 lab: $(STAMP)
 	$(BIN)/python -m dsshare.widgets.serve lab --port $(or $(PORT),8888)
