@@ -14,8 +14,12 @@ import sys
 from collections.abc import Sequence
 
 from dsshare import __version__
+from dsshare.errors import MissingExtraError
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_MISSING_EXTRA", "build_parser", "main"]
+
+#: Exit code when the chosen command needs an extra that is not installed (nothing ran).
+EXIT_MISSING_EXTRA = 2
 
 #: Subcommand -> (module that registers it, its one-line help), in the order ``--help``
 #: lists them. The help is repeated here so listing the commands imports none of them;
@@ -67,9 +71,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(chosen_command(words))
-    args = parser.parse_args(words)
-    code: int = args.handler(args)
+    try:
+        parser = build_parser(chosen_command(words))
+        args = parser.parse_args(words)
+        code: int = args.handler(args)
+    except MissingExtraError as err:
+        print(f"dsshare: {err}", file=sys.stderr)
+        return EXIT_MISSING_EXTRA
     return code
 
 

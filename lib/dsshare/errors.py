@@ -35,6 +35,7 @@ __all__ = [
     "InvalidNextTokenError",
     "InvalidParameterError",
     "InvalidTargetError",
+    "MissingExtraError",
     "OrganizationsError",
     "ParameterError",
     "PlanMismatchError",
@@ -182,6 +183,22 @@ class WaitTimeoutError(DsShareError):
         listed = ", ".join(f"{acct} ({status})" for acct, status in sorted(self.pending.items()))
         super().__init__(
             f"Timed out after {timeout:g}s waiting for {len(self.pending)} target(s): {listed}."
+        )
+
+
+class MissingExtraError(DsShareError, ImportError):
+    """A feature needs an optional dependency (a ``dsshare[...]`` extra) that is not installed.
+
+    ``module`` is the module that could not be imported, ``extra`` the extra that brings it.
+    """
+
+    def __init__(self, feature: str, module: str, extra: str) -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed.",
+            next_step=f"pip install 'dsshare[{extra}]'",
         )
 
 

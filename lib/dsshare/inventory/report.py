@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dsshare.extras import require
+
 from . import schema
 from .findings import findings as compute_findings
 from .findings import pending as compute_pending
@@ -319,6 +321,7 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
 
     Excel has no time zones: timestamps are written as naive UTC.
     """
+    require("openpyxl", "xlsx", "The XLSX workbook")
     target = Path(path)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         for name, frame in frames.items():

@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from dsshare.errors import ParameterError
+from dsshare.extras import require
 
 from . import record
 from .catalog import get_runbook
@@ -243,10 +244,9 @@ def _heading(cells: Sequence[Any], index: int) -> str | None:
 
 def _cell_failure(notebook: Path, ename: str, evalue: str) -> CellFailure:
     """Locate the failing cell in the executed notebook (its id and the heading above it)."""
-    import nbformat
-
+    nbformat = require("nbformat", "runbooks", "dsshare run")
     try:
-        nb = nbformat.read(str(notebook), as_version=4)  # type: ignore[no-untyped-call]
+        nb = nbformat.read(str(notebook), as_version=4)
     except (OSError, ValueError):
         return CellFailure(ename, evalue)
     for index, cell in enumerate(nb.cells):
@@ -330,7 +330,8 @@ def execute(
     otherwise returns a :class:`RunResult`, also when a cell raised (the executed notebook
     is written either way) and records it in ``run.json``.
     """
-    import papermill as pm
+    pm = require("papermill", "runbooks", "dsshare run")
+    require("ipykernel", "runbooks", "dsshare run")  # the kernel the notebooks run on
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
