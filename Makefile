@@ -20,12 +20,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m dsshare.runbooks.demo
+	$(BIN)/python -m tools.demo
 
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/ruff check lib tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -41,16 +41,16 @@ bench-startup: $(STAMP)
 	$(BIN)/python -m benchmarks.startup_bench
 
 lab: $(STAMP)
-	$(BIN)/python -m dsshare.widgets.serve lab --port $(or $(PORT),8888)
+	$(BIN)/python -m tools.serve lab --port $(or $(PORT),8888)
 
 app: $(STAMP)
-	$(BIN)/python -m dsshare.widgets.serve app --port $(or $(PORT),8866)
+	$(BIN)/python -m tools.serve app --port $(or $(PORT),8866)
 
 screenshots: $(STAMP)
-	$(BIN)/python -m dsshare.widgets.screenshots --out docs/img
+	$(BIN)/python -m tools.screenshots --out docs/img
 
 reliability: $(STAMP)
-	$(BIN)/python -m dsshare.reliability
+	$(BIN)/python -m tools.reliability
 
 sandbox: $(STAMP)
 	$(BIN)/dsshare sandbox --seed demo --manifest sandbox-manifest.json

@@ -16,12 +16,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tools.reliability.hostile import HOSTILE_YAML, classify, run_corpus
 
 import dsshare
 from dsshare import validation
 from dsshare.cli import main
 from dsshare.errors import DsShareError, ParameterError
-from dsshare.reliability.hostile import HOSTILE_YAML, classify, run_corpus
 from dsshare.runbooks.catalog import runbooks
 from dsshare.runbooks.parameters import parse_cli_value, resolve_parameters
 from dsshare.sandbox import Sandbox
