@@ -39,6 +39,7 @@ from dsshare.extras import require
 
 from . import record
 from .catalog import get_runbook
+from .files import notebook_path, runbooks_dir
 from .parameters import (
     NOTES_REFERENCE_PATTERN,
     RunbookSpec,
@@ -68,28 +69,6 @@ logger = logging.getLogger(__name__)
 KERNEL_NAME = "python3"
 #: Environment variable carrying literal ShareNotes to the kernel.
 NOTES_ENV = "DSSHARE_SHARE_NOTES"
-#: Overrides where the runbook notebooks are (default: notebooks/runbooks of the checkout).
-RUNBOOKS_DIR_ENV = "DSSHARE_RUNBOOKS_DIR"
-
-
-def runbooks_dir() -> Path:
-    """Folder holding the runbook notebooks."""
-    configured = os.environ.get(RUNBOOKS_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "notebooks" / "runbooks"
-
-
-def notebook_path(runbook: str) -> Path:
-    """The notebook of ``runbook``; ParameterError when it cannot be found."""
-    path = runbooks_dir() / f"{runbook}.ipynb"
-    if not path.is_file():
-        raise ParameterError(
-            "runbook", runbook,
-            f"a runbook with a notebook in {runbooks_dir()} (set {RUNBOOKS_DIR_ENV} to the "
-            "checkout's notebooks/runbooks when dsshare is not installed from a checkout)",
-        )  # fmt: skip
-    return path
 
 
 # -- parameter sources ----------------------------------------------------------------------
