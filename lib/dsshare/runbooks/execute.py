@@ -23,9 +23,14 @@ Example
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
+import shutil
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +74,42 @@ logger = logging.getLogger(__name__)
 KERNEL_NAME = "python3"
 #: Environment variable carrying literal ShareNotes to the kernel.
 NOTES_ENV = "DSSHARE_SHARE_NOTES"
+
+
+# -- the kernel -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _ipc_folder() -> Path:
+    """A private folder (mode 0700) for this process's kernel sockets, removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="dsshare-kernels-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+@functools.cache
+def kernel_manager_class() -> type[Any] | None:
+    """The kernel manager runbooks run with: IPC transport (Unix sockets) where there is one.
+
+    Over papermill's default TCP transport every kernel warns that it runs "over TCP
+    without encryption" (anyone on the machine could connect to its loopback ports). Unix
+    sockets in a private folder are reachable by this user only, and the kernel says
+    nothing. On Windows (no IPC transport) the default manager is kept: None.
+    """
+    if os.name == "nt":
+        return None
+    manager = require("jupyter_client.manager", "runbooks", "dsshare run")
+    traits = require("traitlets", "runbooks", "dsshare run")
+
+    class IpcKernelManager(manager.AsyncKernelManager):  # type: ignore[misc,name-defined]
+        """An AsyncKernelManager on the IPC transport, its sockets in a private folder."""
+
+        transport = traits.CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        def _ip_default(self) -> str:  # for ipc: the socket files' path prefix
+            return str(_ipc_folder() / f"kernel-{uuid.uuid4().hex[:12]}")
+
+    return IpcKernelManager
 
 
 # -- parameter sources ----------------------------------------------------------------------
@@ -332,9 +373,11 @@ def execute(
     logger.info("executing %s into %s", source, folder)
     try:
         with environment(env):
+            manager = kernel_manager_class()
             pm.execute_notebook(
                 str(source), str(notebook), parameters=kernel_params, kernel_name=kernel_name,
                 progress_bar=False, log_output=False, cwd=None,
+                **({} if manager is None else {"kernel_manager_class": manager}),
             )  # fmt: skip
     except PapermillExecutionError as err:
         failure = _cell_failure(notebook, str(err.ename), str(err.evalue))
