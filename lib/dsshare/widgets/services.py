@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+from dsshare.organization import describe_organization
 from dsshare.preflight import INACTIVE_STATUSES, quota_for
 
 if TYPE_CHECKING:
@@ -260,17 +261,26 @@ class LibraryServices:
         self.conn = conn
         self.settle_timeout = settle_timeout
         self._account_names: dict[str, str] | None = None
+        self._organization: dict[str, Any] | None = None
+        self._organization_read = False
 
     def __repr__(self) -> str:
         return f"LibraryServices({self.conn!r})"
 
     # -- connection -------------------------------------------------------------------
 
+    def organization(self) -> dict[str, Any] | None:
+        """The caller's organization (None outside one), read once per connection."""
+        if not self._organization_read:
+            self._organization = describe_organization(self.conn)
+            self._organization_read = True
+        return self._organization
+
     def identity(self) -> Identity:
         from dsshare.organization import trusted_access_enabled
 
         conn = self.conn
-        org = conn.organization
+        org = self.organization()
         trusted: bool | None = None
         if org is not None and org.get("MasterAccountId") == conn.caller_account_id:
             trusted = trusted_access_enabled(conn)
@@ -332,7 +342,7 @@ class LibraryServices:
     def targets(self) -> list[TargetChoice]:
         from dsshare.organization import iter_organizational_units
 
-        if self.conn.organization is None:
+        if self.organization() is None:
             return []
         ous = list(iter_organizational_units(self.conn))
         names = {ou["id"]: ou["name"] for ou in ous}
@@ -437,7 +447,7 @@ class LibraryServices:
     def collect_inventory(self, regions: Sequence[str]) -> Inventory:
         from dsshare.inventory.collect import collect_inventory
 
-        org = self.conn.organization
+        org = self.organization()
         whole_org = org is not None and org.get("MasterAccountId") == self.conn.caller_account_id
         return collect_inventory(self.conn, all_accounts=whole_org, regions=list(regions))
 
