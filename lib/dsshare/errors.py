@@ -1,7 +1,7 @@
 """The dsshare exception hierarchy: one base to catch, structured fields to read.
 
 Every error the library raises is a :class:`DsShareError`. AWS errors are translated by
-:func:`from_client_error` into one class per AWS error code (see ``AWS_SHARING.md``), keeping
+:func:`from_client_error` into one class per AWS error code (see ``docs/aws-sharing.md``), keeping
 the operation, code, message and request id, and adding what the operator should do next.
 All exceptions pickle, so they cross thread and process boundaries intact.
 

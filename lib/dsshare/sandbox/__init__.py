@@ -1,6 +1,6 @@
 """The dsshare sandbox: moto's server extended with Directory Service sharing.
 
-See the README ("The sandbox") for what it models and why (after ../shared/AWS_SHARING.md).
+See the README ("The sandbox") for what it models and why (after docs/aws-sharing.md).
 """
 
 from dsshare.extras import require

@@ -1,6 +1,6 @@
 """The sharing half of Directory Service, added to moto's backend.
 
-Semantics follow ../shared/AWS_SHARING.md; where AWS is silent the sandbox
+Semantics follow docs/aws-sharing.md; where AWS is silent the sandbox
 applies "dsshare models it as" lines of that file, listed in the README ("The sandbox").
 """
 
@@ -171,7 +171,7 @@ class SharingBackend(DirectoryServiceBackend):
         """The caller's own directory; ``shared_error`` if it names a SharedMicrosoftAD it sees.
 
         A consumer's SharedMicrosoftAD exists, but it is not a directory that can be
-        shared or unshared (AWS_SHARING.md, "Methods and their prerequisites").
+        shared or unshared (docs/aws-sharing.md, "The two methods and what each needs").
         """
         directory = self.directories.get(directory_id)
         if directory is not None:
@@ -399,7 +399,7 @@ class SharingBackend(DirectoryServiceBackend):
     def add_region(self, directory_id: str, region_name: str, vpc_settings: dict[str, Any]) -> None:
         """Replicate an Enterprise directory to ``region_name`` under the same DirectoryId.
 
-        Sharing stays Regional (AWS_SHARING.md, "Methods and their prerequisites"): the
+        Sharing stays Regional (docs/aws-sharing.md, "The two methods and what each needs"): the
         replica is shared, or not, with its own ShareDirectory calls in its Region.
         """
         directory = self._owned_directory(directory_id)
