@@ -71,7 +71,7 @@ def relative_targets_of(text: str, like: Path) -> list[str]:
     targets = [t for t in MARKDOWN_LINK.findall(text) if not EXTERNAL.match(t)]
     if like.suffix != ".md":  # in code, only what looks like a path: f(x)[i](y) is a call
         targets = [t for t in targets if "/" in t or PATH_SUFFIX.search(t)]
-        # and a document named in a docstring or comment ("see ../x/FACTS.md")
+        # and a Markdown document named by a climbing path in a docstring or comment
         targets += [t.rstrip(".") for t in CLIMBING_PATH.findall(text)
                     if t.rstrip(".").endswith(".md")]  # fmt: skip
     else:
