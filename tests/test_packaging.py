@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import dsshare
+from dsshare.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -134,7 +135,9 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-def test_the_installed_wheel_works_outside_the_checkout(wheel: Path, venv: Path) -> None:
+def test_the_installed_wheel_works_outside_the_checkout(
+    wheel: Path, venv: Path, sb: Sandbox
+) -> None:
     work = venv.parent / "work"
     work.mkdir()
     env = clean_env(venv.parent)
@@ -149,6 +152,11 @@ def test_the_installed_wheel_works_outside_the_checkout(wheel: Path, venv: Path)
     assert "pip install 'dsshare[sandbox]'" in missing.stderr, missing.stderr
     listed = run(pip(venv, "list"), cwd=work, env=env).stdout.lower()
     assert "moto" not in listed and "flask" not in listed and "papermill" not in listed
+    # The core alone inventories an organization (here the test session's sandbox).
+    core_env = dict(env, AWS_ENDPOINT_URL=sb.endpoint_url)
+    run([dsshare_cmd, "inventory", "--all", "--out", str(work / "core-inventory")], cwd=work,
+        env=core_env)  # fmt: skip
+    assert (work / "core-inventory" / "report.html").is_file()
 
     run(pip(venv, "install", "--quiet", "--no-compile", f"{wheel}[runbooks,sandbox]"),
         cwd=work, env=env)
