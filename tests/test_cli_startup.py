@@ -62,6 +62,26 @@ def test_import_dsshare_is_lazy_and_keeps_every_public_name() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
+#: Modules that need neither boto3 nor pandas, so importing them must load neither.
+LIGHT_MODULES = (
+    "dsshare.cli", "dsshare.errors", "dsshare.validation", "dsshare.extras", "dsshare.inputs",
+    "dsshare.audit", "dsshare.runbooks", "dsshare.runbooks.catalog", "dsshare.runbooks.cli",
+    "dsshare.runbooks.files", "dsshare.widgets",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("module", LIGHT_MODULES)
+def test_a_module_that_needs_no_boto3_or_pandas_loads_neither(module: str) -> None:
+    code = (
+        f"import sys, {module}\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_thing"):
         _ = dsshare.no_such_thing  # type: ignore[attr-defined]
