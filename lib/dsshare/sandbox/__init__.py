@@ -1,10 +1,13 @@
 """The dsshare sandbox: moto's server extended with Directory Service sharing.
 
-See the README ("The sandbox") for what it models and why (after ../shared/AWS_SHARING.md).
+See the README ("The sandbox") for what it models and why. Importing or running it
+leaves moto unchanged for other code in the same process: the sandbox serves its own
+subclasses of moto's Directory Service classes from its own apps (see
+:mod:`dsshare.sandbox.dispatch` and the guard, :mod:`dsshare.sandbox.guard`).
 """
 
 from .faults import FaultRule
-from .install import MotoShapeError, check_moto_shape, install
+from .guard import MotoShapeError, check_moto_shape
 from .server import Sandbox, SandboxError
 
-__all__ = ["FaultRule", "MotoShapeError", "Sandbox", "SandboxError", "check_moto_shape", "install"]
+__all__ = ["FaultRule", "MotoShapeError", "Sandbox", "SandboxError", "check_moto_shape"]
