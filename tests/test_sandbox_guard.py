@@ -7,6 +7,10 @@ with a message naming it.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,8 +160,12 @@ def test_directory_description_reading_other_attributes_is_refused(
         return {**original(directory), "Stage": directory.lifecycle_stage}
 
     monkeypatch.setattr(ds_responses, "_directory_description", description)
-    monkeypatch.setattr("dsshare.sandbox.guard._directory_description", description)
     refused("_directory_description no longer describes a Directory's attributes")
+
+
+def test_directory_description_gone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(ds_responses, "_directory_description")
+    refused("moto.ds.responses._directory_description is gone")
 
 
 def test_paginator_paging_differently_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -381,3 +389,47 @@ def test_validate_input_accepts_a_valid_request() -> None:
             "ShareNotes": "n" * 1024,
         },
     )
+
+
+# -- a missing or different moto, at import ---------------------------------------------
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter, with this checkout's library first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "lib")}
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_importing_the_sandbox_needs_no_moto_and_using_it_names_the_extra() -> None:
+    done = python(
+        "import sys\n"
+        "sys.modules['moto'] = None  # as if moto were not installed\n"
+        "import dsshare.sandbox as sandbox\n"
+        "try:\n"
+        "    sandbox.Sandbox\n"
+        "except sandbox.SandboxNotInstalledError as err:\n"
+        "    print(type(err).__mro__[1].__name__, '|', err)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "DsShareError | The dsshare sandbox needs moto, which is not installed. "
+        "Next step: pip install 'dsshare[sandbox]'"
+    )
+
+
+def test_a_moto_without_a_piece_the_sandbox_imports_is_refused_by_name() -> None:
+    done = python(
+        "import moto.moto_server.werkzeug_app as app\n"
+        "del app.BackendRequest  # as in moto 5.2.3 and older\n"
+        "import dsshare.sandbox as sandbox\n"
+        "try:\n"
+        "    sandbox.Sandbox\n"
+        "except sandbox.MotoShapeError as err:\n"
+        "    print(err)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cannot extend moto" in done.stdout
+    assert "cannot import name 'BackendRequest'" in done.stdout
+    assert "pip install 'dsshare[sandbox]'" in done.stdout

@@ -25,27 +25,25 @@ from moto.core.base_backend import AccountSpecificBackend, BackendDict
 from moto.core.exceptions import InvalidToken
 from moto.core.utils import convert_to_flask_response
 from moto.ds import models as ds_models
-from moto.ds.responses import DirectoryServiceResponse, _directory_description
+from moto.ds import responses as ds_responses
+from moto.ds.responses import DirectoryServiceResponse
 from moto.moto_server.werkzeug_app import BackendRequest, DomainDispatcherApplication
 from moto.organizations.models import organizations_backends
 from moto.utilities.paginator import Paginator
 from werkzeug.test import EnvironBuilder
 
+from . import MotoShapeError
 from .backend import SharingBackend, SharingBackendDict
 from .dispatch import DirectRoute, create_app, run_app
 from .exceptions import EntityDoesNotExistException
 from .responses import ADDED, REPLACED, SharingResponse
 
-#: The moto series the sandbox's tests have passed with (pyproject.toml pins the same).
-TESTED_WITH = "moto 5.0 to 5.2"
+#: The moto the sandbox's tests have passed with (pyproject.toml allows it up to moto 6).
+TESTED_WITH = "moto 5.2.5"
 
 #: What probe requests are signed as (an account id no seed uses).
 PROBE_ACCOUNT = "000000000000"
 PROBE_REGION = "us-east-1"
-
-
-class MotoShapeError(RuntimeError):
-    """moto no longer behaves the way the sandbox extension was written against."""
 
 
 def _require(condition: bool, what: str) -> None:
@@ -241,8 +239,10 @@ def _check_directory_description() -> None:
         **{attribute: f"probe-{key}" for key, attribute in _DIRECTORY_FIELDS.items()},
         radius_settings=None,
     )
+    describe = getattr(ds_responses, "_directory_description", None)
+    _require(callable(describe), "moto.ds.responses._directory_description is gone")
     try:
-        description: Any = _directory_description(directory)  # type: ignore[arg-type]
+        description: Any = describe(directory)  # type: ignore[misc]
     except (AttributeError, TypeError) as err:
         description = err
     _require(

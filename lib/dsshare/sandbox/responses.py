@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.exceptions import InvalidToken
-from moto.ds.responses import DirectoryServiceResponse, _directory_description
+from moto.ds import responses as ds_responses
+from moto.ds.responses import DirectoryServiceResponse
 from moto.utilities.paginator import TokenDecoder
 
 from .backend import ConsumerView, SharingBackend, regions_info, sharing_backends
@@ -133,7 +134,8 @@ def add_region(self: Any) -> Response:
 
 
 def _owner_description(directory: Any) -> dict[str, Any]:
-    description = _directory_description(directory)
+    # Read from the module at call time: a moto without it fails the guard, by name.
+    description = ds_responses._directory_description(directory)
     description["RegionsInfo"] = regions_info(directory)
     return {k: v for k, v in description.items() if v is not None and v != {}}
 
