@@ -261,19 +261,30 @@ def test_without_moto_the_fixture_names_the_extra(pytester: pytest.Pytester, run
     ) in result.stdout.str()
 
 
-def test_an_unknown_marker_setting_is_a_usage_error(pytester: pytest.Pytester, run) -> None:
+def test_bad_marker_settings_error_that_test_alone(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         """
         import pytest
 
-        @pytest.mark.dsshare_sandbox(latency=5)
-        def test_typo(dsshare_sandbox):
+        def test_a_first(dsshare_sandbox):
             pass
+
+        @pytest.mark.dsshare_sandbox(latency=5)
+        def test_b_typo(dsshare_sandbox):
+            pass
+
+        @pytest.mark.dsshare_sandbox(seed="bogus")
+        def test_c_unknown_seed(dsshare_sandbox):
+            pass
+
+        def test_d_still_served(dsshare_sandbox):
+            assert dsshare_sandbox.client("ds").describe_directories()["DirectoryDescriptions"]
         """
     )
-    result = run()
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*unknown latency; known: seed, latency_ms*"])
+    result = run("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(["*unknown latency; known: seed, latency_ms*",
+                                 "*unknown seed 'bogus'; choose one of demo*"])  # fmt: skip
 
 
 def test_the_entry_point_names_the_plugin_module() -> None:

@@ -180,7 +180,8 @@ def _marker_settings(item: pytest.Item) -> dict[str, Any]:
     return dict(marker.kwargs)
 
 
-def _start(settings: Mapping[str, Any]) -> Sandbox:
+def _sandbox(settings: Mapping[str, Any]) -> Sandbox:
+    """A sandbox with these settings, not started (its constructor checks them)."""
     server: type[Sandbox] = load("server").Sandbox
     scale = {k: settings[k] for k in SCALE_SETTINGS if settings.get(k) is not None}
     return server(
@@ -189,7 +190,7 @@ def _start(settings: Mapping[str, Any]) -> Sandbox:
         latency_ms=settings.get("latency_ms", 0.0),
         jitter_ms=settings.get("jitter_ms", 0.0),
         **scale,
-    ).start()
+    )
 
 
 def _add_faults(sandbox: Sandbox, faults: Sequence[Mapping[str, Any]]) -> None:
@@ -205,7 +206,7 @@ def dsshare_sandbox_session(request: pytest.FixtureRequest) -> Iterator[SandboxF
     shares the process's sandbox world with ``dsshare_sandbox``, which reseeds that
     world before each of its tests.
     """
-    sandbox = _start(_ini_settings(request.config))
+    sandbox = _sandbox(_ini_settings(request.config)).start()
     try:
         yield SandboxFixture(sandbox)
     finally:
@@ -231,12 +232,13 @@ def dsshare_sandbox(
     settings = {**_ini_settings(request.config), **_marker_settings(request.node)}
     scale = {k: settings[k] for k in SCALE_SETTINGS if settings.get(k) is not None}
     if not _dsshare_sandbox_server:
-        _dsshare_sandbox_server.append(_start(settings))
+        _dsshare_sandbox_server.append(_sandbox(settings).start())
     sandbox = _dsshare_sandbox_server[0]
     if (sandbox.seed_name, sandbox.scale_options) != (settings["seed"], scale):
         # The world is process-wide: another seed is a new sandbox, not a second one.
+        replacement = _sandbox(settings)  # refuses bad settings before the old one stops
         sandbox.stop()
-        _dsshare_sandbox_server[0] = sandbox = _start(settings)
+        _dsshare_sandbox_server[0] = sandbox = replacement.start()
     else:
         sandbox.reset()
     sandbox.set_transition_delay(settings["transition_delay"])
