@@ -194,11 +194,7 @@ class SharingResponse(DirectoryServiceResponse):
     def ds_backend(self) -> SharingBackend:
         return _backend(self)
 
-    share_directory = share_directory
-    unshare_directory = unshare_directory
-    describe_shared_directories = describe_shared_directories
-    accept_shared_directory = accept_shared_directory
-    reject_shared_directory = reject_shared_directory
-    add_region = add_region
-    delete_directory = delete_directory
-    describe_directories = describe_directories
+
+# The operations are the functions above, as listed in ADDED and REPLACED (one list).
+for _name, _operation in {**ADDED, **REPLACED}.items():
+    setattr(SharingResponse, _name, _operation)
