@@ -91,7 +91,7 @@ def test_the_command_table_matches_what_each_module_registers() -> None:
     parser = build_parser("*")
     subparsers = next(a for a in parser._actions if a.dest == "command")
     registered = {action.dest: action.help for action in subparsers._choices_actions}
-    assert registered == {name: help_line for name, (_, help_line) in COMMANDS.items()}
+    assert registered == {name: help_line for name, (_, help_line, _) in COMMANDS.items()}
 
 
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,27 +15,32 @@ from collections.abc import Sequence
 
 from dsshare import __version__
 from dsshare.errors import MissingExtraError
+from dsshare.extras import require
 
 __all__ = ["COMMANDS", "EXIT_MISSING_EXTRA", "build_parser", "main"]
 
 #: Exit code when the chosen command needs an extra that is not installed (nothing ran).
 EXIT_MISSING_EXTRA = 2
 
-#: Subcommand -> (module that registers it, its one-line help), in the order ``--help``
-#: lists them. The help is repeated here so listing the commands imports none of them;
-#: ``tests/test_cli_startup.py`` checks it matches what each module registers.
-COMMANDS: dict[str, tuple[str, str]] = {
+#: Subcommand -> (module that registers it, its one-line help, the extra its module needs),
+#: in the order ``--help`` lists them. The help is repeated here so listing the commands
+#: imports none of them; ``tests/test_cli_startup.py`` checks it matches what each module
+#: registers.
+COMMANDS: dict[str, tuple[str, str, str | None]] = {
     "sandbox": (
         "dsshare.sandbox.cli",
         "run the AWS-faithful Directory Service sharing sandbox",
+        "sandbox",
     ),
     "inventory": (
         "dsshare.inventory.cli",
         "org-wide share inventory: snapshot, findings, drift and an HTML report",
+        None,
     ),
     "run": (
         "dsshare.runbooks.cli",
         "run a runbook notebook headless (papermill) into a run folder",
+        None,  # its module loads without the runbooks extra; running one requires it
     ),
 }
 
@@ -60,9 +65,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dsshare {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module, help_line) in COMMANDS.items():
+    for name, (module, help_line, extra) in COMMANDS.items():
         if command in (name, "*"):
-            importlib.import_module(module).register(subparsers)
+            loaded = (
+                importlib.import_module(module)
+                if extra is None
+                else require(module, extra, f"dsshare {name}")
+            )
+            loaded.register(subparsers)
         else:
             subparsers.add_parser(name, help=help_line)
     return parser

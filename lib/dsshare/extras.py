@@ -17,7 +17,7 @@ from types import ModuleType
 
 from dsshare.errors import MissingExtraError
 
-__all__ = ["EXTRAS", "require"]
+__all__ = ["EXTRAS", "PROVIDES", "require"]
 
 #: Extra -> what it is for (pyproject.toml's optional-dependencies, in words).
 EXTRAS: dict[str, str] = {
@@ -30,11 +30,23 @@ EXTRAS: dict[str, str] = {
 }
 
 
+#: Extra -> the top-level modules it installs: one of them missing means the extra is.
+PROVIDES: dict[str, frozenset[str]] = {
+    "runbooks": frozenset({"papermill", "nbformat", "nbclient", "ipykernel", "jupyter_client"}),
+    "console": frozenset({"ipywidgets", "traitlets"}),
+    "lab": frozenset({"jupyterlab", "voila"}),
+    "sandbox": frozenset({"moto", "flask", "flask_cors", "werkzeug"}),
+    "xlsx": frozenset({"openpyxl"}),
+    "parquet": frozenset({"pyarrow"}),
+}
+
+
 def require(module: str, extra: str, feature: str) -> ModuleType:
     """Import ``module``; MissingExtraError naming ``pip install 'dsshare[extra]'`` if absent.
 
-    Only a missing ``module`` (or a missing package it is part of) is translated; an
-    ImportError from inside an installed module is a real fault and propagates.
+    Translated: ``module`` itself (or a package it is part of) missing, or, while importing
+    it, a module the extra provides (:data:`PROVIDES`). Any other ImportError is a real
+    fault and propagates.
     """
     try:
         return importlib.import_module(module)
@@ -42,4 +54,7 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
         missing = err.name or ""
         if missing and (module == missing or module.startswith(missing + ".")):
             raise MissingExtraError(feature, module, extra) from err
+        top = missing.split(".")[0]
+        if top in PROVIDES.get(extra, frozenset()):
+            raise MissingExtraError(feature, top, extra) from err
         raise
