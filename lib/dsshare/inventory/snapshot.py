@@ -14,7 +14,10 @@ Layout of a snapshot folder::
     drift.csv                only when compared with an earlier snapshot
     parquet/<frame>.parquet  the same frames, when pyarrow is installed
 
-ShareNotes never reaches disk: frames only hold its SHA-256 and length.
+ShareNotes never reaches disk: frames only hold its SHA-256 and length. Text is written as
+AWS returned it (control characters included), except that a text cell a spreadsheet
+would run as a formula (starting with ``= + - @``, tab or CR) gets a leading apostrophe;
+:func:`read_snapshot` takes it off again (see :func:`dsshare.safetext.csv_cell`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import pandas as pd
 
 from dsshare import __version__
 from dsshare.errors import DsShareError
+from dsshare.safetext import csv_cell, csv_value
 
 from . import schema
 from .model import Inventory, InventoryMeta
@@ -58,15 +62,21 @@ def _sha256(path: Path) -> str:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """One frame as CSV; text cells a spreadsheet would run as formulas get an apostrophe."""
     out = frame.copy()
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].map(lambda v: v.isoformat() if pd.notna(v) else None)
+        elif isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].map(csv_cell, na_action="ignore")
     out.to_csv(path, index=False, lineterminator="\n")
 
 
 def _read_csv(path: Path, frame_schema: schema.FrameSchema) -> pd.DataFrame:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    for column in frame_schema.columns:
+        if column.kind == schema.STRING and column.name in raw.columns:
+            raw[column.name] = raw[column.name].map(csv_value, na_action="ignore")
     return schema.conform(raw, frame_schema)
 
 
