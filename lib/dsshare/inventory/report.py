@@ -565,8 +565,9 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
         with pd.ExcelWriter(temporary, engine="openpyxl") as writer:
             for name, frame in frames.items():
                 _xlsx_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
-                for row in writer.sheets[name[:31]].iter_rows():
+            for sheet in writer.book.worksheets:
+                for row in sheet.iter_rows():
                     for cell in row:
-                        if cell.data_type == "f":  # openpyxl reads "=..." as a formula
+                        if cell.data_type == "f":  # openpyxl takes "=..." for a formula
                             cell.data_type = "s"
     return target
