@@ -117,6 +117,7 @@ svg text{font-size:11px;font-family:system-ui,sans-serif}
  tr:nth-child(even) td{background:#fff}
  td.finding{white-space:normal}
 }
+@media print and (orientation:landscape){table{font-size:7.5pt}}
 """
 
 
