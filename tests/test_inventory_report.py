@@ -126,6 +126,12 @@ def test_headings_are_aws_field_names_or_readable_words(compared) -> None:
     assert "SharedDirectoryId" in headings and "Owner directory" in headings
 
 
+def test_the_docs_list_every_heading() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "inventory.md").read_text()
+    for column, heading in HEADINGS.items():
+        assert f"| `{column}` | {heading} |" in text, column
+
+
 def test_ids_regions_and_times_never_break_inside(compared) -> None:
     _, second, sb = compared
     soup = soup_of(second)

@@ -6,8 +6,9 @@ one snapshot, makes a share, a reject and an unreadable account, collects again 
 then renders ``report.html`` in headless Debian Chromium (never a downloaded browser):
 
 * ``docs/img/report-screen.png``: the top of the page in a 1280 x 1400 px viewport;
-* ``docs/img/report-print.png``: page 1 of the A4 portrait print (print media, 10 mm
-  margins), rendered at the page's width.
+* ``docs/img/report-print.png``: the page of the A4 portrait PDF that Chromium prints
+  holding the Shares table (the widest), rasterised with poppler's ``pdftoppm``; without
+  poppler-utils, the first page in print media emulation at the A4 content width.
 
 Usage::
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -48,7 +50,8 @@ def build_report(work: Path) -> Path:
             os.environ.pop(name, None)
         os.environ.update(env)
         regions = ["us-east-1", "eu-west-1"]
-        first = work / "inventory-before"
+        os.chdir(work)  # relative folders, so the report names "runs/inventory" as an operator's would
+        first = Path("runs") / "inventory"
         code = dsshare_main(["inventory", "--all", "--regions", *regions, "--out", str(first), "--no-progress"])
         if code != 0:
             raise SystemExit(f"first inventory exited {code}")
@@ -58,14 +61,27 @@ def build_report(work: Path) -> Path:
             ShareTarget={"Id": sb.account_id("sandbox-bob"), "Type": "ACCOUNT"},
         )  # fmt: skip
         sb.add_fault("AssumeRole", code="AccessDenied", account_id=sb.account_id("sandbox-carol"))
-        second = work / "inventory-after"
+        second = Path("runs") / "inventory-2"
         code = dsshare_main([
             "inventory", "--all", "--regions", *regions, "--out", str(second),
             "--compare", str(first), "--no-progress",
         ])  # fmt: skip
         if code not in (0, 3):
             raise SystemExit(f"second inventory exited {code}")
-        return second / "report.html"
+        return (work / second / "report.html").resolve()
+
+
+def _rasterise(pdf: Path, png: Path, *, wanted: str) -> bool:
+    """The first page of ``pdf`` whose text holds ``wanted``, as ``png``; False without poppler."""
+    pdftotext, pdftoppm = shutil.which("pdftotext"), shutil.which("pdftoppm")
+    if pdftotext is None or pdftoppm is None:
+        return False
+    pages = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    number = next((i for i, text in enumerate(pages.split("\f"), 1) if wanted in "".join(text.split())), 1)
+    stem = png.with_suffix("")
+    subprocess.run([pdftoppm, "-png", "-r", "110", "-f", str(number), "-l", str(number), "-singlefile",
+                    str(pdf), str(stem)], check=True)  # fmt: skip
+    return True
 
 
 def take(report: Path, out: Path) -> list[Path]:
@@ -85,13 +101,19 @@ def take(report: Path, out: Path) -> list[Path]:
                        else route.abort())  # fmt: skip
             page.goto(report.resolve().as_uri())
             page.screenshot(path=str(screen))
-            # Print: the page box of A4 portrait minus the margins, in print media.
-            width = A4_PORTRAIT_PX[0] - 2 * MARGIN_PX
-            height = A4_PORTRAIT_PX[1] - 2 * MARGIN_PX
-            page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1.5)
-            page.emulate_media(media="print")
-            page.goto(report.resolve().as_uri())
-            page.screenshot(path=str(printed))
+            pdf = out / ".report-print.pdf"
+            page.pdf(path=str(pdf), format="A4", print_background=True)
+            try:
+                if not _rasterise(pdf, printed, wanted="ShareMethod"):
+                    # No poppler: the page box of A4 portrait minus the margins, in print media.
+                    width = A4_PORTRAIT_PX[0] - 2 * MARGIN_PX
+                    height = A4_PORTRAIT_PX[1] - 2 * MARGIN_PX
+                    page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1.5)
+                    page.emulate_media(media="print")
+                    page.goto(report.resolve().as_uri())
+                    page.screenshot(path=str(printed))
+            finally:
+                pdf.unlink(missing_ok=True)
         finally:
             browser.close()
     return [screen, printed]
@@ -102,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("docs/img"))
     parser.add_argument("--keep", type=Path, help="also keep the report folder here")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
+    args.keep = args.keep.resolve() if args.keep else None
     with tempfile.TemporaryDirectory(prefix="dsshare-report-") as tmp:
         report = build_report(Path(tmp))
         if args.keep:

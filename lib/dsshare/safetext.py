@@ -13,8 +13,9 @@ and notes can carry anything. The inventory keeps such text exactly as AWS retur
 * :func:`csv_cell` / :func:`csv_value` for CSV files: the text is kept (CSV holds any
   character), but a cell that a spreadsheet would run as a formula (starting with
   ``= + - @``, a tab or a carriage return) gets a leading apostrophe, reversibly;
-* :func:`xlsx_text` for XLSX workbooks: the escapes for the characters XML 1.0 cannot
-  hold (openpyxl would raise ``IllegalCharacterError``), and Excel's cell length limit.
+* :func:`xlsx_text` for XLSX workbooks: the same escapes (tab and line breaks kept, as
+  cells may hold them), which covers every character XML 1.0 cannot hold (openpyxl would
+  raise ``IllegalCharacterError``), and Excel's cell length limit.
 
 Pure: no I/O, no AWS.
 
@@ -133,13 +134,13 @@ def csv_value(cell: str) -> str:
 
 
 def xlsx_text(value: str) -> str:
-    """``value`` for an XLSX cell: characters XML cannot hold escaped, cut to Excel's limit.
+    """``value`` for an XLSX cell: controls escaped (tab, LF, CR kept), cut to Excel's limit.
 
     A cut cell ends with ``…[cut: N characters]``; the CSV and Parquet copies keep it whole.
     """
+    if has_controls(value):
+        value = "".join(_escape(c) if _unsafe(c) and c not in "\t\n\r" else c for c in value)
     text = _XML_ILLEGAL.sub(lambda m: _escape(m.group()), value)
-    if any(c in BIDI_CONTROLS for c in text):
-        text = "".join(_escape(c) if c in BIDI_CONTROLS else c for c in text)
     if len(text) > XLSX_MAX_CELL:
         marker = f"…[cut: {len(text)} characters]"
         text = text[: XLSX_MAX_CELL - len(marker)] + marker

@@ -170,7 +170,12 @@ def export_inventory(
     }
     if drift is not None:
         derived["drift"] = drift
-    manifest = write_snapshot(inventory, folder, derived=derived)
+    compared_with = (
+        None
+        if baseline is None
+        else {"path": str(baseline.path), "collected_at": baseline.collected_at.isoformat()}
+    )
+    manifest = write_snapshot(inventory, folder, derived=derived, compared_with=compared_with)
     report = write_report(inventory, folder / REPORT, drift=drift, baseline=baseline)
     workbook = None
     if xlsx_available():

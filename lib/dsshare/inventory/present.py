@@ -53,7 +53,7 @@ HEADINGS: dict[str, str] = {
     "finding": "Finding",
     "frame": "Table",
     "headroom": "Headroom",
-    "in_organization": "In organization",
+    "in_organization": "Org member",
     "in_scope": "In scope",
     "is_latest": "Latest record",
     "is_management": "Management account",

@@ -71,6 +71,9 @@ _ID_IN_TEXT = re.compile(
     r"\b(?:d-[0-9a-f]{10}|\d{12}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}|o-[0-9a-z]{10,32}"
     r"|[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\b"
 )
+#: Characters a name may wrap after, and the longest run of characters without a break.
+_BREAK_AFTER = frozenset("./-_@:,;|\\")
+_LONGEST_RUN = 20
 #: Timestamp columns: the date and the time each stay whole, the cell may wrap between them.
 _TIMES = frozenset({"CreatedDateTime", "LastUpdatedDateTime", "LaunchTime", "JoinedTimestamp"})
 
@@ -92,8 +95,8 @@ h2{font-size:1.15rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #ddd}
 .tile.bad .n{color:#d7191c}.tile.warn .n{color:#b35c00}
 .summary{margin:.3rem 0}
 table{border-collapse:collapse;font-size:.78rem;margin:.4rem 0;max-width:100%}
-th,td{border:1px solid #ddd;padding:.15rem .35rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f1f1f1;font-weight:600;overflow-wrap:normal}
+th,td{border:1px solid #ddd;padding:.15rem .35rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f1f1f1;font-weight:600}
 td.nw,.nw{white-space:nowrap;overflow-wrap:normal}
 td.num{text-align:right;white-space:nowrap}
 td.finding{white-space:nowrap}
@@ -101,6 +104,8 @@ tr:nth-child(even) td{background:#fafafa}
 tr.failed td{background:#fdecea}
 .sev-high{color:#d7191c;font-weight:600}.sev-medium{color:#b35c00;font-weight:600}.sev-low{color:#555}
 .empty{color:#777;font-style:italic}
+.aside{color:#555;font-style:italic}
+td.enum{overflow-wrap:normal}
 .ctl{color:#b00;background:#fff0f0;font-family:ui-monospace,monospace;unicode-bidi:isolate}
 td,th,.meta,.banner li{unicode-bidi:isolate}
 svg{max-width:100%;height:auto}
@@ -124,6 +129,36 @@ svg text{font-size:11px;font-family:system-ui,sans-serif}
 def _camel_breaks(name: str) -> str:
     """An AWS field name with break opportunities between its words (``Shared<wbr>Account...``)."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", "<wbr>", html_text(name))
+
+
+def _breakable(text: str) -> str:
+    """``text`` escaped, with break opportunities after . / - _ @ : and within long runs.
+
+    Names wrap at their dots and hyphens (``corp.<wbr>example.<wbr>com``) instead of at any
+    letter, and a run of more than :data:`_LONGEST_RUN` characters without one gets a break
+    opportunity anyway, so no name can push a table past the page.
+    """
+    parts: list[str] = []
+    run = 0
+    for char in text:
+        parts.append(html_text(char))
+        run = 0 if char.isspace() else run + 1
+        if char in _BREAK_AFTER or run >= _LONGEST_RUN:
+            parts.append("<wbr>")
+            run = 0
+    return "".join(parts)
+
+
+def _prose(text: str) -> str:
+    """Free text: ids, account numbers and Regions inside it kept whole, the rest breakable."""
+    out: list[str] = []
+    last = 0
+    for match in _ID_IN_TEXT.finditer(text):
+        out.append(_breakable(text[last : match.start()]))
+        out.append(f'<span class="nw">{match.group()}</span>')
+        last = match.end()
+    out.append(_breakable(text[last:]))
+    return "".join(out)
 
 
 def _heading(column: str) -> str:
@@ -166,12 +201,12 @@ def _cell(column: str, value: object) -> tuple[str, str]:
     if column == "severity":
         return f"nw sev-{html_text(value)}", html_text(value)
     if column in ("ShareStatus", "consumer_share_status"):
-        return "", _camel_breaks(str(value))
+        return "enum", _camel_breaks(str(value))
     if column in NOWRAP:
         return "nw", html_text(value)
     if column in _PROSE:
-        return "", _ID_IN_TEXT.sub(lambda m: f'<span class="nw">{m.group()}</span>', html_text(value))
-    return "", html_text(value)
+        return "", _prose(str(value))
+    return "", _breakable(str(value))
 
 
 def _table(
@@ -181,16 +216,26 @@ def _table(
     name: str,
     empty: str,
     row_class: Callable[[dict[str, Any]], str] | None = None,
+    companions: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
+    """One table; ``companions`` maps a shown column to (other column, label): the other's
+    value is added on a second line of the cell when it differs (e.g. the consumer's status)."""
+    companions = companions or {}
     if frame.empty:
         return f'<p class="empty">{html_text(empty)}</p>'
     head = "".join(f'<th scope="col" data-column="{c}">{_heading(c)}</th>' for c in columns)
     body = []
-    for row in records(frame[list(columns)]):
+    extra = [other for other, _ in companions.values() if other not in columns]
+    for row in records(frame[list(columns) + extra]):
         css = row_class(row) if row_class else ""
         cells = []
         for c in columns:
             klass, inner = _cell(c, row[c])
+            if c in companions:
+                other, label = companions[c]
+                if row[other] is not None and row[other] != row[c]:
+                    _, shown = _cell(other, row[other])
+                    inner += f'<br><span class="aside">{html_text(label)}: {shown}</span>'
             cells.append(f'<td class="{klass}">{inner}</td>' if klass else f"<td>{inner}</td>")
         body.append((f'<tr class="{css}">' if css else "<tr>") + "".join(cells) + "</tr>")
     return (
@@ -458,9 +503,9 @@ def render_report(
             "shares", "Shares",
             _table(shares, ["region", "owner_directory_name", "OwnerAccountId", "SharedAccountId",
                             "shared_account_name", "SharedDirectoryId", "ShareMethod", "ShareStatus",
-                            "consumer_share_status", "in_organization", "CreatedDateTime",
-                            "LastUpdatedDateTime"],
-                   name="shares", empty="No share records."),
+                            "in_organization", "CreatedDateTime", "LastUpdatedDateTime"],
+                   name="shares", empty="No share records.",
+                   companions={"ShareStatus": ("consumer_share_status", "consumer")}),
         ),
         _section(
             "quota", "Quota",

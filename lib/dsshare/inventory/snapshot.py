@@ -86,6 +86,7 @@ def write_snapshot(
     *,
     derived: Mapping[str, pd.DataFrame] | None = None,
     parquet: bool | None = None,
+    compared_with: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``inventory`` (and optional derived frames) into the folder ``path``.
 
@@ -99,6 +100,9 @@ def write_snapshot(
         Extra frames by schema name (quota, pending, findings, drift).
     parquet
         Also write Parquet copies; default: when pyarrow is installed.
+    compared_with
+        The earlier snapshot ``derived["drift"]`` was computed against, as
+        ``{"path": ..., "collected_at": ...}``; kept in the manifest.
 
     Returns
     -------
@@ -136,6 +140,8 @@ def write_snapshot(
         "frames": listed,
         "parquet": use_parquet,
     }
+    if compared_with is not None:
+        manifest["compared_with"] = dict(compared_with)
     target = folder / MANIFEST
     target.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     logger.info("snapshot written to %s (%d frames)", folder, len(listed))
