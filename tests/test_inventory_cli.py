@@ -91,3 +91,28 @@ def test_the_summary_lists_findings_by_severity_with_the_top_ones(
     assert "Inventory of 13 accounts × 1 Region (us-east-1), the whole organization in " in out
     assert "  findings: 1 (0 high, 1 medium, 0 low)" in out
     assert "    medium share_outside_organization: us-east-1 " in out and "999900000001" in out
+
+
+def test_dsshare_run_inventory_report_summary_has_findings_and_drift(aws_env: Sandbox, aws, tmp_path: Path) -> None:
+    from dsshare.connection import Connection
+    from dsshare.inventory.collect import collect_inventory
+    from dsshare.inventory.export import export_inventory
+    from dsshare.runbooks.cli import format_result
+    from dsshare.runbooks.execute import RunResult
+
+    regions = ["us-east-1"]
+    earlier = tmp_path / "runs" / "1-inventory_report" / "snapshot"
+    export_inventory(collect_inventory(Connection(regions=regions), all_accounts=True), earlier)
+    aws("ds").unshare_directory(DirectoryId=aws_env.directory_id("corp.example.com"),
+                                UnshareTarget={"Id": aws_env.account_id("prod-app1"), "Type": "ACCOUNT"})
+    folder = tmp_path / "runs" / "2-inventory_report"
+    result = export_inventory(collect_inventory(Connection(regions=regions), all_accounts=True),
+                              folder / "snapshot", compare=earlier)
+    result.report.replace(folder / "report.html")  # where the runbook keeps it
+    lines = format_result(RunResult(runbook="inventory_report", folder=folder,
+                                    notebook=folder / "inventory_report.ipynb", exit_code=0))
+    assert "findings: 1 (0 high, 1 medium, 0 low)" in lines
+    assert any(line.startswith("  medium share_outside_organization: us-east-1 ") for line in lines), lines
+    drift = [line for line in lines if line.startswith("compared with ")]
+    assert len(drift) == 1 and drift[0].startswith(f"compared with {earlier} taken ")
+    assert drift[0].endswith(": 0 new, 1 gone, 1 changed"), drift

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,14 @@ import pandas as pd
 from dsshare.errors import DsShareError, ParameterError
 from dsshare.safetext import terminal
 
-from .drift import drift_counts
+from . import schema
+from .drift import Baseline, drift_counts
 from .export import Export, check_compare_folder, check_output_folder, export_inventory
 from .findings import SEVERITIES
 from .model import Inventory
 from .present import plural, scope_line, utc_time
 from .schema import records
+from .snapshot import SnapshotError, read_frame, read_manifest
 
 #: Some accounts or Regions could not be read; the rest of the inventory was written.
 EXIT_PARTIAL = 3
@@ -118,37 +121,68 @@ def summary_lines(inventory: Inventory, result: Export, *, top: int = 5) -> list
         f"({', '.join(f'{k} {v}' for k, v in sorted(status.items())) or 'none'}), "
         f"{plural(len(result.pending), 'pending invitation')}",
     ]
-    found = result.findings
+    names = dict(zip(inventory.accounts["Id"], inventory.accounts["Name"], strict=True))
+    lines += findings_lines(result.findings, names, top=top)
+    if result.drift is not None:
+        lines.append(drift_line(result.drift, result.baseline))
+    lines.append(f"  report: {terminal(result.report)}")
+    lines.append(f"  snapshot: {terminal(result.folder)} ({plural(len(result.files), 'file')})")
+    return lines
+
+
+def findings_lines(found: pd.DataFrame, names: Mapping[str, Any] | None = None, *, top: int = 5) -> list[str]:
+    """``findings: N (h high, m medium, l low)`` and the ``top`` most severe, one a line."""
+    names = names or {}
     counts = found["severity"].value_counts().to_dict()
-    lines.append(
+    lines = [
         f"  findings: {len(found)}"
         + (" (" + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES) + ")" if len(found) else "")
-    )
-    names = dict(zip(inventory.accounts["Id"], inventory.accounts["Name"], strict=True))
+    ]
     for row in records(found.head(top)):
-        where = " ".join(
-            str(row[c]) for c in ("region", "DirectoryId", "SharedAccountId") if row.get(c)
-        )
-        name = names.get(row.get("SharedAccountId")) if row.get("SharedAccountId") else None
+        where = " ".join(str(row[c]) for c in ("region", "DirectoryId", "SharedAccountId") if row.get(c))
+        name = names.get(row["SharedAccountId"]) if row.get("SharedAccountId") else None
         lines.append(
-            f"    {row['severity']:<6} {row['finding']}: {terminal(where)}"
-            + (f" ({terminal(name)})" if name and not pd.isna(name) else "")
+            f"    {terminal(row['severity']):<6} {terminal(row['finding'])}: {terminal(where)}"
+            + (f" ({terminal(name)})" if name is not None and not pd.isna(name) else "")
         )
     if len(found) > top:
         lines.append(f"    ... and {len(found) - top} more in findings.csv and the report")
-    if result.drift is not None:
-        drift = drift_counts(result.drift)
-        against = (
-            f"{terminal(result.baseline.path)} taken {utc_time(result.baseline.collected_at)}"
-            if result.baseline is not None
-            else "the earlier snapshot"
+    return lines
+
+
+def drift_line(drift: pd.DataFrame, baseline: Baseline | None) -> str:
+    """``compared with <path> taken <time>: N new, M gone, K changed``."""
+    counts = drift_counts(drift)
+    against = (
+        f"{terminal(baseline.path)} taken {utc_time(baseline.collected_at)}"
+        if baseline is not None
+        else "the earlier snapshot"
+    )
+    return f"  compared with {against}: {counts['new']} new, {counts['gone']} gone, {counts['changed']} changed"
+
+
+def snapshot_summary_lines(folder: str | Path) -> list[str]:
+    """The findings and drift lines for a snapshot folder already written (``dsshare run``).
+
+    Reads ``findings.csv``, ``drift.csv`` and the manifest's ``compared_with``; a folder
+    without them gives no lines.
+    """
+    path = Path(folder)
+    try:
+        manifest = read_manifest(path)
+    except SnapshotError:
+        return []
+    lines: list[str] = []
+    if (path / "findings.csv").is_file():
+        lines += findings_lines(read_frame(path / "findings.csv", schema.FINDINGS))
+    if (path / "drift.csv").is_file():
+        compared = manifest.get("compared_with") or {}
+        baseline = (
+            Baseline(Path(compared["path"]), dt.datetime.fromisoformat(compared["collected_at"]))
+            if compared.get("path") and compared.get("collected_at")
+            else None
         )
-        lines.append(
-            f"  compared with {against}: {drift['new']} new, {drift['gone']} gone, "
-            f"{drift['changed']} changed"
-        )
-    lines.append(f"  report: {terminal(result.report)}")
-    lines.append(f"  snapshot: {terminal(result.folder)} ({plural(len(result.files), 'file')})")
+        lines.append(drift_line(read_frame(path / "drift.csv", schema.DRIFT), baseline))
     return lines
 
 

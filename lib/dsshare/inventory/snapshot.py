@@ -39,7 +39,15 @@ from dsshare.safetext import csv_cell, csv_value
 from . import schema
 from .model import Inventory, InventoryMeta
 
-__all__ = ["MANIFEST", "SnapshotError", "parquet_available", "read_snapshot", "write_snapshot"]
+__all__ = [
+    "MANIFEST",
+    "SnapshotError",
+    "parquet_available",
+    "read_frame",
+    "read_manifest",
+    "read_snapshot",
+    "write_snapshot",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +78,11 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
         elif isinstance(out[column].dtype, pd.StringDtype):
             out[column] = out[column].map(csv_cell, na_action="ignore")
     out.to_csv(path, index=False, lineterminator="\n")
+
+
+def read_frame(path: str | Path, frame_schema: schema.FrameSchema) -> pd.DataFrame:
+    """One CSV of a snapshot (collected or derived) with its declared columns and dtypes."""
+    return _read_csv(Path(path), frame_schema)
 
 
 def _read_csv(path: Path, frame_schema: schema.FrameSchema) -> pd.DataFrame:
