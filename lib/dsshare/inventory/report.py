@@ -15,6 +15,7 @@ column is an AWS field, readable words for derived columns.
 from __future__ import annotations
 
 import contextlib
+import html
 import importlib.util
 import os
 import re
@@ -26,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from dsshare import __version__
-from dsshare.safetext import html_text, xlsx_text
+from dsshare.safetext import html_text, terminal, xlsx_text
 
 from . import schema
 from .drift import Baseline, drift_counts
@@ -129,6 +130,11 @@ svg text{font-size:11px;font-family:system-ui,sans-serif}
 def _camel_breaks(name: str) -> str:
     """An AWS field name with break opportunities between its words (``Shared<wbr>Account...``)."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", "<wbr>", html_text(name))
+
+
+def _svg_text(value: object) -> str:
+    """Text inside SVG ``<text>``: escapes as in the terminal (an HTML span would not render)."""
+    return html.escape(terminal(value))
 
 
 def _breakable(text: str) -> str:
@@ -274,7 +280,7 @@ def _status_chart(shares: pd.DataFrame) -> str:
     ]
     for i, (label, row) in enumerate(counts.iterrows()):
         y = i * (bar_h + gap)
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{html_text(label)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_svg_text(label)}</text>')
         x = float(left)
         for status in statuses:
             n = int(row.get(status, 0))
@@ -284,7 +290,7 @@ def _status_chart(shares: pd.DataFrame) -> str:
             colour = STATUS_COLOURS.get(str(status), _OTHER)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
-                f"<title>{html_text(status)}: {n}</title></rect>"
+                f"<title>{_svg_text(status)}: {n}</title></rect>"
             )
             x += w
         parts.append(f'<text x="{x + 4:.1f}" y="{y + 13}">{int(row.sum())}</text>')
@@ -296,7 +302,7 @@ def _status_chart(shares: pd.DataFrame) -> str:
             x, y = 0.0, y + 18
         colour = STATUS_COLOURS.get(str(status), _OTHER)
         parts.append(f'<rect x="{x:.0f}" y="{y - 10}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 13:.0f}" y="{y}">{html_text(status)}</text>')
+        parts.append(f'<text x="{x + 13:.0f}" y="{y}">{_svg_text(status)}</text>')
         x += step
     parts.append("</svg>")
     return "".join(parts)
@@ -319,8 +325,8 @@ def _quota_chart(quota: pd.DataFrame) -> str:
         ratio = min(float(q["utilisation"]), 1.0)
         colour = "#d7191c" if ratio >= 1 else "#e6ab02" if ratio >= 0.8 else "#1b9e77"
         parts.append(
-            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{html_text(q["Name"])} '
-            f"({html_text(q['region'])})</text>"
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_svg_text(q["Name"])} '
+            f"({_svg_text(q['region'])})</text>"
             f'<rect x="{left}" y="{y}" width="{width}" height="{bar_h}" fill="#eeeeee"/>'
             f'<rect x="{left}" y="{y}" width="{width * ratio:.1f}" height="{bar_h}" fill="{colour}">'
             f"<title>{q['shares_counting']} of {q['share_quota']}</title></rect>"
