@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 
 __all__ = [
     "FORMULA_PREFIX",
@@ -59,11 +58,17 @@ XLSX_MAX_CELL = 32_767
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|[\ud800-\udfff]|[\ufffe\uffff]")
 
 
+#: Every character shown as an escape: C0, DEL and C1 controls (Unicode category Cc), lone
+#: surrogates (Cs), bidi controls and the line/paragraph separators.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff"
+    + "".join(sorted(BIDI_CONTROLS | _SEPARATORS))
+    + "]"
+)
+
+
 def _unsafe(char: str) -> bool:
-    if char in BIDI_CONTROLS or char in _SEPARATORS:
-        return True
-    category = unicodedata.category(char)
-    return category in ("Cc", "Cs")
+    return _UNSAFE.match(char) is not None
 
 
 def _escape(char: str) -> str:
@@ -73,7 +78,7 @@ def _escape(char: str) -> str:
 
 def has_controls(text: str) -> bool:
     """True when ``text`` holds a character :func:`terminal` would escape."""
-    return any(_unsafe(c) for c in text)
+    return _UNSAFE.search(text) is not None
 
 
 def terminal(value: object) -> str:
@@ -90,9 +95,7 @@ def terminal(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    if not has_controls(text):
-        return text
-    return "".join(_escape(c) if _unsafe(c) else c for c in text)
+    return _UNSAFE.sub(lambda m: _escape(m.group()), text)
 
 
 def html_text(value: object) -> str:

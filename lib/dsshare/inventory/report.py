@@ -72,9 +72,10 @@ _ID_IN_TEXT = re.compile(
     r"\b(?:d-[0-9a-f]{10}|\d{12}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}|o-[0-9a-z]{10,32}"
     r"|[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\b"
 )
-#: Characters a name may wrap after, and the longest run of characters without a break.
-_BREAK_AFTER = frozenset("./-_@:,;|\\")
+#: Where a name may wrap: after . / - _ @ : , ; | or a backslash, or after a run of
+#: :data:`_LONGEST_RUN` characters that has none of them and no space.
 _LONGEST_RUN = 20
+_BREAK_POINT = re.compile(r"[./\-_@:,;|\\]|[^\s./\-_@:,;|\\]{20}")
 #: Timestamp columns: the date and the time each stay whole, the cell may wrap between them.
 _TIMES = frozenset({"CreatedDateTime", "LastUpdatedDateTime", "LaunchTime", "JoinedTimestamp"})
 
@@ -145,13 +146,12 @@ def _breakable(text: str) -> str:
     opportunity anyway, so no name can push a table past the page.
     """
     parts: list[str] = []
-    run = 0
-    for char in text:
-        parts.append(html_text(char))
-        run = 0 if char.isspace() else run + 1
-        if char in _BREAK_AFTER or run >= _LONGEST_RUN:
-            parts.append("<wbr>")
-            run = 0
+    last = 0
+    for match in _BREAK_POINT.finditer(text):
+        parts.append(html_text(text[last : match.end()]))
+        parts.append("<wbr>")
+        last = match.end()
+    parts.append(html_text(text[last:]))
     return "".join(parts)
 
 
@@ -454,6 +454,7 @@ def render_report(
     in_scope = accounts[accounts["in_scope"].fillna(False).astype(bool)]
     read = int(in_scope["regions_read"].fillna(0).gt(0).sum())
     severities = found["severity"].value_counts()
+    failed_accounts = set(inventory.failed_accounts)
     tiles = [
         ("accounts read", f"{read} of {len(in_scope)}", "bad" if read < len(in_scope) else ""),
         ("Regions", str(len(meta.scope.regions)), ""),
@@ -532,7 +533,7 @@ def render_report(
                               "regions_read", "regions_failed"],
                    name="accounts", empty="No accounts.",
                    row_class=lambda r: "failed" if (r["regions_failed"] or 0) > 0
-                   or r["Id"] in set(inventory.failed_accounts) else ""),
+                   or r["Id"] in failed_accounts else ""),
         ),
         _section(
             "organizational-units", "Organizational units",
