@@ -157,3 +157,21 @@ def test_the_report_stays_offline(compared) -> None:
     links = [a.get("href") for a in soup.find_all(href=True)]
     assert links and all(link.startswith("#") for link in links), links
     assert "url(" not in soup.find("style").get_text() and "http" not in document.replace("http-equiv", "")
+
+
+def test_an_unreadable_organization_is_named_in_the_banner(aws_env: Sandbox, monkeypatch, tmp_path: Path) -> None:
+    import boto3
+
+    member = aws_env.account_id("prod-data")
+    creds = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/{aws_env.manifest['role_name']}", RoleSessionName="report-test"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    inv = collect_inventory(Connection(regions=["us-east-1"]))
+    banner = soup_of(export_inventory(inv, tmp_path / "m")).find(id="incomplete")
+    assert banner is not None
+    text = " ".join(banner.get_text().split())
+    assert "Not everything was read" in text
+    assert re.search(r"The organization could not be read \(\w+\): account names, OU paths", text), text
