@@ -65,8 +65,8 @@ def test_import_dsshare_is_lazy_and_keeps_every_public_name() -> None:
 #: Modules that need neither boto3 nor pandas, so importing them must load neither.
 LIGHT_MODULES = (
     "dsshare.cli", "dsshare.errors", "dsshare.validation", "dsshare.extras", "dsshare.inputs",
-    "dsshare.audit", "dsshare.runbooks", "dsshare.runbooks.catalog", "dsshare.runbooks.cli",
-    "dsshare.runbooks.files", "dsshare.widgets",
+    "dsshare.audit", "dsshare.runbooks", "dsshare.runbooks.catalog", "dsshare.runbooks.files",
+    "dsshare.widgets",
 )  # fmt: skip
 
 
