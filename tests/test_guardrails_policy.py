@@ -17,7 +17,7 @@ from dsshare.guardrails import (
     load_guardrails,
     parse_guardrails,
 )
-from dsshare.plan import PlanRow
+from dsshare.planning import PlanRow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "parameters" / "guardrails.yaml"
 DIR = "d-1234567890"

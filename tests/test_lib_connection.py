@@ -12,7 +12,7 @@ from dsshare import connection as connection_module
 from dsshare.connection import Connection
 from dsshare.errors import AwsTransportError, ParameterError, ThrottlingError
 from dsshare.sandbox import Sandbox
-from dsshare.sharing import iter_directories
+from dsshare.calls import iter_directories
 
 
 def calls(sb: Sandbox, operation: str) -> list[dict[str, Any]]:

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# ``plan`` and ``apply`` are both submodules and functions: importing the functions here
-# binds the package attributes to the functions for good (a later import of the submodule
-# does not rebind them).
-from dsshare.apply import RESULT_COLUMNS, apply
 from dsshare.audit import AuditLog
+from dsshare.calls import (
+    accept_shared_directory,
+    delete_directory,
+    describe_directory,
+    iter_directories,
+    iter_shared_directories,
+    leave_shared_directory,
+    reject_shared_directory,
+    share_directory,
+    shared_directories,
+    unshare_directory,
+)
 from dsshare.connection import Connection
 from dsshare.desired import DesiredState, load_desired_state, parse_desired_state
 from dsshare.errors import (
@@ -31,6 +39,17 @@ from dsshare.errors import (
     WaitTimeoutError,
     from_client_error,
 )
+from dsshare.execution import apply
+from dsshare.model import (
+    PLAN_COLUMNS,
+    RESULT_COLUMNS,
+    Action,
+    Outcome,
+    PlanRow,
+    ShareMethod,
+    ShareStatus,
+    Side,
+)
 from dsshare.organization import (
     describe_organization,
     expand_targets,
@@ -38,40 +57,29 @@ from dsshare.organization import (
     iter_organizational_units,
     trusted_access_enabled,
 )
-from dsshare.plan import PLAN_COLUMNS, Plan, PlanRow, plan, plan_desired_state
-from dsshare.sharing import (
-    accept,
-    accept_shared_directory,
-    delete_directory,
-    describe_directory,
-    iter_directories,
-    iter_shared_directories,
-    leave,
-    leave_shared_directory,
-    reject,
-    reject_shared_directory,
-    share,
-    share_directory,
-    shared_directories,
-    unshare,
-    unshare_directory,
-)
-from dsshare.waiters import wait_for_share_status
+from dsshare.planning import Plan, plan, plan_desired_state, plan_responses
+from dsshare.sharing import accept, leave, reject, respond, share, unshare
+from dsshare.waiting import wait_for_share_status
 
 __all__ = [
     "PLAN_COLUMNS",
     "RESULT_COLUMNS",
+    "Action",
     "AuditLog",
     "AwsError",
     "AwsTransportError",
     "Connection",
     "DesiredState",
     "DsShareError",
+    "Outcome",
     "ParameterError",
     "Plan",
     "PlanMismatchError",
     "PlanRow",
     "PreflightError",
+    "ShareMethod",
+    "ShareStatus",
+    "Side",
     "WaitTimeoutError",
     "__version__",
     "accept",
@@ -92,8 +100,10 @@ __all__ = [
     "parse_desired_state",
     "plan",
     "plan_desired_state",
+    "plan_responses",
     "reject",
     "reject_shared_directory",
+    "respond",
     "share",
     "share_directory",
     "shared_directories",

@@ -39,6 +39,8 @@ from dsshare.validation import validate_account_id, validate_region, validate_re
 
 __all__ = ["Connection", "RETRY_MODES"]
 
+#: The Organizations error code for an account that belongs to no organization.
+_NOT_IN_ORG = "AWSOrganizationsNotInUseException"
 logger = logging.getLogger(__name__)
 
 RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
@@ -234,13 +236,26 @@ class Connection:
     @property
     def organization(self) -> dict[str, Any] | None:
         """The caller's organization (DescribeOrganization), None outside one; cached."""
-        from dsshare.organization import describe_organization
-
         with self._lock:
             if not self._organization_loaded:
-                self._organization = describe_organization(self)
+                self._organization = self.describe_organization()
                 self._organization_loaded = True
             return self._organization
+
+    def describe_organization(self) -> dict[str, Any] | None:
+        """DescribeOrganization's ``Organization`` now (not cached), None outside one.
+
+        Here rather than in :mod:`dsshare.organization` because the connection's own
+        :attr:`organization` needs it and the connection sits below that module.
+        """
+        try:
+            response = self.client("organizations").describe_organization()
+        except (ClientError, BotoCoreError) as err:
+            if isinstance(err, ClientError) and err.response.get("Error", {}).get("Code") == _NOT_IN_ORG:
+                return None
+            raise from_client_error(err, "DescribeOrganization") from err
+        organization: dict[str, Any] = response["Organization"]
+        return organization
 
     # -- clients ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from dsshare.errors import ParameterError
+from dsshare.model import ShareMethod
 from dsshare.validation import (
     validate_account_id,
     validate_directory_id,
@@ -53,7 +54,7 @@ class DesiredDirectory:
 
     directory_id: str
     targets: tuple[str, ...]
-    method: str = "HANDSHAKE"
+    method: str = ShareMethod.HANDSHAKE
     notes: str = field(default="", repr=False)
     region: str | None = None
     owner_account_id: str | None = None
@@ -152,7 +153,7 @@ def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
     return DesiredDirectory(
         directory_id=validate_directory_id(merged["directory_id"], f"{where}.directory_id"),
         targets=tuple(targets),
-        method=validate_method(merged.get("method", "HANDSHAKE"), f"{where}.method"),
+        method=validate_method(merged.get("method", ShareMethod.HANDSHAKE), f"{where}.method"),
         notes=validate_notes(merged.get("notes", "") or "", f"{where}.notes"),
         region=None if region is None else validate_region(region, f"{where}.region"),
         owner_account_id=(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dsshare.model import ShareStatus
+
 from . import schema
 from .findings import findings as compute_findings
 from .findings import pending as compute_pending
@@ -25,15 +27,15 @@ __all__ = ["STATUS_COLOURS", "render_report", "write_report", "write_xlsx", "xls
 
 #: Fill colour of each ShareStatus in charts (colour-blind friendly palette).
 STATUS_COLOURS: dict[str, str] = {
-    "Shared": "#1b9e77",
-    "PendingAcceptance": "#e6ab02",
-    "Sharing": "#66a61e",
-    "Rejected": "#a6761d",
-    "Rejecting": "#d95f02",
-    "Deleted": "#999999",
-    "Deleting": "#bbbbbb",
-    "ShareFailed": "#d7191c",
-    "RejectFailed": "#7570b3",
+    ShareStatus.SHARED: "#1b9e77",
+    ShareStatus.PENDING_ACCEPTANCE: "#e6ab02",
+    ShareStatus.SHARING: "#66a61e",
+    ShareStatus.REJECTED: "#a6761d",
+    ShareStatus.REJECTING: "#d95f02",
+    ShareStatus.DELETED: "#999999",
+    ShareStatus.DELETING: "#bbbbbb",
+    ShareStatus.SHARE_FAILED: "#d7191c",
+    ShareStatus.REJECT_FAILED: "#7570b3",
 }
 _OTHER = "#444444"
 
@@ -190,7 +192,7 @@ def render_report(
         ("Regions", len(meta.scope.regions), False),
         ("owner directories", len(owners), False),
         ("share records", len(shares), False),
-        ("active shares", int((shares["ShareStatus"] == "Shared").sum()), False),
+        ("active shares", int((shares["ShareStatus"] == ShareStatus.SHARED).sum()), False),
         ("pending invitations", len(waiting), False),
         ("high findings", int((found["severity"] == "high").sum()), True),
         ("collection errors", len(inventory.errors), True),
