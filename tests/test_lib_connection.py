@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from dsshare import connection as connection_module
+from dsshare.calls import iter_directories
 from dsshare.connection import Connection
 from dsshare.errors import AwsTransportError, ParameterError, ThrottlingError
 from dsshare.sandbox import Sandbox
-from dsshare.calls import iter_directories
 
 
 def calls(sb: Sandbox, operation: str) -> list[dict[str, Any]]:

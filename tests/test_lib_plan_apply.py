@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from dsshare import calls, sharing
-from dsshare.execution import RESULT_COLUMNS, apply
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
 from dsshare.desired import parse_desired_state
 from dsshare.errors import ParameterError, PlanMismatchError, PreflightError, WaitTimeoutError
+from dsshare.execution import RESULT_COLUMNS, apply
 from dsshare.planning import PLAN_COLUMNS, plan, plan_desired_state
 from dsshare.sandbox import Sandbox
 

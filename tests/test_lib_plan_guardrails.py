@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from dsshare import sharing
-from dsshare.execution import apply
 from dsshare.connection import Connection
 from dsshare.errors import PlanMismatchError
+from dsshare.execution import apply
 from dsshare.guardrails import GuardrailsError, parse_guardrails
 from dsshare.planning import plan
 from dsshare.sandbox import Sandbox

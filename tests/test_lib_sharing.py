@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from dsshare import calls, sharing
-from dsshare.execution import RESULT_COLUMNS
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
 from dsshare.errors import (
@@ -21,6 +20,7 @@ from dsshare.errors import (
     ParameterError,
     UnsupportedOperationError,
 )
+from dsshare.execution import RESULT_COLUMNS
 from dsshare.planning import plan
 from dsshare.sandbox import Sandbox
 from dsshare.waiting import Watch, terminal_statuses, wait_for_share_status
