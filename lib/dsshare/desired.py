@@ -2,7 +2,7 @@
 
 A desired state is plain data (usually YAML, schema in ``docs/library.md``); it is parsed
 and validated here, before any AWS call, and planned by
-:func:`dsshare.plan.plan_desired_state`.
+:func:`dsshare.planning.plan_desired_state`.
 
 Example
 -------

@@ -43,6 +43,7 @@ __all__ = [
     "ServiceError",
     "ShareLimitExceededError",
     "ThrottlingError",
+    "UnknownNameError",
     "UnsupportedOperationError",
     "WaitTimeoutError",
     "from_client_error",
@@ -144,6 +145,14 @@ class ParameterError(DsShareError, ValueError):
             f"Invalid {parameter}: {_shown(value)}; allowed: {allowed}.",
             next_step=f"Correct {parameter} and run again; nothing was sent to AWS.",
         )
+
+
+class UnknownNameError(DsShareError, KeyError):
+    """A name looked up in a declaration (a runbook parameter, a column) is not declared."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.name = name
+        super().__init__(f"No {kind} named {name!r}.")
 
 
 class PreflightError(DsShareError):

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from dsshare.errors import DsShareError, ParameterError
+from dsshare.errors import DsShareError, ParameterError, UnknownNameError
 from dsshare.validation import (
     MAX_NOTES_LENGTH,
     validate_account_id,
@@ -115,11 +115,11 @@ class RunbookSpec:
     cross_check: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
 
     def param(self, name: str) -> Param:
-        """The declared parameter ``name`` (KeyError when unknown)."""
+        """The declared parameter ``name`` (UnknownNameError, a KeyError, when unknown)."""
         for param in self.params:
             if param.name == name:
                 return param
-        raise KeyError(name)
+        raise UnknownNameError("parameter", name)
 
     @property
     def names(self) -> list[str]:
@@ -183,7 +183,7 @@ def coerce(param: Param, value: object) -> ParamValue:
                 raise ParameterError(f"{name}[{index}]", item, "a non-empty string")
             result.append(item)
         return result
-    raise TypeError(f"parameter {name} has an unsupported kind {param.kind!r}")
+    raise DsShareError(f"parameter {name} has an unsupported kind {param.kind!r}")
 
 
 def parse_cli_value(param: Param, text: str) -> object:

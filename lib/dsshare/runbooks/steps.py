@@ -70,21 +70,23 @@ logger = logging.getLogger(__name__)
 
 
 class TargetsFailedError(DsShareError):
-    """One or more targets failed; their rows in results.csv say why."""
+    """One or more targets failed or are in doubt; their rows in results.csv say why."""
 
     default_next_step = (
         "Read the failed rows (error_code, message) in results.csv, fix the cause, and run "
-        "the runbook again: targets already done are skipped."
+        "the runbook again: targets already done are skipped, and a target in doubt (its "
+        "call may have landed) is re-read and skipped or completed."
     )
 
     def __init__(self, failed: list[dict[str, Any]]) -> None:
         self.failed = failed
         listed = ", ".join(
-            f"{row.get('account_id') or '-'} ({row.get('error_code') or 'failed'})"
+            f"{row.get('account_id') or '-'} ({row.get('error_code') or 'failed'}"
+            + (", in doubt)" if row.get("outcome") == Outcome.IN_DOUBT else ")")
             for row in failed[:10]
         )
         more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
-        super().__init__(f"{len(failed)} target(s) failed: {listed}{more}.")
+        super().__init__(f"{len(failed)} target(s) failed or in doubt: {listed}{more}.")
 
 
 class _Reviewable(Protocol):
