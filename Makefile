@@ -26,7 +26,7 @@ test: lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests benchmarks
-	cd lib && PYTHONPATH=. ../$(BIN)/lint-imports ../pyproject.toml
+	cd lib && PYTHONPATH=. ../$(BIN)/lint-imports --no-cache ../pyproject.toml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
