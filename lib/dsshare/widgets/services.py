@@ -242,6 +242,10 @@ class Services(Protocol):
         """Shared directories seen by each consumer account (cross-account role)."""
         ...
 
+    def plan_response(self, invitation: Invitation, accept: bool) -> Plan:
+        """Plan accepting or rejecting one invitation (nothing changes), for review."""
+        ...
+
     def respond(self, invitation: Invitation, accept: bool) -> Invitation:
         """Accept or reject one invitation in its consumer account; return its new state."""
         ...
