@@ -26,6 +26,7 @@ test: lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests benchmarks tools
+	cd lib && PYTHONPATH=. ../$(BIN)/lint-imports --no-cache ../pyproject.toml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -13,10 +13,10 @@ import pytest
 from botocore.credentials import RefreshableCredentials
 
 from dsshare import connection as connection_module
+from dsshare.calls import iter_directories
 from dsshare.connection import Connection
 from dsshare.errors import AwsTransportError, ParameterError, ThrottlingError
 from dsshare.sandbox import Sandbox
-from dsshare.sharing import iter_directories
 
 
 def calls(sb: Sandbox, operation: str) -> list[dict[str, Any]]:

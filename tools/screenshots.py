@@ -15,6 +15,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from dsshare.errors import DsShareError
+
 from . import browser
 from .serve import REPO_ROOT, sandbox_env, start_voila
 
@@ -57,7 +59,7 @@ def take_screenshots(out: Path) -> list[Path]:
                 console.screenshot(path=str(inventory_png))
                 chromium.close()
             if offsite:
-                raise RuntimeError(f"the console reached off-host: {offsite}")
+                raise DsShareError(f"the console reached off-host: {offsite}")
         finally:
             server.stop()
     return [share_png, inventory_png]

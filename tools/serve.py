@@ -31,6 +31,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsshare.errors import DsShareError
+
 __all__ = [
     "CONFIG_DIR",
     "DATA_DIR",
@@ -91,7 +93,7 @@ class Server:
     log: Path
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until the server answers HTTP, or raise RuntimeError with its log."""
+        """Block until the server answers HTTP, or raise DsShareError with its log."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -103,7 +105,7 @@ class Server:
                 return  # it answers (a redirect or 403 still means it is up)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.25)
-        raise RuntimeError(f"the server did not start; its log:\n{self.log.read_text(errors='replace')[-4000:]}")
+        raise DsShareError(f"the server did not start; its log:\n{self.log.read_text(errors='replace')[-4000:]}")
 
     def stop(self) -> None:
         """Terminate the server (and wait for it)."""

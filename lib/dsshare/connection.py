@@ -44,6 +44,8 @@ from dsshare.validation import validate_account_id, validate_region, validate_re
 
 __all__ = ["Connection", "RETRY_MODES"]
 
+#: The Organizations error code for an account that belongs to no organization.
+_NOT_IN_ORG = "AWSOrganizationsNotInUseException"
 logger = logging.getLogger(__name__)
 
 RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
@@ -281,6 +283,20 @@ class Connection:
     def caller_arn(self) -> str:
         """ARN of the calling principal (used in audit lines)."""
         return self._caller_identity()["Arn"]
+
+    def describe_organization(self) -> dict[str, Any] | None:
+        """DescribeOrganization's ``Organization`` now (not cached), None outside one.
+
+        Here rather than in :mod:`dsshare.organization`, which builds on the connection.
+        """
+        try:
+            response = self.client("organizations").describe_organization()
+        except (ClientError, BotoCoreError) as err:
+            if isinstance(err, ClientError) and err.response.get("Error", {}).get("Code") == _NOT_IN_ORG:
+                return None
+            raise from_client_error(err, "DescribeOrganization") from err
+        organization: dict[str, Any] = response["Organization"]
+        return organization
 
     # -- clients ----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import boto3
 
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
+from dsshare.model import ShareMethod, ShareStatus
 from tools.reliability.chaos import (
     account_audit,
     duplicate_shares,
@@ -108,7 +109,7 @@ def chaos_share(sb: Any, work: Path, figures: Figures) -> None:
         sb.set_latency(0)
         state = share_state(Connection(), directory)
         states.append(state)
-        figures.unfinished_jobs += int((frame["share_status"] != "Shared").sum())
+        figures.unfinished_jobs += int((frame["share_status"] != ShareStatus.SHARED).sum())
         figures.duplicate_shares += sum(n - 1 for n in duplicate_shares(state).values())
         lines, torn = read_audit_lines([audit_path])
         accounting = account_audit(log, lines)
@@ -181,7 +182,7 @@ def crash_and_resume(sb: Any, work: Path, figures: Figures) -> None:
     figures.duplicate_shares += sum(n - 1 for n in duplicate_shares(after).values())
     figures.unfinished_jobs += 0 if rerun.exit_code == 0 else 1
     expected = dict(before.records)
-    expected.update({a: (("Shared", "HANDSHAKE"),) for a in targets})
+    expected.update({a: ((ShareStatus.SHARED, ShareMethod.HANDSHAKE),) for a in targets})
     figures.final_state_mismatches += sum(
         1 for a in set(expected) | set(after.records) if expected.get(a) != after.records.get(a)
     )
@@ -206,7 +207,7 @@ def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
     state = share_state(Connection(), directory)
     figures.duplicate_shares += sum(n - 1 for n in duplicate_shares(state).values())
     figures.final_state_mismatches += sum(
-        1 for a in targets if state.records.get(a) != (("Shared", "HANDSHAKE"),)
+        1 for a in targets if state.records.get(a) != ((ShareStatus.SHARED, ShareMethod.HANDSHAKE),)
     )
     figures.unfinished_jobs += sum(
         1 for run in runs for row in run.results if row["outcome"] not in ("done", "skipped")
