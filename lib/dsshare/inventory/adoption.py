@@ -43,6 +43,7 @@ from pathlib import Path
 from dsshare import inputs
 from dsshare.desired import parse_desired_state
 from dsshare.errors import ParameterError
+from dsshare.model import ShareMethod, ShareStatus
 from dsshare.validation import validate_role_name
 
 from .model import Inventory
@@ -71,19 +72,19 @@ __all__ = [
 ]
 
 #: The one ShareStatus adopted: the share works and nobody has to act on it.
-ACTIVE_STATUS = "Shared"
+ACTIVE_STATUS = ShareStatus.SHARED
 
 #: Why a record with this ShareStatus is a comment and not a wanted share.
 _LEFT_OUT_BECAUSE: dict[str, str] = {
-    "PendingAcceptance": "invitation not accepted yet (the consumer may still reject it); "
+    ShareStatus.PENDING_ACCEPTANCE: "invitation not accepted yet (the consumer may still reject it); "
     "accept it, then adopt again",
-    "Sharing": "share still being made; adopt again once it settles",
-    "Deleted": "no longer shared (AWS keeps listing Deleted records)",
-    "Rejected": "the consumer rejected the invitation; nothing is shared",
-    "Deleting": "being unshared",
-    "Rejecting": "being rejected by the consumer",
-    "ShareFailed": "the share failed; look into it (inventory findings) before adopting",
-    "RejectFailed": "the rejection failed; look into it (inventory findings) before adopting",
+    ShareStatus.SHARING: "share still being made; adopt again once it settles",
+    ShareStatus.DELETED: "no longer shared (AWS keeps listing Deleted records)",
+    ShareStatus.REJECTED: "the consumer rejected the invitation; nothing is shared",
+    ShareStatus.DELETING: "being unshared",
+    ShareStatus.REJECTING: "being rejected by the consumer",
+    ShareStatus.SHARE_FAILED: "the share failed; look into it (inventory findings) before adopting",
+    ShareStatus.REJECT_FAILED: "the rejection failed; look into it (inventory findings) before adopting",
 }
 _CONSUMER_ONLY = (
     "seen only in the consumer account: the owner account or Region was not read, so "
@@ -347,8 +348,8 @@ def desired_state_yaml(adoption: Adoption) -> str:
         names = [s.directory_name for s in shares] + [r.directory_name for r in others]
         name = next((n for n in names if n), "")
         methods = Counter(s.method for s in shares)
-        method = methods.most_common(1)[0][0] if shares else (others[0].method or "HANDSHAKE")
-        external = any(s.in_organization is False and s.method == "HANDSHAKE" for s in shares)
+        method = methods.most_common(1)[0][0] if shares else (others[0].method or ShareMethod.HANDSHAKE)
+        external = any(s.in_organization is False and s.method == ShareMethod.HANDSHAKE for s in shares)
         lines += [
             f"  # {_label(name, directory_id)} in {owner}, {region}",
             f"  - directory_id: {_quoted(directory_id)}",
@@ -415,7 +416,7 @@ def _alias(account_id: str, region: str) -> str:
 
 def _accepter_left_out(share: AdoptedShare) -> str | None:
     """Why an accepted HANDSHAKE share gets no accepter resource, or None when it gets one."""
-    if share.method != "HANDSHAKE":
+    if share.method != ShareMethod.HANDSHAKE:
         return "ORGANIZATIONS shares have no acceptance"
     if share.in_organization is None:
         return "the consumer's membership is unknown (the organization was not read): no role known to assume"
@@ -541,7 +542,7 @@ def terraform_files(adoption: Adoption, *, role_name: str = DEFAULT_ROLE_NAME) -
                 f"  id = {_quoted(share.shared_directory_id)}",
                 "}",
             ]
-        elif share.method == "HANDSHAKE":
+        elif share.method == ShareMethod.HANDSHAKE:
             shares_tf.append(f"# No {ACCEPTER_RESOURCE} for {share.shared_directory_id}: {why_not}.")
     if adoption.left_out:
         shares_tf += ["", "# Not adopted (owner directory, account, name: status, method, SharedDirectoryId: why):"]

@@ -31,10 +31,10 @@ from xml.sax.saxutils import escape
 from botocore.exceptions import UnknownServiceError
 from botocore.model import NoShapeFoundError
 from moto.core.utils import camelcase_to_underscores
-from moto.ds.responses import DirectoryServiceResponse
 
 from .backend import consumer_refusal
 from .dispatch import run_app
+from .responses import SharingResponse
 from .shapes import json_content_type, service_model
 
 logger = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def not_implemented(operation: str, err: object = None) -> str:
 
 def ds_implements(operation: str) -> bool:
     """Whether moto's Directory Service (with the sandbox's additions) answers ``operation``."""
-    return hasattr(DirectoryServiceResponse, camelcase_to_underscores(operation))
+    return hasattr(SharingResponse, camelcase_to_underscores(operation))
 
 
 def aws_request_id(headers: Headers) -> Headers:

@@ -7,7 +7,7 @@ every record of the sandbox, indexed both ways, behind one lock.
 Status follows a timeline: each transition schedules its steps at
 ``now + k * transition_delay`` and the current status is read lazily, so no
 background thread is needed and a delay of 0 makes transitions immediate
-(AWS_SHARING.md, "Status lifecycle").
+(docs/aws-sharing.md, "Status lifecycle").
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from moto.moto_api._internal import mock_random
 
 #: Records in these statuses no longer count: against the quota, as "already
-#: shared", or as visible to the consumer (AWS_SHARING.md, "Quotas").
+#: shared", or as visible to the consumer (docs/aws-sharing.md, "Quotas").
 FINISHED = frozenset({"Deleted", "Rejected"})
 #: A new share to the same account is refused while a record is in one of these.
 BLOCKS_RESHARE = frozenset({"Sharing", "PendingAcceptance", "Shared"})

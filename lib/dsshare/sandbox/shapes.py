@@ -3,7 +3,7 @@
 botocore validates required members and types on the client, but not patterns,
 enums or lengths: AWS does that on the server, and so does the sandbox. The
 same model checks every response, so a member or enum value AWS would not send
-cannot leak out of the sandbox (AWS_SHARING.md, "Constraints on input"), and
+cannot leak out of the sandbox (docs/aws-sharing.md, "What the API accepts"), and
 writes it as the JSON protocol's body in the same walk.
 """
 
