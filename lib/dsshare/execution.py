@@ -315,7 +315,7 @@ def apply(
     # Requests leave region and owner unset for "the connection's"; rows carry them resolved.
     notes = {
         (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id): r.notes
-        for r in plan.requests
+        for r in plan.regional_requests
     }
 
     def notes_for(row: PlanRow) -> str:
@@ -338,7 +338,7 @@ def apply(
     if auto_accept:
         share_keys = {
             (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id)
-            for r in plan.requests
+            for r in plan.regional_requests
             if r.action == Action.SHARE
         }
         pending.update(
