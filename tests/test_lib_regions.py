@@ -14,7 +14,7 @@ import pytest
 from dsshare import sharing
 from dsshare.connection import Connection
 from dsshare.desired import parse_desired_state
-from dsshare.errors import ParameterError, PlanMismatchError
+from dsshare.errors import ParameterError, PlanMismatchError, WaitTimeoutError
 from dsshare.execution import RESULT_COLUMNS, apply
 from dsshare.model import ALL_REGIONS
 from dsshare.planning import ShareRequest, build_rows, plan, plan_desired_state
@@ -253,3 +253,16 @@ def test_desired_state_regions_are_checked_before_any_call() -> None:
     with pytest.raises(ParameterError, match="once per Region"):
         parse_desired_state({"directories": [{**base, "regions": ["us-east-1", "eu-west-1"]},
                                              {**base, "region": "eu-west-1"}]})  # fmt: skip
+
+
+def test_a_wait_timeout_across_regions_names_each_account_in_each_region(
+    conn: Connection, aws_env: Sandbox, replicated: str
+) -> None:
+    aws_env.set_transition_delay(30)
+    network = aws_env.account_id("network")
+    with pytest.raises(WaitTimeoutError) as info:
+        sharing.share(conn, replicated, [network], regions="all", timeout=0.6, progress=False)
+    assert info.value.pending == {f"{network} in {HOME}": "Sharing", f"{network} in {REPLICA}": "Sharing"}
+    assert "2 target(s)" in str(info.value)
+    partial = info.value.results
+    assert partial is not None and sorted(partial["region"]) == [REPLICA, HOME]

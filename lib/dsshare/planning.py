@@ -726,8 +726,11 @@ def plan(
     ['us-east-1', 'eu-west-1']
     """
     checked_action = validate_action(action)
-    listed = list(targets) if not isinstance(targets, str) else targets
-    everyone = checked_action == Action.UNSHARE and listed == [ALL]
+    everyone = (
+        checked_action == Action.UNSHARE
+        and isinstance(targets, list | tuple)
+        and list(targets) == [ALL]
+    )
     request = ShareRequest(
         directory_id=validate_directory_id(directory_id),
         targets=(ALL,) if everyone else tuple(validate_targets(targets)),
