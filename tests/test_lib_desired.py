@@ -14,12 +14,13 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "parameters" / "desired_state.ex
 
 def test_the_shipped_example_is_valid() -> None:
     state = load_desired_state(EXAMPLE)
-    assert len(state.directories) == 3
-    corp, services, eu = state.directories
+    assert len(state.directories) == 4
+    corp, services, eu, replicated = state.directories
     assert corp.method == "ORGANIZATIONS" and corp.region == "us-east-1"
     assert services.owner_account_id == "200000000001" and services.prune is True
     assert services.notes.startswith("Domain join")
     assert eu.region == "eu-west-1"
+    assert (replicated.region, replicated.regions) == (None, ("all",)), "regions replaces the default region"
     assert state.prune is False
 
 

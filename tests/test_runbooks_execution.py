@@ -282,3 +282,87 @@ def test_the_demo_ends_with_the_paths_of_the_report_and_the_executed_notebooks(
     assert paths[-1].endswith("report.html") and tail.rstrip().splitlines()[-1].startswith("HTML report:")
     assert all(Path(p).is_file() for p in paths)
     assert "fingerprint: " in out and "outcomes: done 3" in out
+
+
+def test_share_directory_across_regions_is_one_dry_run_and_one_apply_with_its_fingerprint(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = aws_env
+    directory = sb.directory_id("global.example.com")
+    sb.add_region(directory, "eu-west-1")
+    dev = sorted(sb.account_id(n) for n in ("dev-app1", "dev-app2", "dev-data"))
+    params = str(PARAMETERS / "share_directory.sandbox.yaml")
+    both = [(region, a) for region in ("eu-west-1", "us-east-1") for a in dev]
+
+    code, out, _ = dsshare_run(
+        capsys, "share_directory", "-f", params, "-p", "regions", "all", "--out", str(tmp_path / "dry"),
+    )  # fmt: skip
+    assert code == 0, out
+    fingerprint = fingerprint_in(out)
+    assert sorted((r["region"], r["account_id"], r["outcome"]) for r in results(tmp_path / "dry")) == [
+        (region, a, "planned") for region, a in both
+    ]
+    assert mutating_calls(sb) == []
+
+    code, out, _ = dsshare_run(
+        capsys, "share_directory", "-f", params, "-p", "regions", "us-east-1,eu-west-1",
+        "-p", "dry_run", "false", "-p", "expected_plan", fingerprint, "--out", str(tmp_path / "apply"),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "outcomes: done 6" in out
+    applied = tmp_path / "apply"
+    assert sorted((r["region"], r["account_id"], r["share_status"]) for r in results(applied)) == [
+        (region, a, "Shared") for region, a in both
+    ]
+    assert sorted((a["operation"], a["region"]) for a in audit(applied)) == sorted(
+        [("ShareDirectory", region) for region, _ in both]
+        + [("AcceptSharedDirectory", region) for region, _ in both]
+    )
+    for region in ("us-east-1", "eu-west-1"):
+        view = aws("ds", region=region).describe_shared_directories(OwnerDirectoryId=directory)
+        shared = {r["SharedAccountId"] for r in view["SharedDirectories"] if r["ShareStatus"] == "Shared"}
+        assert set(dev) <= shared, region
+
+    code, out, err = dsshare_run(
+        capsys, "share_directory", "-f", params, "-p", "regions", "eu-west-1,ap-south-1",
+        "--out", str(tmp_path / "refused"),
+    )  # fmt: skip
+    assert code == 1, out
+    refused = [r for r in results(tmp_path / "refused") if r["region"] == "ap-south-1"]
+    assert {(r["action"], r["error_code"]) for r in refused} == {("refuse", "RegionNotReplicated")}
+    assert len(refused) == 3
+
+
+def test_reconcile_and_unshare_across_regions(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = aws_env
+    directory = sb.directory_id("global.example.com")
+    sb.add_region(directory, "eu-west-1")
+    desired = tmp_path / "desired.yaml"
+    desired.write_text(
+        "directories:\n"
+        f"  - directory_id: {directory}\n"
+        "    regions: [us-east-1, eu-west-1]\n"
+        "    targets: ['" + sb.account_id("dev-app1") + "']\n"
+    )
+    code, out, _ = dsshare_run(
+        capsys, "reconcile_shares", "-f", str(PARAMETERS / "reconcile_shares.sandbox.yaml"),
+        "-p", "desired_state", str(desired), "-p", "dry_run", "false", "--out", str(tmp_path / "rec"),
+    )  # fmt: skip
+    assert code == 0, out
+    assert sorted((r["region"], r["action"], r["outcome"]) for r in results(tmp_path / "rec")) == [
+        ("eu-west-1", "share", "done"), ("us-east-1", "share", "done")
+    ]
+    code, out, _ = dsshare_run(
+        capsys, "unshare_directory", "-f", str(PARAMETERS / "unshare_directory.sandbox.yaml"),
+        "-p", "directory_id", directory, "-p", "targets", "ALL", "-p", "regions", "all",
+        "-p", "dry_run", "false", "--out", str(tmp_path / "unshare"),
+    )  # fmt: skip
+    assert code == 0, out
+    unshared = sorted((r["region"], r["account_id"]) for r in results(tmp_path / "unshare"))
+    alice, dev1 = sb.account_id("sandbox-alice"), sb.account_id("dev-app1")
+    assert unshared == sorted([("eu-west-1", dev1), ("us-east-1", alice), ("us-east-1", dev1)])
+    for region in ("us-east-1", "eu-west-1"):
+        view = aws("ds", region=region).describe_shared_directories(OwnerDirectoryId=directory)
+        assert {r["ShareStatus"] for r in view["SharedDirectories"]} <= {"Deleted", "Rejected"}, region

@@ -23,13 +23,14 @@ from typing import Any
 
 from dsshare import inputs
 from dsshare.errors import ParameterError
-from dsshare.model import ShareMethod
+from dsshare.model import ALL_REGIONS, ShareMethod
 from dsshare.validation import (
     validate_account_id,
     validate_directory_id,
     validate_method,
     validate_notes,
     validate_region,
+    validate_share_regions,
     validate_target,
 )
 
@@ -43,13 +44,17 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _TOP_KEYS = {"version", "defaults", "prune", "directories"}
-_DEFAULT_KEYS = {"region", "method", "notes", "allow_external", "prune", "owner_account_id"}
+_DEFAULT_KEYS = {"region", "regions", "method", "notes", "allow_external", "prune", "owner_account_id"}
 _DIRECTORY_KEYS = _DEFAULT_KEYS | {"directory_id", "targets"}
 
 
 @dataclass(frozen=True)
 class DesiredDirectory:
-    """One directory's desired shares in one Region."""
+    """One directory's desired shares, in ``region`` or in each of ``regions``.
+
+    ``regions`` is a tuple of Region names or ``("all",)`` (every Region the directory is
+    in); empty means ``region`` alone (or the connection's Region).
+    """
 
     directory_id: str
     targets: tuple[str, ...]
@@ -59,6 +64,7 @@ class DesiredDirectory:
     owner_account_id: str | None = None
     allow_external: bool = False
     prune: bool = False
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,19 +114,26 @@ def parse_desired_state(data: object) -> DesiredState:
     if not isinstance(entries, list):
         raise ParameterError("directories", entries, "a list of directory entries")
     directories: list[DesiredDirectory] = []
-    seen: set[tuple[str, str | None, str | None]] = set()
+    seen: dict[tuple[str, str | None], set[str | None]] = {}
     for index, raw in enumerate(entries):
         where = f"directories[{index}]"
         entry = _mapping(raw, where, "a mapping with directory_id and targets")
         _unknown_keys(entry, _DIRECTORY_KEYS, where)
         merged = {**defaults, **entry}
+        if {"region", "regions"} & set(entry):  # the entry's own Regions replace the defaults'
+            for scope in ("region", "regions"):
+                if scope not in entry:
+                    merged.pop(scope, None)
         directory = _directory(merged, where)
-        key = (directory.directory_id, directory.region, directory.owner_account_id)
-        if key in seen:
+        key = (directory.directory_id, directory.owner_account_id)
+        regions: set[str | None] = set(directory.regions) or {directory.region}
+        held = seen.setdefault(key, set())
+        if held & regions or (held and ALL_REGIONS in regions | held):
             raise ParameterError(
-                f"{where}.directory_id", directory.directory_id, "each directory listed once"
-            )
-        seen.add(key)
+                f"{where}.directory_id", directory.directory_id,
+                "each directory listed once per Region (regions: all stands alone)",
+            )  # fmt: skip
+        held.update(regions)
         directories.append(directory)
     return DesiredState(directories=tuple(directories), prune=prune)
 
@@ -136,6 +149,16 @@ def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
         name = f"{where}.targets[{t_index}]"
         targets.setdefault(validate_target(inputs.identifier(target, name), name), None)
     region = merged.get("region")
+    regions_raw = merged.get("regions")
+    if region is not None and regions_raw is not None:
+        raise ParameterError(f"{where}.regions", regions_raw, "absent when region is given (region or regions)")
+    regions: tuple[str, ...] = ()
+    if regions_raw is not None:
+        listed = regions_raw if isinstance(regions_raw, list) else [regions_raw]
+        regions = validate_share_regions(
+            [inputs.identifier(r, f"{where}.regions[{i}]") for i, r in enumerate(listed)],
+            f"{where}.regions",
+        )  # fmt: skip
     owner = merged.get("owner_account_id")
     directory_id = f"{where}.directory_id"
     return DesiredDirectory(
@@ -149,6 +172,7 @@ def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
             inputs.identifier(owner, f"{where}.owner_account_id"), f"{where}.owner_account_id"),
         allow_external=_bool(merged.get("allow_external", False), f"{where}.allow_external"),
         prune=_bool(merged.get("prune", False), f"{where}.prune"),
+        regions=regions,
     )
 
 

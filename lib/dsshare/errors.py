@@ -190,7 +190,8 @@ class PlanMismatchError(DsShareError):
 class WaitTimeoutError(DsShareError):
     """Targets did not reach a terminal share status in time.
 
-    ``pending`` maps each account id still waiting to its last seen ShareStatus.
+    ``pending`` maps each account id still waiting to its last seen ShareStatus (keys are
+    ``"<account id> in <Region>"`` when the plan covers several Regions).
     ``results`` carries the result frame: the pending targets are failed rows with
     error_code ``WaitTimeout``. The message names at most ten accounts ("and N more").
     """

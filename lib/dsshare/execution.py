@@ -73,6 +73,8 @@ IN_DOUBT_MESSAGE = (
     "run the same plan again: it re-reads live state and skips or completes this target"
 )
 _PENDING = "pending"
+#: error_code of a row still pending when the wait timed out.
+_WAIT_TIMEOUT = "WaitTimeout"
 
 
 @dataclass
@@ -244,7 +246,7 @@ def _wait(
         result = waiting[index][0]
         pending[result.row.account_id] = status
         result.share_status = status
-        result.outcome, result.error_code = Outcome.FAILED, "WaitTimeout"
+        result.outcome, result.error_code = Outcome.FAILED, _WAIT_TIMEOUT
         result.message = f"still {status} when the wait timed out"
     for index, status in final.items():
         result, share = waiting[index]
@@ -315,7 +317,7 @@ def apply(
     # Requests leave region and owner unset for "the connection's"; rows carry them resolved.
     notes = {
         (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id): r.notes
-        for r in plan.requests
+        for r in plan.regional_requests
     }
 
     def notes_for(row: PlanRow) -> str:
@@ -338,7 +340,7 @@ def apply(
     if auto_accept:
         share_keys = {
             (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id)
-            for r in plan.requests
+            for r in plan.regional_requests
             if r.action == Action.SHARE
         }
         pending.update(
@@ -357,6 +359,12 @@ def apply(
         pending.update(_wait(conn, waiting, deadline, poll_interval))
     frame = _frame(results)
     if pending:
+        if len({r.row.region for r in results}) > 1:
+            # One account can be pending in several Regions: name each (account in Region).
+            pending = {
+                f"{r.row.account_id} in {r.row.region}": str(r.share_status)
+                for r in results if r.error_code == _WAIT_TIMEOUT
+            }  # fmt: skip
         raise WaitTimeoutError(pending, timeout, results=frame)
     return frame
 

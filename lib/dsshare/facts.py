@@ -36,6 +36,7 @@ __all__ = [
     "gather_directory",
     "gather_invitations",
     "gather_organization",
+    "regions_of",
     "resolve_accounts",
 ]
 
@@ -76,7 +77,20 @@ def gather_directory(
         stage=description.get("Stage"),
         name=description.get("Name"),
         shares=shares,
+        regions=regions_of(description, region),
     )
+
+
+def regions_of(description: Mapping[str, Any], region: str) -> tuple[str, ...]:
+    """Every Region a directory is in, primary first, from its RegionsInfo.
+
+    A directory that was never replicated has no RegionsInfo: it is in ``region`` only.
+    """
+    info = description.get("RegionsInfo") or {}
+    primary = info.get("PrimaryRegion")
+    if not primary:
+        return (region,)
+    return tuple(dict.fromkeys([str(primary), *(str(r) for r in info.get("AdditionalRegions") or [])]))
 
 
 def gather_organization(conn: Connection) -> OrgFacts:

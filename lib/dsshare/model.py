@@ -33,6 +33,7 @@ from dsshare.errors import ParameterError
 __all__ = [
     "ACTIVE_STATUSES",
     "ALL",
+    "ALL_REGIONS",
     "INACTIVE_STATUSES",
     "MUTATING_ACTIONS",
     "PLAN_COLUMNS",
@@ -51,6 +52,9 @@ __all__ = [
 
 #: ``targets``/``accounts`` = ``["ALL"]``: every account (of the organization, or shared with).
 ALL = "ALL"
+#: ``regions`` = ``"all"`` (or ``["all"]``): every Region the directory is in (its
+#: DescribeDirectories RegionsInfo: PrimaryRegion and AdditionalRegions).
+ALL_REGIONS = "all"
 
 
 class ShareStatus(StrEnum):

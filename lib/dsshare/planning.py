@@ -50,6 +50,7 @@ from dsshare.facts import (
 from dsshare.guardrails import Guardrails, active_guardrails
 from dsshare.model import (
     ALL,
+    ALL_REGIONS,
     INACTIVE_STATUSES,
     MUTATING_ACTIONS,
     PLAN_COLUMNS,
@@ -80,6 +81,7 @@ from dsshare.validation import (
     validate_positive,
     validate_region,
     validate_regions,
+    validate_share_regions,
     validate_targets,
 )
 
@@ -118,6 +120,9 @@ class ShareRequest:
     owner_account_id: str | None = None
     allow_external: bool = False
     prune: bool = False
+    #: Regions to act in, or ``("all",)``; empty means ``region`` alone. A request with
+    #: Regions is planned as one request per Region (``region`` set, ``regions`` empty).
+    regions: tuple[str, ...] = ()
 
     def identity(self, accounts: Sequence[str]) -> dict[str, Any]:
         """Canonical request data for the fingerprint; notes only as a hash."""
@@ -170,6 +175,19 @@ class Plan:
     desired: DesiredState | None = field(default=None, repr=False)
     guardrails: Guardrails | None = field(default=None, repr=False)
     responses: tuple[ResponseRequest, ...] = ()
+    #: ``requests`` one per Region planned (``regions`` resolved, ``region`` set); empty
+    #: for a plan built by hand, where ``requests`` are already one per Region.
+    regional: tuple[ShareRequest, ...] = field(default=(), repr=False)
+
+    @property
+    def regional_requests(self) -> tuple[ShareRequest, ...]:
+        """One request per directory and Region planned (what apply keys ShareNotes by)."""
+        return self.regional or self.requests
+
+    @property
+    def regions(self) -> list[str]:
+        """The Regions the rows cover, in order of first appearance."""
+        return list(dict.fromkeys(row.region for row in self.rows))
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame with :data:`PLAN_COLUMNS` (also when empty)."""
@@ -539,6 +557,55 @@ def _policy_accounts(conn: Connection, policy: Guardrails) -> frozenset[str] | N
         return None
 
 
+def _in_regions(conn: Connection, request: ShareRequest) -> list[tuple[ShareRequest, DirectoryFacts]]:
+    """The request once per Region it covers, each with that Region's directory facts.
+
+    Without ``regions``: the request as it is, in ``region`` (or the connection's). With
+    them: the directory is first found (in ``region`` or the connection's Region, then
+    the Regions named) to read its RegionsInfo; ``("all",)`` becomes every Region it is in, and a
+    named Region it is not in gets facts that preflight refuses as RegionNotReplicated,
+    without a call to that Region.
+    """
+    owner = request.owner_account_id or conn.caller_account_id
+    if not request.regions:
+        region = request.region or conn.region
+        return [(request, gather_directory(conn, request.directory_id, region, owner))]
+    named = [] if request.regions == (ALL_REGIONS,) else list(request.regions)
+    seen: dict[str, DirectoryFacts] = {}
+    known: tuple[str, ...] = ()
+    for candidate in dict.fromkeys([request.region or conn.region, *named]):
+        seen[candidate] = gather_directory(conn, request.directory_id, candidate, owner)
+        if seen[candidate].exists:
+            known = seen[candidate].regions
+            break
+    found: list[tuple[ShareRequest, DirectoryFacts]] = []
+    for region in named or list(known) or list(seen)[:1]:
+        if region in seen:
+            facts = seen[region]
+        elif known and region not in known:
+            facts = DirectoryFacts(request.directory_id, region, owner, exists=False)
+        else:
+            facts = gather_directory(conn, request.directory_id, region, owner)
+        if not facts.exists and known:
+            facts = dataclasses.replace(facts, regions=known)
+        found.append((dataclasses.replace(request, region=region, regions=()), facts))
+    logger.info(
+        "%s: planning in %s (the directory is in %s)", request.directory_id,
+        ", ".join(str(r.region) for r, _ in found),
+        ", ".join(known) or "no Region read",
+    )  # fmt: skip
+    return found
+
+
+def _accounts_for(
+    conn: Connection, request: ShareRequest, directory: DirectoryFacts
+) -> list[str]:
+    """The request's targets as account ids; unshare ``["ALL"]``: every active share here."""
+    if request.action == Action.UNSHARE and request.targets == (ALL,):
+        return list(dict.fromkeys(s.account_id for s in directory.shares if s.active))
+    return expand_targets(conn, request.targets) if request.targets else []
+
+
 def _plan_all(
     conn: Connection,
     requests: Sequence[ShareRequest],
@@ -553,17 +620,18 @@ def _plan_all(
     entries: list[tuple[ShareRequest, list[str], DirectoryFacts]] = []
     blocks: list[list[PlanRow]] = []
     actions: list[str] = []
-    for request in requests:
-        accounts = expand_targets(conn, request.targets) if request.targets else []
-        directory = gather_directory(
-            conn,
-            request.directory_id,
-            request.region or conn.region,
-            request.owner_account_id or conn.caller_account_id,
-        )
-        entries.append((request, accounts, directory))
-        blocks.append(build_rows(request, accounts, directory, org, quota=False))
-        actions.extend(request.action for _ in blocks[-1])
+    expanded: dict[tuple[str, ...], list[str]] = {}
+    for asked in requests:
+        for request, directory in _in_regions(conn, asked):
+            if request.action == Action.UNSHARE and request.targets == (ALL,):
+                accounts = _accounts_for(conn, request, directory)
+            else:  # one expansion per request, whatever the number of Regions
+                if request.targets not in expanded:
+                    expanded[request.targets] = _accounts_for(conn, request, directory)
+                accounts = expanded[request.targets]
+            entries.append((request, accounts, directory))
+            blocks.append(build_rows(request, accounts, directory, org, quota=False))
+            actions.extend(request.action for _ in blocks[-1])
     consumer: list[ResponseFacts] = []
     for response in responses:
         accounts = resolve_accounts(conn, response.accounts)
@@ -596,6 +664,7 @@ def _plan_all(
         desired=desired,
         guardrails=guardrails,
         responses=tuple(responses),
+        regional=tuple(request for request, _, _ in entries),
     )
 
 
@@ -609,6 +678,7 @@ def plan(
     allow_external: bool = False,
     region: str | None = None,
     *,
+    regions: Sequence[str] | str | None = None,
     owner_account_id: str | None = None,
     guardrails: Guardrails | None = None,
 ) -> Plan:
@@ -634,23 +704,41 @@ def plan(
         outside the organization.
     region, owner_account_id
         Where the directory lives (defaults: the connection's Region and the caller).
+        ``region="eu-west-1"`` is the same plan as ``regions=["eu-west-1"]``.
+    regions
+        Regions of a replicated directory to act in, or ``"all"`` (every Region its
+        RegionsInfo lists). One plan, one fingerprint, rows per Region; a Region the
+        directory is not in is refused (check ``RegionNotReplicated``). With both,
+        ``region`` is only where the directory is looked up first.
     guardrails
         Policy (:mod:`dsshare.guardrails`); None applies the file named by
         ``DSSHARE_GUARDRAILS``, if set. Breaches become ``refuse`` rows.
+
+    ``action="unshare"`` with ``targets=["ALL"]`` means every account the directory is
+    shared with, in each Region.
 
     Example
     -------
     >>> p = plan(conn, "d-1234567890", ["200000000004"], method="ORGANIZATIONS")  # doctest: +SKIP
     >>> p.summary()                                                             # doctest: +SKIP
     {'share': 1}
+    >>> plan(conn, "d-1234567890", ["200000000004"], regions="all").regions    # doctest: +SKIP
+    ['us-east-1', 'eu-west-1']
     """
+    checked_action = validate_action(action)
+    everyone = (
+        checked_action == Action.UNSHARE
+        and isinstance(targets, list | tuple)
+        and list(targets) == [ALL]
+    )
     request = ShareRequest(
         directory_id=validate_directory_id(directory_id),
-        targets=tuple(validate_targets(targets)),
-        action=validate_action(action),
+        targets=(ALL,) if everyone else tuple(validate_targets(targets)),
+        action=checked_action,
         method=validate_method(method),
         notes=validate_notes(notes),
         region=None if region is None else validate_region(region),
+        regions=() if regions is None else validate_share_regions(regions),
         owner_account_id=(
             None if owner_account_id is None else validate_account_id(owner_account_id, "owner_account_id")
         ),
@@ -664,18 +752,22 @@ def plan_desired_state(
     desired: DesiredState,
     prune: bool = False,
     *,
+    regions: Sequence[str] | str | None = None,
     guardrails: Guardrails | None = None,
 ) -> Plan:
     """Plan shares for every directory of a desired state; ``prune`` unshares the unlisted.
 
     ``prune`` here, at the top of the desired state or on a directory entry turns pruning
-    on for that directory. ``guardrails`` as for :func:`plan`.
+    on for that directory, in each of its Regions. An entry's ``regions`` (a list, or
+    ``all``) plans it in each; ``regions`` here applies to the entries that name neither
+    ``region`` nor ``regions``. ``guardrails`` as for :func:`plan`.
 
     Example
     -------
     >>> state = load_desired_state("parameters/desired_state.example.yaml")  # doctest: +SKIP
     >>> plan_desired_state(conn, state, prune=True).to_frame()             # doctest: +SKIP
     """
+    default_regions = () if regions is None else validate_share_regions(regions)
     requests = [
         ShareRequest(
             directory_id=entry.directory_id,
@@ -687,6 +779,7 @@ def plan_desired_state(
             owner_account_id=entry.owner_account_id,
             allow_external=entry.allow_external,
             prune=bool(prune or desired.prune or entry.prune),
+            regions=entry.regions or (() if entry.region else default_regions),
         )
         for entry in desired.directories
     ]

@@ -8,7 +8,11 @@ and a reason, visible before anything is changed.
 Check codes
 -----------
 DirectoryNotFound, DirectoryNotMicrosoftAD, DirectoryNotActive
-    the directory is missing, is not AWS Managed Microsoft AD, or its Stage is not Active.
+    the directory is missing, is not AWS Managed Microsoft AD, or its Stage is not Active
+    (checked in each Region planned: a replica has its own Stage).
+RegionNotReplicated
+    the directory exists, but not in this Region (its RegionsInfo does not list it):
+    replicate it there first (AddRegion, Enterprise Edition), or leave the Region out.
 QuotaExceeded
     the edition quota (Standard 25, Enterprise 500, Hybrid 125 per Region) has no headroom.
 NotManagementAccount, FeatureSetNotAll, TrustedAccessDisabled, TargetNotMember
@@ -105,6 +109,8 @@ class DirectoryFacts:
     stage: str | None = None
     name: str | None = None
     shares: tuple[ShareFact, ...] = ()
+    #: Every Region the directory is in (RegionsInfo, primary first); empty when unknown.
+    regions: tuple[str, ...] = ()
 
     def current_share(self, account_id: str) -> ShareFact | None:
         """The record that describes the account now, or None if it was never shared.
@@ -131,6 +137,7 @@ class DirectoryFacts:
             "type": self.type,
             "edition": self.edition,
             "stage": self.stage,
+            "regions": list(self.regions),
             "shares": sorted(
                 [s.shared_directory_id, s.account_id, s.status, s.method] for s in self.shares
             ),
@@ -194,6 +201,15 @@ def directory_refusals(
     action: str, method: str | None, directory: DirectoryFacts, org: OrgFacts
 ) -> list[Refusal]:
     """Checks that apply to every target of a directory; empty when all pass."""
+    if not directory.exists and directory.regions and directory.region not in directory.regions:
+        return [
+            Refusal(
+                "RegionNotReplicated",
+                f"{directory.directory_id} is in {', '.join(directory.regions)}, not in "
+                f"{directory.region}: replicate it there first (AddRegion) or leave "
+                f"{directory.region} out",
+            )
+        ]
     if not directory.exists:
         return [
             Refusal(

@@ -81,12 +81,13 @@ def _bulk(
     region: str | None,
     owner_account_id: str | None,
     guardrails: Guardrails | None,
+    regions: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
     _check_run_options(timeout, max_workers)
     the_plan = plan(
         conn, directory_id, targets, method=method, notes=notes, action=action,
-        allow_external=allow_external, region=region, owner_account_id=owner_account_id,
-        guardrails=guardrails,
+        allow_external=allow_external, region=region, regions=regions,
+        owner_account_id=owner_account_id, guardrails=guardrails,
     )  # fmt: skip
     return _run(
         conn, the_plan, dry_run=dry_run, auto_accept=auto_accept, wait=wait, timeout=timeout,
@@ -110,6 +111,7 @@ def share(
     max_workers: int = DEFAULT_MAX_WORKERS,
     *,
     region: str | None = None,
+    regions: Sequence[str] | str | None = None,
     owner_account_id: str | None = None,
     guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
@@ -150,6 +152,11 @@ def share(
         Concurrent calls.
     region, owner_account_id
         Where the directory lives (defaults: the connection's Region and account).
+    regions
+        Regions of a replicated directory to share in, or ``"all"`` (every Region it is
+        in): one plan, one apply (auto-accept in each Region), one frame with a row per
+        account and Region. A Region the directory is not in is refused
+        (``RegionNotReplicated``) before any call. ``region=r`` is ``regions=[r]``.
     guardrails
         Policy; None applies ``DSSHARE_GUARDRAILS`` if set.
 
@@ -161,12 +168,15 @@ def share(
     Example
     -------
     >>> share(conn, "d-1234567890", ["ou-ab12-cd34ef56"], method="ORGANIZATIONS")  # doctest: +SKIP
+    >>> share(conn, "d-1234567890", ["200000000004"], auto_accept=True,
+    ...       regions=["us-east-1", "eu-west-1"])                                  # doctest: +SKIP
     """
     return _bulk(
         conn, Action.SHARE, directory_id, targets, method=method, notes=notes,
         auto_accept=auto_accept, allow_external=allow_external, dry_run=dry_run, wait=wait,
         timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
-        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
+        region=region, regions=regions, owner_account_id=owner_account_id,
+        guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -182,21 +192,26 @@ def unshare(
     max_workers: int = DEFAULT_MAX_WORKERS,
     *,
     region: str | None = None,
+    regions: Sequence[str] | str | None = None,
     owner_account_id: str | None = None,
     guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     """Stop sharing with accounts and OUs; wait for Deleted. Not-shared targets are skipped.
 
-    Guardrails refuse protected accounts.
+    Guardrails refuse protected accounts. ``regions`` (a list, or ``"all"``) unshares in
+    each Region of a replicated directory, as for :func:`share`; ``targets=["ALL"]`` is
+    every account the directory is shared with, per Region.
 
     Example
     -------
     >>> unshare(conn, "d-1234567890", ["200000000004"])  # doctest: +SKIP
+    >>> unshare(conn, "d-1234567890", ["ALL"], regions="all")  # doctest: +SKIP
     """
     return _bulk(
         conn, Action.UNSHARE, directory_id, targets, dry_run=dry_run, wait=wait,
         timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
-        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
+        region=region, regions=regions, owner_account_id=owner_account_id,
+        guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -212,6 +227,7 @@ def accept(
     max_workers: int = DEFAULT_MAX_WORKERS,
     *,
     region: str | None = None,
+    regions: Sequence[str] | str | None = None,
     owner_account_id: str | None = None,
     allow_external_owners: bool = False,
     guardrails: Guardrails | None = None,
@@ -231,8 +247,8 @@ def accept(
     return _bulk(
         conn, Action.ACCEPT, directory_id, targets, allow_external=allow_external_owners,
         dry_run=dry_run, wait=wait, timeout=timeout, audit=audit, progress=progress,
-        max_workers=max_workers, region=region, owner_account_id=owner_account_id,
-        guardrails=guardrails,
+        max_workers=max_workers, region=region, regions=regions,
+        owner_account_id=owner_account_id, guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -248,6 +264,7 @@ def reject(
     max_workers: int = DEFAULT_MAX_WORKERS,
     *,
     region: str | None = None,
+    regions: Sequence[str] | str | None = None,
     owner_account_id: str | None = None,
     guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
@@ -262,7 +279,8 @@ def reject(
     return _bulk(
         conn, Action.REJECT, directory_id, targets, dry_run=dry_run, wait=wait,
         timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
-        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
+        region=region, regions=regions, owner_account_id=owner_account_id,
+        guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -278,6 +296,7 @@ def leave(
     max_workers: int = DEFAULT_MAX_WORKERS,
     *,
     region: str | None = None,
+    regions: Sequence[str] | str | None = None,
     owner_account_id: str | None = None,
     guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
@@ -292,7 +311,8 @@ def leave(
     return _bulk(
         conn, Action.LEAVE, directory_id, targets, dry_run=dry_run, wait=wait,
         timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
-        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
+        region=region, regions=regions, owner_account_id=owner_account_id,
+        guardrails=guardrails,
     )  # fmt: skip
 
 

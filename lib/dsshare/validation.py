@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from dsshare.errors import ParameterError
-from dsshare.model import Action, ShareMethod
+from dsshare.model import ALL_REGIONS, Action, ShareMethod
 
 __all__ = [
     "ACCOUNT_ID_PATTERN",
@@ -48,6 +48,7 @@ __all__ = [
     "validate_region",
     "validate_regions",
     "validate_role_name",
+    "validate_share_regions",
     "validate_root_id",
     "validate_target",
     "validate_targets",
@@ -185,6 +186,29 @@ def validate_regions(values: object, parameter: str = "regions") -> list[str]:
     for index, item in enumerate(values):
         seen.setdefault(validate_region(item, f"{parameter}[{index}]"), None)
     return list(seen)
+
+
+def validate_share_regions(values: object, parameter: str = "regions") -> tuple[str, ...]:
+    """Regions of one directory to act in: ``("all",)`` or valid Region names, deduplicated.
+
+    ``"all"`` (any case, alone or as a one-item list) means every Region the directory is
+    in; it cannot be mixed with Region names.
+
+    Example
+    -------
+    >>> validate_share_regions("all"), validate_share_regions(["eu-west-1", "us-east-1"])
+    (('all',), ('eu-west-1', 'us-east-1'))
+    """
+    allowed = f'a non-empty list of AWS Region names, or "{ALL_REGIONS}"'
+    listed = [values] if isinstance(values, str) else values
+    if isinstance(listed, bytes) or not isinstance(listed, Sequence) or not listed:
+        raise ParameterError(parameter, values, allowed)
+    words = [item.strip().lower() if isinstance(item, str) else item for item in listed]
+    if ALL_REGIONS in words:
+        if len(words) != 1:
+            raise ParameterError(parameter, list(listed), f'"{ALL_REGIONS}" alone, or Region names')
+        return (ALL_REGIONS,)
+    return tuple(validate_regions(list(listed), parameter))
 
 
 def validate_method(value: object, parameter: str = "method") -> str:

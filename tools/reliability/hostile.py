@@ -180,6 +180,8 @@ def entry_points(
         "plan(targets)": lambda v: dsshare.plan(conn, directory_id, v),
         "plan(notes)": lambda v: dsshare.plan(conn, directory_id, [account_id], notes=v),
         "plan(region)": lambda v: dsshare.plan(conn, directory_id, [account_id], region=v),
+        "plan(regions)": lambda v: dsshare.plan(conn, directory_id, [account_id], regions=v),
+        "plan(regions[0])": lambda v: dsshare.plan(conn, directory_id, [account_id], regions=[v]),
         "plan(method)": lambda v: dsshare.plan(conn, directory_id, [account_id], method=v),
         "share_directory(account_id)": lambda v: dsshare.share_directory(conn, directory_id, v),
         "share(dry_run, notes)": lambda v: dsshare.share(
@@ -196,6 +198,11 @@ def entry_points(
             share_spec, [{**base, "notes": v}]),
         "share_directory parameters(output_dir)": lambda v: resolve_parameters(
             share_spec, [{**base, "output_dir": v}]),
+        "share_directory parameters(regions)": lambda v: resolve_parameters(
+            share_spec, [{**base, "regions": v}]),
+        "parse_desired_state(regions)": lambda v: parse_desired_state(
+            {"directories": [{"directory_id": directory_id, "targets": [account_id], "regions": v}]}
+        ),
     }
 
 

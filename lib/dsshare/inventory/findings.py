@@ -48,7 +48,7 @@ FINDING_TYPES: dict[str, tuple[str, str, str]] = {
     "replica_region_unshared": (
         "medium",
         "A directory replicated to several Regions is shared with this account in only some of them (sharing is Regional).",
-        "Share the directory with the account in the missing Regions, or unshare it everywhere.",
+        "Share the directory with the account in the missing Regions (share_directory with regions: all), or unshare it everywhere.",
     ),
     "share_failed": (
         "high",

@@ -38,6 +38,7 @@ from .parameters import (
     check_regions,
     check_required_text,
     check_scope,
+    check_share_regions,
     check_targets,
 )
 
@@ -169,8 +170,13 @@ ENDPOINT_URL = Param(
     check_endpoint_url,
 )  # fmt: skip
 REGION = Param(
-    "region", str, "", "Region of the directory; empty uses the profile's or AWS_DEFAULT_REGION",
+    "region", str, "", "Region of the directory, the same as regions: [region]; empty uses "
+    "the profile's or AWS_DEFAULT_REGION; with regions set, only where the directory is looked up",
     check_region,
+)  # fmt: skip
+DIRECTORY_REGIONS = Param(
+    "regions", list, [], "Regions of a replicated directory to act in, in one plan; [all] is "
+    "every Region it is in (RegionsInfo); empty means region alone", check_share_regions,
 )  # fmt: skip
 REGIONS = Param(
     "regions", list, [], "Regions to cover; empty means the profile's or AWS_DEFAULT_REGION",
@@ -198,9 +204,18 @@ DIRECTORY_ID = Param(
     "directory_id", str, "", "owner directory: d- followed by 10 hex digits", check_directory_id
 )
 
+DEFAULT_REGION = Param(
+    "region", str, "", "Region of the directories that name none, the same as regions: "
+    "[region]; empty uses the profile's or AWS_DEFAULT_REGION", check_region,
+)  # fmt: skip
+DEFAULT_REGIONS = Param(
+    "regions", list, [], "Regions of the directories that name neither region nor regions; "
+    "[all] is every Region each is in; empty means region alone", check_share_regions,
+)  # fmt: skip
 
-def _common(region: Param) -> tuple[Param, ...]:
-    return (PROFILE, ENDPOINT_URL, region, ROLE_NAME, OUTPUT_DIR)
+
+def _common(*region: Param) -> tuple[Param, ...]:
+    return (PROFILE, ENDPOINT_URL, *region, ROLE_NAME, OUTPUT_DIR)
 
 
 SHARE_DIRECTORY = register(RunbookSpec(
@@ -209,7 +224,7 @@ SHARE_DIRECTORY = register(RunbookSpec(
     description="Plan (with preflight) and apply ShareDirectory for account and OU targets "
     "(OUs expand recursively); optionally accept in each consumer account.",
     mutating=True,
-    params=_common(REGION) + (
+    params=_common(REGION, DIRECTORY_REGIONS) + (
         DIRECTORY_ID,
         Param("targets", list, [], "account ids and/or OU ids; OUs expand recursively", _targets),
         Param("method", str, str(ShareMethod.HANDSHAKE), "HANDSHAKE (any account; consumer accepts) or "
@@ -231,7 +246,7 @@ UNSHARE_DIRECTORY = register(RunbookSpec(
     description="Plan and apply UnshareDirectory for accounts and OUs, or every account the "
     "directory is currently shared with (targets: [ALL]); waits for Deleted.",
     mutating=True,
-    params=_common(REGION) + (
+    params=_common(REGION, DIRECTORY_REGIONS) + (
         DIRECTORY_ID,
         Param("targets", list, [], 'account ids and/or OU ids, or ["ALL"] for every current '
               "share", _targets_or_all),
@@ -269,7 +284,7 @@ RECONCILE_SHARES = register(RunbookSpec(
     description="Plan every directory of a desired-state YAML file against live shares and "
     "apply the difference; prune unshares accounts the file does not list.",
     mutating=True,
-    params=_common(REGION) + (
+    params=_common(DEFAULT_REGION, DEFAULT_REGIONS) + (
         Param("desired_state", str, "", "path of the desired-state YAML file", _desired_state),
         Param("prune", bool, False, "also unshare accounts the desired state does not list"),
         DRY_RUN,

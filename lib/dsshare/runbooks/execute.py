@@ -51,6 +51,7 @@ from .catalog import get_runbook
 from .files import notebook_path, runbooks_dir
 from .parameters import (
     RunbookSpec,
+    connection_regions,
     parse_cli_value,
     resolve_notes,
     resolve_parameters,
@@ -199,7 +200,7 @@ def _check_organization(params: Mapping[str, Any]) -> None:
     conn = Connection(
         profile=params.get("profile") or None,
         region=params.get("region") or None,
-        regions=params.get("regions") or None,
+        regions=connection_regions(params),
         endpoint_url=params.get("endpoint_url") or None,
         role_name=params.get("role_name") or "OrganizationAccountAccessRole",
     )

@@ -32,11 +32,13 @@ from typing import Any
 from dsshare import inputs
 from dsshare.errors import DsShareError, ParameterError, UnknownNameError
 from dsshare.inputs import NOTES_REFERENCE_PATTERN
+from dsshare.model import ALL_REGIONS
 from dsshare.validation import (
     validate_account_id,
     validate_directory_id,
     validate_notes,
     validate_region,
+    validate_share_regions,
     validate_target,
 )
 
@@ -58,6 +60,8 @@ __all__ = [
     "check_minutes",
     "check_region",
     "check_regions",
+    "check_share_regions",
+    "connection_regions",
     "check_required_text",
     "check_scope",
     "check_targets",
@@ -195,6 +199,18 @@ def check_region(value: str, name: str) -> str:
 def check_regions(value: list[str], name: str) -> list[str]:
     """Empty (the connection's Region) or Region names, deduplicated."""
     return list(dict.fromkeys(validate_region(v, f"{name}[{i}]") for i, v in enumerate(value)))
+
+
+def check_share_regions(value: list[str], name: str) -> list[str]:
+    """Regions of one directory: empty (``region`` alone), Region names, or ``[all]``."""
+    return [] if not value else list(validate_share_regions(value, name))
+
+
+def connection_regions(params: Mapping[str, Any]) -> list[str] | None:
+    """The Region names of ``params["regions"]`` for a Connection (``all`` is the plan's to
+    resolve, from the directory's RegionsInfo), or None when there are none."""
+    named = [r for r in params.get("regions") or [] if r != ALL_REGIONS]
+    return named or None
 
 
 def check_endpoint_url(value: str, name: str) -> str:

@@ -29,7 +29,6 @@ from typing import Any, Protocol
 import pandas as pd
 
 from dsshare.audit import AuditLog
-from dsshare.calls import iter_shared_directories
 from dsshare.connection import Connection
 from dsshare.desired import load_desired_state
 from dsshare.errors import DsShareError, ParameterError, PlanMismatchError, WaitTimeoutError
@@ -46,13 +45,19 @@ from dsshare.inventory.export import Export
 from dsshare.inventory.export import export_inventory as export
 from dsshare.inventory.model import Inventory
 from dsshare.inventory.snapshot import MANIFEST, read_manifest, read_snapshot
-from dsshare.model import INACTIVE_STATUSES, RESULT_COLUMNS, Action, Outcome
-from dsshare.planning import Plan, ShareRequest, plan, plan_desired_state, replan
+from dsshare.model import RESULT_COLUMNS, Action, Outcome
+from dsshare.planning import Plan, plan, plan_desired_state, replan
 from dsshare.planning import plan_responses as plan_invitation_responses
 
 from . import record
 from .catalog import LATEST, get_runbook
-from .parameters import ALL, RunbookSpec, resolve_notes, resolve_parameters
+from .parameters import (
+    ALL,
+    RunbookSpec,
+    connection_regions,
+    resolve_notes,
+    resolve_parameters,
+)
 
 __all__ = [
     "ADOPTED_DESIRED",
@@ -173,7 +178,7 @@ def start(runbook: str, namespace: Mapping[str, Any]) -> RunContext:
     conn = Connection(
         profile=params["profile"] or None,
         region=params.get("region") or _snapshot_region(params, folder),
-        regions=params.get("regions") or None,
+        regions=connection_regions(params),
         endpoint_url=params["endpoint_url"] or None,
         role_name=params["role_name"],
     )
@@ -194,45 +199,31 @@ def plan_share(run: RunContext) -> Plan:
     the_plan = plan(
         run.conn, p["directory_id"], p["targets"], method=p["method"], notes=run.notes,
         action=Action.SHARE, allow_external=p["allow_external"], region=p["region"] or None,
+        regions=p["regions"] or None,
     )  # fmt: skip
     _keep_plan(run, the_plan)
     return the_plan
 
 
-def _current_shares(run: RunContext) -> list[str]:
-    """Accounts the directory is shared with now (any record not Deleted or Rejected)."""
-    p = run.params
-    accounts = [
-        str(r["SharedAccountId"])
-        for r in iter_shared_directories(run.conn, p["directory_id"], region=p["region"] or None)
-        if r.get("ShareStatus") not in INACTIVE_STATUSES
-    ]
-    return list(dict.fromkeys(accounts))
-
-
 def plan_unshare(run: RunContext) -> Plan:
-    """Plan UnshareDirectory; ``targets: [ALL]`` means every account currently shared with."""
+    """Plan UnshareDirectory; ``targets: [ALL]`` means every account currently shared with,
+    in each Region planned (``regions``)."""
     p = run.params
-    targets = _current_shares(run) if p["targets"] == [ALL] else p["targets"]
-    if targets:
-        the_plan = plan(
-            run.conn, p["directory_id"], targets, action=Action.UNSHARE, region=p["region"] or None
-        )
-    else:
-        # Nothing is shared: an empty plan, still fingerprinted over the directory's state.
-        request = ShareRequest(
-            directory_id=p["directory_id"], targets=(), action=Action.UNSHARE,
-            region=p["region"] or None,
-        )
-        the_plan = replan(run.conn, Plan(requests=(request,), rows=(), fingerprint=""))
+    the_plan = plan(
+        run.conn, p["directory_id"], p["targets"], action=Action.UNSHARE,
+        region=p["region"] or None, regions=p["regions"] or None,
+    )  # fmt: skip
     _keep_plan(run, the_plan)
     return the_plan
 
 
 def plan_reconcile(run: RunContext) -> Plan:
-    """Plan every directory of the desired state (with prune); writes plan.csv/plan.json."""
+    """Plan every directory of the desired state (with prune), in each directory's Regions
+    (``regions`` for those that name none); writes plan.csv/plan.json."""
     desired = load_desired_state(run.params["desired_state"])
-    the_plan = plan_desired_state(run.conn, desired, prune=run.params["prune"])
+    the_plan = plan_desired_state(
+        run.conn, desired, prune=run.params["prune"], regions=run.params["regions"] or None
+    )
     _keep_plan(run, the_plan)
     return the_plan
 

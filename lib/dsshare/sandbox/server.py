@@ -285,12 +285,19 @@ class Sandbox:
         self.faults.log.clear()
 
     def set_directory_stage(self, directory_id: str, stage: str, region: str | None = None) -> None:
-        """Force a directory's Stage (e.g. ``Creating``) to provoke the 'not Active' path."""
+        """Force a directory's Stage (e.g. ``Creating``) to provoke the 'not Active' path.
+
+        ``region`` picks the Region's copy of a replicated directory (default: its seeded one).
+        """
         stages = service_model("ds").shape_for("DirectoryStage").enum
         if stage not in stages:
             raise SandboxError(f"stage must be one of {', '.join(stages)}, got {stage!r}")
-        entry = self._directory_entry(directory_id, region)
-        sharing_backends[entry["account_id"]][entry["region"]].directories[directory_id].stage = stage
+        entry = self._directory_entry(directory_id, None)
+        where = region or entry["region"]
+        found = sharing_backends[entry["account_id"]][where].directories.get(directory_id)
+        if found is None:
+            raise SandboxError(f"{directory_id} is not in {where} (replicate it with add_region)")
+        found.stage = stage
 
     def hide_share(self, shared_directory_id: str, side: str) -> None:
         """Make one side stop seeing a share record, as AWS's two views can disagree.
