@@ -322,11 +322,6 @@ def test_bad_adoption_arguments_exit_2_before_any_aws_call(
     assert not (tmp_path / "a").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the planner refuses already-Shared ORGANIZATIONS targets when trusted access is "
-    "off (a directory-level check meant for new shares); AWS keeps existing shares working",
-)
 def test_adopted_organizations_shares_plan_nothing_when_trusted_access_was_turned_off_since(
     aws_env: Sandbox, aws, tmp_path: Path
 ) -> None:

@@ -411,11 +411,20 @@ def build_rows(
     if refusals:
         first = refusals[0]
         reason = "; ".join(r.reason for r in refusals)
-        return [
-            _row(directory, account_id, Action.REFUSE, reason, check=first.check,
-                 method=request.method if request.action == Action.SHARE else None)
-            for account_id in listed
-        ]  # fmt: skip
+
+        def refused_or_kept(account_id: str) -> PlanRow:
+            # A directory-level refusal is about making a share. A target already shared (or
+            # on its way) is left as it is, and AWS keeps it working (e.g. trusted access
+            # turned off since): its row is the skip the share plan gives it, no call made.
+            current = directory.current_share(account_id)
+            if request.action == Action.SHARE and current is not None and (
+                current.status in _SHARED_OR_ON_ITS_WAY
+            ):
+                return _decide(request, account_id, directory, org)
+            return _row(directory, account_id, Action.REFUSE, reason, check=first.check,
+                        method=request.method if request.action == Action.SHARE else None)  # fmt: skip
+
+        return [refused_or_kept(account_id) for account_id in listed]
     wanted_set = set(accounts)
     rows: list[PlanRow] = []
     for account_id in listed:
