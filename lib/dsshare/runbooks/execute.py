@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -317,6 +318,19 @@ def _run_folder(spec: RunbookSpec, params: Mapping[str, Any], out: str | os.Path
     return folder
 
 
+def _skip_iri_grammars() -> None:
+    """Keep jsonschema from compiling rfc3987_syntax's grammars while papermill loads.
+
+    papermill imports nbformat, which imports jsonschema, whose format module imports
+    ``rfc3987_syntax`` when it is installed (Jupyter's server extras install it) and so
+    compiles 38 lark grammars: 2-3 s of every ``dsshare run`` on 2 cores, measured by
+    ``benchmarks/bulk_share_bench.py``. They back the "iri" string formats only, and
+    nbformat validates without a format checker, so no notebook check changes. Marking
+    the module absent (unless something already imported it) makes jsonschema skip them.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def execute(
     spec: RunbookSpec,
     params: Mapping[str, Any],
@@ -330,6 +344,7 @@ def execute(
     otherwise returns a :class:`RunResult`, also when a cell raised (the executed notebook
     is written either way) and records it in ``run.json``.
     """
+    _skip_iri_grammars()
     import papermill as pm
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
