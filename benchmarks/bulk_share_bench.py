@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
-    ROOT,
     PhaseFailed,
     SandboxProcess,
     log,

@@ -96,10 +96,10 @@ def test_a_bad_policy_file_fails_closed_before_any_aws_call(
     aws_env: Sandbox, conn: dsshare.Connection, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     bad = tmp_path / "g.yaml"
-    bad.write_text("denied_accounts: [200000000004]\n")
+    bad.write_text("denied_accounts: [200000000004]\nallow_external_handshake: no\n")
     monkeypatch.setenv(ENV_VAR, str(bad))
     aws_env.clear_request_log()
-    with pytest.raises(GuardrailsError, match="quote account ids"):
+    with pytest.raises(GuardrailsError, match="true or false"):
         dsshare.plan(conn, aws_env.directory_id("global.example.com"), ["200000000002"])
     assert aws_env.request_log == []
 

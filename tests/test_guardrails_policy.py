@@ -78,11 +78,13 @@ def test_invalid_policies_are_refused_naming_the_key(data: object, where: str) -
     assert "Next step:" in str(err)
 
 
-def test_an_unquoted_octal_looking_account_id_is_refused_not_guessed(tmp_path: Path) -> None:
+def test_an_unquoted_octal_looking_account_id_is_kept_as_typed(tmp_path: Path) -> None:
     path = tmp_path / "g.yaml"
-    path.write_text("denied_accounts:\n  - 000000000017\n")  # YAML 1.1: the octal number 15
-    with pytest.raises(GuardrailsError, match="quote account ids"):
-        load_guardrails(path)
+    # YAML 1.1 would read the octal number 15; the input reader keeps the text.
+    path.write_text("denied_accounts:\n  - 000000000017\n  - 012345670123\n")
+    assert load_guardrails(path).denied_accounts == {"000000000017", "012345670123"}
+    with pytest.raises(GuardrailsError, match="quote ids"):
+        parse_guardrails({"denied_accounts": [15]})
 
 
 def test_a_missing_or_unreadable_policy_file_fails_closed(tmp_path: Path) -> None:

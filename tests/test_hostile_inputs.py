@@ -21,7 +21,14 @@ import dsshare
 from dsshare import validation
 from dsshare.cli import main
 from dsshare.errors import DsShareError, ParameterError
-from dsshare.reliability.hostile import HOSTILE_YAML, classify, run_corpus
+from dsshare.reliability.hostile import (
+    HOSTILE_TEXT,
+    HOSTILE_TYPED,
+    HOSTILE_YAML,
+    classify,
+    reader_trials,
+    run_corpus,
+)
 from dsshare.runbooks.catalog import runbooks
 from dsshare.runbooks.parameters import parse_cli_value, resolve_parameters
 from dsshare.sandbox import Sandbox
@@ -151,8 +158,10 @@ def test_desired_state_yaml_tricks_are_refused_or_parsed_faithfully(
         for entry in state.directories:
             for target in entry.targets:
                 assert validation.validate_target(target) == target
-    if "000000000017" in text or "2_0000" in text or "1:20:30" in text:
-        assert verdict.verdict == "refused"  # numbers are never guessed back into ids
+    if "2_0000" in text or "1:20:30" in text:
+        assert verdict.verdict == "refused"  # YAML 1.1 numbers, read as text: not ids
+    if "000000000017" in text:  # kept exactly as typed, never read as octal 15
+        assert dsshare.load_desired_state(path).directories[0].targets == ("000000000017",)
 
 
 def test_a_missing_or_binary_desired_state_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -312,3 +321,43 @@ def test_unencodable_notes_in_a_parameters_file_exit_2_before_any_file_is_writte
                             str(extra), "--out", str(tmp_path / "run")])  # fmt: skip
     assert code == 2 and "Invalid notes" in stderr and "Traceback" not in stderr
     assert no_kernel == [] and not (tmp_path / "run").exists()
+
+
+# -- the input reader: every reader, every slot ----------------------------------------------
+
+
+def test_every_reader_refuses_or_reads_exactly_what_was_typed(tmp_path: Path) -> None:
+    trials = reader_trials(tmp_path)
+    readers = {t.reader for t in trials}
+    assert readers == {"runbook file", "-p override", "desired state", "guardrails", "console"}
+    unfaithful = [(t.reader, t.slot, t.typed, t.verdict.verdict, t.read, t.verdict.message[:120])
+                  for t in trials if not t.faithful]  # fmt: skip
+    assert unfaithful == []
+    read = {(t.reader, t.slot, t.typed): t.read for t in trials if t.verdict.verdict == "ok"}
+    for reader in ("runbook file", "-p override", "desired state", "guardrails", "console"):
+        assert read[(reader, "id", "012345670123")] == "012345670123"
+        assert read[(reader, "id", "000000000017")] == "000000000017"
+    assert all(t.verdict.verdict == "refused" for t in trials if t.slot == "document")
+    assert all(t.verdict.verdict == "refused" for t in trials
+               if t.slot == "text" and t.typed != "fine text")  # fmt: skip
+
+
+@pytest.mark.parametrize(("key", "typed"), [
+    # (argparse takes "-.inf" for an option: a usage error, exit 2 too, tested elsewhere)
+    *(("dry_run", t) for t in HOSTILE_TYPED if t.lower() not in ("true", "false", "-.inf")),
+    *(("wait_timeout_minutes", t) for t in ("1e11", "0x1F", "0o17", "1_000", "1:30", ".nan",
+                                            ".inf", "1e309", "0777", "no")),
+    *(("targets", t) for t in ("1e11", "0x1F", "0o17", "1_000", "1:30", "no", ".nan")),
+    *(("notes", t) for t in HOSTILE_TEXT if t != "fine text"),
+])  # fmt: skip
+def test_dsshare_run_refuses_hostile_typed_values_with_exit_2_and_no_run_folder(
+    aws_env: Sandbox, tmp_path: Path, key: str, typed: str
+) -> None:
+    aws_env.clear_request_log()
+    out = tmp_path / "run"
+    code, stderr = run_cli(["run", "share_directory", "-f", str(SHARE_PARAMETERS), "-p", key, typed,
+                            "--out", str(out)])  # fmt: skip
+    assert code == 2 and f"Invalid {key}" in stderr and "Traceback" not in stderr
+    assert not out.exists() and aws_env.request_log == []
+    if key == "notes":
+        assert typed not in stderr

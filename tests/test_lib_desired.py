@@ -36,14 +36,16 @@ def test_defaults_apply_unless_an_entry_overrides_them() -> None:
     assert (second.method, second.targets) == ("HANDSHAKE", ())
 
 
-def test_unquoted_account_ids_are_refused_not_guessed(tmp_path: Path) -> None:
+def test_unquoted_account_ids_are_kept_as_typed_and_numbers_refused(tmp_path: Path) -> None:
     path = tmp_path / "desired.yaml"
-    # YAML 1.1 reads 000000000017 as the octal number 15: no way back to the id written.
-    path.write_text("directories:\n  - directory_id: d-1234567890\n    targets: [000000000017]\n")
+    # YAML 1.1 reads 000000000017 as the octal number 15; the input reader keeps the text.
+    path.write_text("directories:\n  - directory_id: d-1234567890\n"
+                    "    targets: [000000000017, 012345670123]\n")
+    assert load_desired_state(path).directories[0].targets == ("000000000017", "012345670123")
     with pytest.raises(ParameterError) as info:
-        load_desired_state(path)
+        parse_desired_state({"directories": [{"directory_id": "d-1234567890", "targets": [15]}]})
     assert info.value.parameter == "directories[0].targets[0]"
-    assert "quoted" in info.value.allowed
+    assert "quote ids" in info.value.allowed
     with pytest.raises(ParameterError) as info:
         parse_desired_state({"directories": [{"directory_id": "d-1234567890", "targets": [],
                                               "owner_account_id": 200000000001}]})

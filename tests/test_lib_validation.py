@@ -37,7 +37,7 @@ def test_malformed_directory_ids_name_the_parameter(bad: object) -> None:
     assert "d-" in info.value.allowed
 
 
-@given(st.from_regex(r"\A\d{12}\Z"))
+@given(st.from_regex(r"\A[0-9]{12}\Z"))
 def test_any_twelve_digits_is_an_account_id(value: str) -> None:
     assert validate_account_id(value) == value
 

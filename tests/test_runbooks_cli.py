@@ -113,7 +113,7 @@ def test_files_then_pairs_are_merged_and_handed_to_execute(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_execute(spec: Any, params: dict[str, Any], out: str | None = None) -> RunResult:
+    def fake_execute(spec: Any, params: dict[str, Any], out: str | None = None, **_: Any) -> RunResult:
         seen.update(spec=spec.name, params=params, out=out)
         return RunResult(spec.name, tmp_path, tmp_path / "x.ipynb", 0, dry_run=True,
                          fingerprint="f" * 64, outcomes={"planned": 3}, plan_summary={"share": 3})  # fmt: skip

@@ -94,9 +94,9 @@ def test_overlong_notes_are_reported_by_length_never_by_text() -> None:
     assert "1400 characters" in str(err)
 
 
-def test_yaml_account_ids_read_as_numbers_come_back_as_twelve_digits() -> None:
-    params = resolve("share_directory", {**SHARE, "targets": [200000000004, "ou-ab12-cd34ef56"]})
-    assert params["targets"] == ["200000000004", "ou-ab12-cd34ef56"]
+def test_account_ids_given_as_numbers_are_refused_never_converted() -> None:
+    err = bad_parameter("share_directory", {**SHARE, "targets": [200000000004, "ou-ab12-cd34ef56"]})
+    assert err.parameter == "targets[0]" and "quote ids" in str(err)
 
 
 def test_unshare_accepts_all_alone_but_not_mixed() -> None:
@@ -115,7 +115,7 @@ def test_respond_to_invitations_needs_accounts_and_an_action() -> None:
     assert err.parameter == "owner_directory_ids[1]"
     params = resolve(
         "respond_to_invitations",
-        {"accounts": [ALL], "action": "reject", "owner_account_ids": [200000000001]},
+        {"accounts": [ALL], "action": "reject", "owner_account_ids": ["200000000001"]},
     )
     assert params["owner_account_ids"] == ["200000000001"]
     assert params["dry_run"] is True
@@ -149,10 +149,15 @@ def test_inventory_scope_and_compare_to(tmp_path: Path) -> None:
 
 def test_cli_values_are_read_for_their_parameter_type() -> None:
     spec = get_runbook("share_directory")
-    assert parse_cli_value(spec.param("dry_run"), "false") is False
-    assert parse_cli_value(spec.param("wait_timeout_minutes"), "15") == 15
+    # -p values are text, converted by the parameter's type exactly like a file's value.
+    assert parse_cli_value(spec.param("dry_run"), "false") == "false"
     assert parse_cli_value(spec.param("notes"), "yes") == "yes"
     assert parse_cli_value(spec.param("expected_plan"), "1234") == "1234"
+    typed = parse_overrides(spec, [["dry_run", "FALSE"], ["wait_timeout_minutes", "15"],
+                                   ["targets", "012345670123"]])  # fmt: skip
+    resolved = resolve_parameters(spec, [SHARE, typed])
+    assert (resolved["dry_run"], resolved["wait_timeout_minutes"]) == (False, 15.0)
+    assert resolved["targets"] == ["012345670123"]
     overrides = parse_overrides(
         spec, [["targets", "ou-ab12-cd34ef56,200000000004"], ["dry_run", "false"]]
     )
@@ -180,19 +185,19 @@ def test_parameter_files_must_be_yaml_mappings(tmp_path: Path) -> None:
 
 
 def test_notes_references_are_read_at_run_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TICKET_NOTES", "from the environment")
-    assert resolve_notes("env:TICKET_NOTES") == "from the environment"
+    monkeypatch.setenv("DSSHARE_TICKET_NOTES", "from the environment")
+    assert resolve_notes("env:DSSHARE_TICKET_NOTES") == "from the environment"
     note = tmp_path / "notes.txt"
     note.write_text("from a file\n")
-    assert resolve_notes(f"file:{note}") == "from a file"
+    assert resolve_notes(f"file:{note}", folders=[tmp_path]) == "from a file"
     assert resolve_notes("plain text") == "plain text"
-    monkeypatch.delenv("TICKET_NOTES")
+    monkeypatch.delenv("DSSHARE_TICKET_NOTES")
     with pytest.raises(ParameterError) as caught:
-        resolve_notes("env:TICKET_NOTES")
+        resolve_notes("env:DSSHARE_TICKET_NOTES")
     assert caught.value.parameter == "notes"
     note.write_text("y" * 2000)
     with pytest.raises(DsShareError, match="2000 characters"):
-        resolve_notes(f"file:{note}")
+        resolve_notes(f"file:{note}", folders=[tmp_path])
 
 
 def test_recorded_parameters_keep_notes_out_but_references_in() -> None:

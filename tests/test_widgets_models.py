@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dsshare.errors import DsShareError, PlanMismatchError, WaitTimeoutError
+from dsshare.errors import DsShareError, ParameterError, PlanMismatchError, WaitTimeoutError
 from dsshare.inventory import schema
 from dsshare.inventory.model import Inventory
 from dsshare.plan import Plan, PlanRow, ShareRequest
@@ -105,8 +106,8 @@ class FakeServices:
         self.calls.append(("collect", list(regions)))
         return _inventory()
 
-    def export_inventory(self, inventory: Inventory, folder: str | Path) -> Path:
-        self.calls.append(("export", str(folder)))
+    def export_inventory(self, inventory: Inventory, folder: str | Path, replace: bool = False) -> Path:
+        self.calls.append(("export", (str(folder), replace)))
         return Path(folder) / "report.html"
 
 
@@ -388,3 +389,79 @@ def test_models_import_no_widgets() -> None:
 def test_every_console_error_is_a_dsshare_error_with_a_next_step() -> None:
     for err in (NotConnectedError(), ConsoleStateError("x", next_step="y")):
         assert isinstance(err, DsShareError) and err.next_step
+
+
+# -- the input reader's rules in the console's fields ---------------------------------------
+
+
+def test_typed_ids_keep_the_text_typed_and_escape_control_characters() -> None:
+    model = ShareModel()
+    model.typed = "012345670123 000000000017, 2000\x0000004 1e11"
+    assert model.typed_valid == ["012345670123", "000000000017"]
+    assert model.typed_errors == ["'2000\\x0000004': not a 12-digit account id",
+                                  "1e11: not a 12-digit account id"]  # fmt: skip
+
+
+@pytest.mark.parametrize("notes", ["a\x00b", "red \x1b[31m", "\u202eevil", "bell\x07"])
+def test_notes_with_control_characters_are_refused_before_planning(
+    share: ShareModel, fake: FakeServices, notes: str
+) -> None:
+    share.typed = A1
+    share.notes = notes
+    with pytest.raises(ParameterError) as caught:
+        share.preview()
+    assert caught.value.parameter == "notes" and notes not in str(caught.value)
+    assert not [c for c in fake.calls if c[0] == "plan"]
+    share.notes = "Line one\n\tline two"
+    share.preview()
+    assert share.stage == "previewed"
+
+
+def test_export_refuses_a_folder_holding_other_files(fake: FakeServices, tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("precious")
+    model = InventoryModel(services=fake, folder=str(tmp_path), regions=["us-east-1"])
+    model.collect()
+    with pytest.raises(ParameterError, match="holds other files"):
+        model.export()
+    assert not model.replace_pending and not [c for c in fake.calls if c[0] == "export"]
+    assert (tmp_path / "keep.txt").read_text() == "precious"
+
+
+def test_export_into_an_earlier_snapshot_asks_before_replacing_it(
+    fake: FakeServices, tmp_path: Path
+) -> None:
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"tool": "dsshare 1.0", "schema_version": 1, "frames": {}})
+    )
+    model = InventoryModel(services=fake, folder=str(tmp_path), regions=["us-east-1"])
+    model.collect()
+    with pytest.raises(ConsoleStateError, match="earlier dsshare snapshot"):
+        model.export()
+    assert model.replace_pending and not [c for c in fake.calls if c[0] == "export"]
+    model.cancel_replace()
+    assert not model.replace_pending
+    with pytest.raises(ConsoleStateError):
+        model.confirm_replace()
+    with pytest.raises(ConsoleStateError):
+        model.export()
+    model.confirm_replace()
+    assert ("export", (str(tmp_path), True)) in fake.calls and not model.replace_pending
+
+
+def test_connection_fields_with_control_characters_are_refused_before_connecting(
+    fake: FakeServices,
+) -> None:
+    made: list[tuple[Any, ...]] = []
+
+    def factory(*args: Any) -> FakeServices:
+        made.append(args)
+        return fake
+
+    console = ConsoleModel(factory)
+    console.connection.endpoint_url = "http://127.0.0.1:4566\x00"
+    with pytest.raises(ParameterError) as caught:
+        console.connect()
+    assert caught.value.parameter == "endpoint" and made == []
+    console.connection.endpoint_url = " http://127.0.0.1:4566 "
+    console.connect()
+    assert made == [(None, None, "http://127.0.0.1:4566")]

@@ -165,3 +165,30 @@ def test_a_row_that_fails_is_shown_with_aws_code_and_next_step(view: ConsoleView
     message = share.feedback.message
     assert "1 of 1 row(s) failed" in message and "Next step" in message
     assert "AccessDeniedException" in share._result.value and "failed" in share._result.value
+
+
+def test_export_asks_before_replacing_an_earlier_snapshot_and_never_writes_among_other_files(
+    view: ConsoleView, tmp_path: Path
+) -> None:
+    tab = view.inventory
+    tab._regions.value = ("us-east-1",)
+    tab._collect.click()
+    tab._folder.value = str(tmp_path / "inventory")
+    tab._export.click()
+    first = (tmp_path / "inventory" / "manifest.json").read_text()
+    assert tab._replace.layout.display == "none"
+    tab._collect.click()
+    tab._export.click()
+    assert "holds an earlier dsshare snapshot" in tab.feedback.message
+    assert tab._replace.layout.display is None and "Replace it?" in tab._replace_question.value
+    assert (tmp_path / "inventory" / "manifest.json").read_text() == first
+    tab._replace.click()
+    assert "Report written" in tab.feedback.message and tab._replace.layout.display == "none"
+    assert (tmp_path / "inventory" / "manifest.json").read_text() != first
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("precious")
+    tab._folder.value = str(other)
+    tab._export.click()
+    assert "holds other files" in tab.feedback.message and tab._replace.layout.display == "none"
+    assert [p.name for p in other.iterdir()] == ["keep.txt"]

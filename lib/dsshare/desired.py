@@ -1,8 +1,9 @@
 """Desired-state form: which accounts and OUs each directory should be shared with.
 
-A desired state is plain data (usually YAML, schema in ``docs/library.md``); it is parsed
-and validated here, before any AWS call, and planned by
-:func:`dsshare.plan.plan_desired_state`.
+A desired state is plain data (usually YAML, schema in ``docs/library.md``); it is read with
+the one input reader (:mod:`dsshare.inputs`: ids keep the text that was written, booleans
+are true/false only, no tags, aliases or duplicate keys), validated here before any AWS
+call, and planned by :func:`dsshare.plan.plan_desired_state`.
 
 Example
 -------
@@ -18,11 +19,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dsshare import inputs
 from dsshare.errors import ParameterError
 from dsshare.validation import (
     validate_account_id,
@@ -82,9 +81,7 @@ def _unknown_keys(data: Mapping[str, Any], known: set[str], parameter: str) -> N
 
 
 def _bool(value: object, parameter: str) -> bool:
-    if not isinstance(value, bool):
-        raise ParameterError(parameter, value, "true or false")
-    return value
+    return inputs.boolean(value, parameter)
 
 
 def parse_desired_state(data: object) -> DesiredState:
@@ -101,7 +98,7 @@ def parse_desired_state(data: object) -> DesiredState:
     top = _mapping(data, "desired_state", "a mapping with a 'directories' list")
     _unknown_keys(top, _TOP_KEYS, "desired_state")
     version = top.get("version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
+    if version is None or inputs.integer(version, "version") != SCHEMA_VERSION:
         raise ParameterError("version", version, f"{SCHEMA_VERSION}")
     defaults = _mapping(top.get("defaults") or {}, "defaults", "a mapping")
     _unknown_keys(defaults, _DEFAULT_KEYS, "defaults")
@@ -127,15 +124,6 @@ def parse_desired_state(data: object) -> DesiredState:
     return DesiredState(directories=tuple(directories), prune=prune)
 
 
-def _refuse_number(value: object, parameter: str) -> None:
-    """Refuse an unquoted id: YAML reads 000000000017 as the octal number 15, so a number
-    cannot be turned back into the account id that was written (fail closed)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ParameterError(
-            parameter, value, 'a quoted account id ("200000000004"): YAML reads unquoted digits as numbers'
-        )
-
-
 def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
     if "directory_id" not in merged:
         raise ParameterError(f"{where}.directory_id", None, "a directory id (d-xxxxxxxxxx)")
@@ -144,20 +132,20 @@ def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
         raise ParameterError(f"{where}.targets", targets_raw, "a list (may be empty)")
     targets: dict[str, None] = {}
     for t_index, target in enumerate(targets_raw):
-        _refuse_number(target, f"{where}.targets[{t_index}]")
-        targets.setdefault(validate_target(target, f"{where}.targets[{t_index}]"), None)
+        name = f"{where}.targets[{t_index}]"
+        targets.setdefault(validate_target(inputs.identifier(target, name), name), None)
     region = merged.get("region")
     owner = merged.get("owner_account_id")
-    _refuse_number(owner, f"{where}.owner_account_id")
+    directory_id = f"{where}.directory_id"
     return DesiredDirectory(
-        directory_id=validate_directory_id(merged["directory_id"], f"{where}.directory_id"),
+        directory_id=validate_directory_id(inputs.identifier(merged["directory_id"], directory_id), directory_id),
         targets=tuple(targets),
         method=validate_method(merged.get("method", "HANDSHAKE"), f"{where}.method"),
-        notes=validate_notes(merged.get("notes", "") or "", f"{where}.notes"),
-        region=None if region is None else validate_region(region, f"{where}.region"),
-        owner_account_id=(
-            None if owner is None else validate_account_id(owner, f"{where}.owner_account_id")
-        ),
+        notes=validate_notes(inputs.notes_text(merged.get("notes"), f"{where}.notes"), f"{where}.notes"),
+        region=None if region is None else validate_region(
+            inputs.identifier(region, f"{where}.region"), f"{where}.region"),
+        owner_account_id=None if owner is None else validate_account_id(
+            inputs.identifier(owner, f"{where}.owner_account_id"), f"{where}.owner_account_id"),
         allow_external=_bool(merged.get("allow_external", False), f"{where}.allow_external"),
         prune=_bool(merged.get("prune", False), f"{where}.prune"),
     )
@@ -170,13 +158,4 @@ def load_desired_state(path: str | os.PathLike[str]) -> DesiredState:
     -------
     >>> load_desired_state("parameters/desired_state.example.yaml")  # doctest: +SKIP
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or type(err).__name__
-        raise ParameterError("desired_state", str(path), f"a readable UTF-8 YAML file ({reason})") from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ParameterError("desired_state", str(path), f"valid YAML ({err})") from err
-    return parse_desired_state(data)
+    return parse_desired_state(inputs.read_yaml_file(path, "desired_state"))

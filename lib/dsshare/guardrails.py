@@ -44,11 +44,9 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from dsshare import inputs
 from dsshare.errors import ParameterError
 from dsshare.preflight import Refusal
 from dsshare.validation import (
@@ -84,7 +82,6 @@ CHECKS: dict[str, str] = {
     "GuardrailMaxTargets": "max_targets_per_run",
 }
 _KEYS = {"version", *CHECKS.values()}
-_QUOTE_HINT = 'quote account ids ("200000000004"): YAML reads unquoted digits as numbers'
 
 
 class GuardrailsError(ParameterError):
@@ -261,11 +258,9 @@ def _id_list(
     items: list[str] = []
     for index, item in enumerate(value):
         where = f"{key}[{index}]"
-        if isinstance(item, int | float) and not isinstance(item, bool):
-            raise GuardrailsError(where, item, _QUOTE_HINT, source)
-        if not isinstance(item, str):
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
             raise GuardrailsError(where, item, f"one of {kinds}", source)
-        items.append(item.strip())
+        items.append(_checked(inputs.identifier, item, where, source))
     return items
 
 
@@ -273,8 +268,9 @@ def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
     """Validate a policy mapping (e.g. loaded YAML) into :class:`Guardrails`.
 
     Every error is a :class:`GuardrailsError` naming the key (``denied_accounts[2]``).
-    Unquoted account ids are refused rather than guessed: YAML reads ``000000000017`` as
-    the octal number 15.
+    Values are read like every input (:mod:`dsshare.inputs`): ids are text (a file's
+    unquoted ``000000000017`` stays that id; a Python number is refused, never converted),
+    booleans are true/false only, numbers decimal.
 
     Example
     -------
@@ -289,7 +285,7 @@ def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
     if unknown:
         raise GuardrailsError("guardrails", unknown, "only the keys " + ", ".join(sorted(_KEYS)), source)
     version = data.get("version", SCHEMA_VERSION)
-    if isinstance(version, bool) or version != SCHEMA_VERSION:
+    if version is None or _checked(inputs.integer, version, "version", source) != SCHEMA_VERSION:
         raise GuardrailsError("version", version, str(SCHEMA_VERSION), source)
 
     directories = _id_list(data, "shareable_directories", source, "directory ids")
@@ -318,12 +314,15 @@ def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
         _checked(validate_account_id, a, f"denied_accounts[{i}]", source)
         for i, a in enumerate(denied)
     ]
-    external = data.get("allow_external_handshake", True)
-    if not isinstance(external, bool):
-        raise GuardrailsError("allow_external_handshake", external, "true or false", source)
+    external = data.get("allow_external_handshake")
+    external = True if external is None else _checked(
+        inputs.boolean, external, "allow_external_handshake", source)
     limit = data.get("max_targets_per_run")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise GuardrailsError("max_targets_per_run", limit, "an integer >= 1", source)
+    if limit is not None:
+        try:
+            limit = inputs.integer(limit, "max_targets_per_run", minimum=1)
+        except ParameterError as err:
+            raise GuardrailsError(err.parameter, limit, err.allowed, source) from err
     return Guardrails(
         shareable_directories=None if directories is None else frozenset(directories),
         allowed_accounts=None if allowed_accounts is None else frozenset(allowed_accounts),
@@ -335,12 +334,11 @@ def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
     )
 
 
-def _checked(check: Any, value: str, where: str, source: str) -> str:
+def _checked(check: Any, value: object, where: str, source: str) -> Any:
     try:
-        result: str = check(value, where)
+        return check(value, where)
     except ParameterError as err:
-        raise GuardrailsError(where, value, err.allowed, source) from err
-    return result
+        raise GuardrailsError(err.parameter, value, err.allowed, source) from err
 
 
 def load_guardrails(path: str | os.PathLike[str]) -> Guardrails:
@@ -353,14 +351,12 @@ def load_guardrails(path: str | os.PathLike[str]) -> Guardrails:
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or type(err).__name__
-        raise GuardrailsError("guardrails", source, f"a readable UTF-8 YAML file ({reason})", source) from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise GuardrailsError("guardrails", source, f"valid YAML ({err})", source) from err
+        data = inputs.read_yaml_file(path, "guardrails")
+    except inputs.InputFileError as err:
+        where = "" if err.line is None else f"line {err.line}: "
+        raise GuardrailsError("guardrails", f"{where}{err.problem}", err.allowed, source) from err
+    except ParameterError as err:
+        raise GuardrailsError("guardrails", source, err.allowed, source) from err
     return parse_guardrails(data, source)
 
 

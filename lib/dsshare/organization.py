@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dsshare.errors import AwsError, from_client_error
-from dsshare.validation import is_account_id, is_ou_id, validate_targets
+from dsshare.validation import is_account_id, is_ou_id, is_root_id, validate_targets
 
 if TYPE_CHECKING:
     from dsshare.connection import Connection
@@ -31,6 +31,7 @@ __all__ = [
     "iter_accounts_for_parent",
     "iter_organizational_units",
     "iter_roots",
+    "parents_not_found",
     "trusted_access_enabled",
 ]
 
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 DS_SERVICE_PRINCIPAL = "ds.amazonaws.com"
 _NOT_IN_ORG = "AWSOrganizationsNotInUseException"
+_PARENT_NOT_FOUND = "ParentNotFoundException"
 
 
 def _org(conn: Connection) -> Any:
@@ -155,6 +157,31 @@ def expand_targets(conn: Connection, targets: Sequence[str]) -> list[str]:
             found += 1
         logger.info("%s %s expanded to %d account(s)", kind, target, found)
     return list(result)
+
+
+def parents_not_found(conn: Connection, ids: Sequence[str]) -> list[str]:
+    """The OU and root ids among ``ids`` that the caller's organization does not hold.
+
+    One ``ListAccountsForParent`` call per OU or root id (the read target expansion makes
+    anyway): an OU of another organization is ``ParentNotFoundException``, and outside any
+    organization every OU and root id is missing. Account ids are ignored. Other errors
+    (access denied, throttling after retries) raise :class:`~dsshare.errors.AwsError`.
+
+    Example
+    -------
+    >>> parents_not_found(conn, ["ou-ab12-cd34ef56", "200000000004"])  # doctest: +SKIP
+    ['ou-ab12-cd34ef56']
+    """
+    missing: list[str] = []
+    for parent_id in dict.fromkeys(i for i in ids if is_ou_id(i) or is_root_id(i)):
+        try:
+            _org(conn).list_accounts_for_parent(ParentId=parent_id, MaxResults=1)
+        except (ClientError, BotoCoreError) as err:
+            error = from_client_error(err, "ListAccountsForParent")
+            if error.code not in (_PARENT_NOT_FOUND, _NOT_IN_ORG):
+                raise error from err
+            missing.append(parent_id)
+    return missing
 
 
 def trusted_access_enabled(conn: Connection, principal: str = DS_SERVICE_PRINCIPAL) -> bool:

@@ -50,13 +50,15 @@ __all__ = [
     "validate_targets",
 ]
 
-DIRECTORY_ID_PATTERN = re.compile(r"^d-[0-9a-f]{10}$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
-OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
-ROOT_ID_PATTERN = re.compile(r"^r-[0-9a-z]{4,32}$")
+# \Z, not $: "$" also matches before a trailing newline. [0-9], not \d: "\d" also matches
+# other scripts' digits (fullwidth ２), which AWS does not accept in an id.
+DIRECTORY_ID_PATTERN = re.compile(r"^d-[0-9a-f]{10}\Z")
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}\Z")
+OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\Z")
+ROOT_ID_PATTERN = re.compile(r"^r-[0-9a-z]{4,32}\Z")
 #: Region names of every partition (aws, aws-cn, aws-us-gov, iso...), for Regions newer
 #: than the installed botocore.
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\Z")
 METHODS: tuple[str, ...] = ("HANDSHAKE", "ORGANIZATIONS")
 ACTIONS: tuple[str, ...] = ("share", "unshare", "accept", "reject", "leave")
 MAX_NOTES_LENGTH = 1024

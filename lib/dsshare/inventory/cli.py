@@ -2,7 +2,8 @@
 
 Exit codes: 0 when every account and Region was read, 3 when some could not be
 (they are listed, and are rows of errors.csv), 1 on an error that stopped the
-run, 2 on bad arguments.
+run, 2 on bad arguments (found before any AWS call, e.g. an ``--out`` folder that
+holds other files, or an earlier snapshot without ``--force``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from .schema import records
 
 #: Some accounts or Regions could not be read; the rest of the inventory was written.
 EXIT_PARTIAL = 3
+#: Bad arguments, found before any AWS call.
+EXIT_BAD_ARGUMENTS = 2
 
 
 def _list(text: str) -> list[str]:
@@ -59,8 +62,13 @@ def register(subparsers: Any) -> None:
         "--endpoint-url", help="send every call here (the sandbox); default AWS_ENDPOINT_URL"
     )
     parser.add_argument(
-        "--out", type=Path, help="output folder (default runs/inventory-<UTC time>)"
-    )
+        "--out", type=Path,
+        help="output folder, new or empty (default runs/inventory-<UTC time>)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--force", action="store_true",
+        help="replace the earlier dsshare snapshot in --out (never any other folder)",
+    )  # fmt: skip
     parser.add_argument(
         "--compare",
         type=Path,
@@ -79,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from dsshare.connection import Connection
 
     from .collect import DEFAULT_CONCURRENCY, collect_inventory, enabled_regions
-    from .export import export_inventory
+    from .export import check_output_folder, export_inventory
 
     accounts = [a for item in args.accounts or [] for a in _list(item)]
     ous = [o for item in args.ous or [] for o in _list(item)]
@@ -89,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # Checked before any AWS call: collecting for minutes, then failing to write, wastes
         # the run (and an existing file in the way would otherwise be a traceback).
-        if out.exists() and not out.is_dir():
-            raise ParameterError("--out", str(out), "a folder (new, or an earlier inventory's)")
+        check_output_folder(out, replace=args.force)
         if args.compare is not None and not args.compare.is_dir():
             raise ParameterError("--compare", str(args.compare), "an earlier snapshot folder")
         conn = Connection(
@@ -111,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
             concurrency=concurrency,
             progress=not args.no_progress,
         )
-        result = export_inventory(inventory, out, compare=args.compare)
+        result = export_inventory(inventory, out, compare=args.compare, replace=args.force)
+    except ParameterError as err:
+        print(f"dsshare inventory: {err}", file=sys.stderr)
+        return EXIT_BAD_ARGUMENTS
     except DsShareError as err:
         print(f"dsshare inventory: {err}", file=sys.stderr)
         return 1

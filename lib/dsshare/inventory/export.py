@@ -3,14 +3,24 @@
 Pure with respect to AWS: takes an :class:`Inventory` (and optionally the
 previous snapshot's folder) and writes the snapshot, the derived views, the
 HTML report and, when openpyxl is installed, an XLSX workbook.
+
+The output folder is new, empty, or an earlier dsshare snapshot that the operator asked to
+replace (``--force``, or the console's confirmation): :func:`check_output_folder` refuses
+anything else before any AWS call, so an export never writes among other files. A replaced
+snapshot is swapped whole: the new one is written beside it, then renamed into place.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from dsshare.errors import ParameterError
 
 from .drift import drift as compute_drift
 from .findings import findings as compute_findings
@@ -18,9 +28,9 @@ from .findings import pending as compute_pending
 from .findings import quota as compute_quota
 from .model import Inventory
 from .report import write_report, write_xlsx, xlsx_available
-from .snapshot import read_snapshot, write_snapshot
+from .snapshot import MANIFEST, read_snapshot, write_snapshot
 
-__all__ = ["Export", "export_inventory"]
+__all__ = ["Export", "check_output_folder", "export_inventory", "is_snapshot_folder"]
 
 REPORT = "report.html"
 WORKBOOK = "inventory.xlsx"
@@ -41,8 +51,61 @@ class Export:
     files: list[Path] = field(default_factory=list)
 
 
+def is_snapshot_folder(path: str | Path) -> bool:
+    """True when ``path`` is a folder holding a dsshare snapshot manifest."""
+    manifest = Path(path) / MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return (
+        isinstance(data, dict)
+        and str(data.get("tool", "")).startswith("dsshare")
+        and isinstance(data.get("frames"), dict)
+        and "schema_version" in data
+    )
+
+
+def check_output_folder(path: str | Path, *, replace: bool = False, parameter: str = "--out") -> bool:
+    """Refuse an output folder an export must not write into; True when it will replace one.
+
+    A missing folder (it is created) or an empty one is fine. An existing non-empty folder
+    is refused, unless it holds a dsshare snapshot and ``replace`` is true. Raises
+    :class:`~dsshare.errors.ParameterError` naming ``parameter``.
+
+    Example
+    -------
+    >>> check_output_folder("runs/inventory-new")  # doctest: +SKIP
+    False
+    """
+    folder = Path(path)
+    if not folder.exists() and not folder.is_symlink():
+        return False
+    if not folder.is_dir():
+        raise ParameterError(parameter, str(folder), "a folder: new, empty, or an earlier dsshare snapshot")
+    if not any(folder.iterdir()):
+        return False
+    if not is_snapshot_folder(folder):
+        raise ParameterError(
+            parameter, str(folder),
+            "a new or empty folder: this one holds other files, and an export never writes "
+            "among them (choose another folder)",
+        )  # fmt: skip
+    if not replace:
+        raise ParameterError(
+            parameter, str(folder),
+            "a new or empty folder; this one holds an earlier dsshare snapshot: confirm "
+            "replacing it (dsshare inventory --force) or choose another folder",
+        )  # fmt: skip
+    return True
+
+
 def export_inventory(
-    inventory: Inventory, out: str | Path, *, compare: str | Path | None = None
+    inventory: Inventory,
+    out: str | Path,
+    *,
+    compare: str | Path | None = None,
+    replace: bool = False,
 ) -> Export:
     """Write snapshot, derived views, report (and XLSX) for ``inventory`` into ``out``.
 
@@ -51,18 +114,23 @@ def export_inventory(
     inventory
         The inventory to keep.
     out
-        Folder to write (created if missing).
+        Folder to write: new or empty (created if missing), or an earlier dsshare
+        snapshot when ``replace`` is true (see :func:`check_output_folder`).
     compare
         An earlier snapshot folder; its drift to this inventory is computed,
-        written as ``drift.csv`` and shown in the report.
+        written as ``drift.csv`` and shown in the report (it may be ``out`` itself).
+    replace
+        Replace the earlier snapshot in ``out``.
 
     Examples
     --------
     >>> result = export_inventory(inv, "runs/inv", compare="runs/last-week")  # doctest: +SKIP
     >>> result.drift.groupby("change").size()                                 # doctest: +SKIP
     """
-    folder = Path(out)
+    final = Path(out)
+    replacing = check_output_folder(final, replace=replace)
     drift = compute_drift(read_snapshot(compare), inventory) if compare is not None else None
+    folder = final.with_name(f".{final.name}.dsshare-new-{uuid.uuid4().hex[:8]}") if replacing else final
     derived = {
         "quota": compute_quota(inventory),
         "pending": compute_pending(inventory),
@@ -75,6 +143,15 @@ def export_inventory(
     workbook = None
     if xlsx_available():
         workbook = write_xlsx({**inventory.frames(), **derived}, folder / WORKBOOK)
+    if replacing:
+        old = final.with_name(f".{final.name}.dsshare-old-{uuid.uuid4().hex[:8]}")
+        final.rename(old)
+        folder.rename(final)
+        shutil.rmtree(old)
+        folder = final
+        manifest = final / manifest.name
+        report = final / report.name
+        workbook = None if workbook is None else final / workbook.name
     return Export(
         folder=folder,
         manifest=manifest,

@@ -58,6 +58,7 @@ class Figures:
     hostile_inputs_tried: int = 0
     hostile_crashes: int = 0
     hostile_aws_calls_when_refused: int = 0
+    hostile_values_reinterpreted: int = 0
     secret_files_scanned: int = 0
     secret_leaks_found: int = 0
     unfinished_jobs: int = 0
@@ -65,7 +66,7 @@ class Figures:
 
     MUST_BE_ZERO = ("final_state_mismatches", "duplicate_shares", "audit_lines_lost",
                     "audit_lines_torn", "hostile_crashes", "hostile_aws_calls_when_refused",
-                    "secret_leaks_found", "unfinished_jobs")  # fmt: skip
+                    "hostile_values_reinterpreted", "secret_leaks_found", "unfinished_jobs")  # fmt: skip
 
     def failures(self) -> list[str]:
         return [name for name in self.MUST_BE_ZERO if getattr(self, name)]
@@ -217,7 +218,7 @@ def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
 
 
 def hostile(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.hostile import run_corpus
+    from dsshare.reliability.hostile import reader_trials, run_corpus
 
     sb.reset()
     trials = run_corpus(Connection(), sb, sb.directory_id("global.example.com"), "200000000004",
@@ -225,6 +226,10 @@ def hostile(sb: Any, work: Path, figures: Figures) -> None:
     figures.hostile_inputs_tried += len(trials)
     figures.hostile_crashes += sum(1 for t in trials if t.verdict.verdict == "crash")
     figures.hostile_aws_calls_when_refused += sum(1 for t in trials if t.called_aws_when_refused)
+    read = reader_trials(work)
+    figures.hostile_inputs_tried += len(read)
+    figures.hostile_crashes += sum(1 for t in read if t.verdict.verdict == "crash")
+    figures.hostile_values_reinterpreted += sum(1 for t in read if not t.faithful)
 
 
 def secrets(sb: Any, work: Path, figures: Figures) -> None:
@@ -272,6 +277,7 @@ def table(figures: Figures) -> str:
         ("hostile inputs tried", figures.hostile_inputs_tried),
         ("  crashes (not a DsShareError)", figures.hostile_crashes),
         ("  AWS calls made for refused input", figures.hostile_aws_calls_when_refused),
+        ("  values read as other than typed", figures.hostile_values_reinterpreted),
         ("files scanned for secrets", figures.secret_files_scanned),
         ("secret leaks found", figures.secret_leaks_found),
     ]

@@ -21,7 +21,18 @@ from typing import Any
 
 from dsshare.errors import DsShareError
 
-__all__ = ["HOSTILE_IDS", "HOSTILE_NOTES", "HOSTILE_YAML", "Verdict", "classify"]
+__all__ = [
+    "HOSTILE_DOCUMENTS",
+    "HOSTILE_IDS",
+    "HOSTILE_NOTES",
+    "HOSTILE_TEXT",
+    "HOSTILE_TYPED",
+    "HOSTILE_YAML",
+    "ReaderTrial",
+    "Verdict",
+    "classify",
+    "reader_trials",
+]
 
 #: Malformed ids, wrong types and lookalikes for directory, account, OU and Region slots.
 HOSTILE_IDS: tuple[object, ...] = (
@@ -55,6 +66,34 @@ HOSTILE_YAML: tuple[str, ...] = (
     "directories: !!python/object/apply:os.system [echo pwned]",
     "directories: [{directory_id: d-1234567890, targets: [" + ", ".join(['"200000000004"'] * 5000) + "]}]",
     "\t- bad indentation", "directories: [{directory_id: d-1234567890, targets: {a: 1}}]",
+)
+
+
+#: What an operator may type where an id, a boolean or a number is wanted, written plainly
+#: (unquoted in YAML, or after ``-p``). YAML 1.1 would turn most of them into numbers or
+#: booleans; the input reader keeps the text and the slot's type decides.
+HOSTILE_TYPED: tuple[str, ...] = (
+    "012345670123", "000000000017", "0777", "1e11", "1E3", "0x1F", "0o17", "0b101", "1_000",
+    "1:30", "190:20:30", "no", "off", "yes", "on", "y", "n", "0", "1", ".nan",
+    ".NaN", ".inf", "-.inf", "nan", "inf", "1e309", "2026-11-27", "true", "FALSE", "15", "0.5",
+)
+#: Text with control characters or bidirectional overrides (written with YAML escapes in files).
+HOSTILE_TEXT: tuple[str, ...] = (
+    "a\x00b", "\x1b[31mred", "bell\x07", "del\x7f", "c1\x85", "cr\rhidden", "\u202eevil",
+    "\u2066isolate", "fine text",
+)
+#: Whole documents: tags, alias bombs, duplicate keys, nesting, several documents.
+HOSTILE_DOCUMENTS: tuple[str, ...] = (
+    "{key}: !!python/object/apply:os.system [echo pwned]",
+    "{key}: !!python/name:os.system",
+    "{key}: !!binary aGVsbG8=",
+    "{key}: !custom x",
+    "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "\n".join(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9))
+    + "\n{key}: *a8",
+    "{key}: x\n{key}: y",
+    "{key}: " + "[" * 40,
+    "---\n{key}: x\n---\n{key}: y",
 )
 
 
@@ -177,4 +216,154 @@ def run_corpus(
             verdict = classify(point, value)
             calls = len(sb.request_log)
             trials.append(Trial(name, repr(value)[:80], verdict, calls))
+    return trials
+
+
+# -- every reader, every slot ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderTrial:
+    """One typed value through one reader's slot: refused with a ParameterError, or ``read``.
+
+    ``faithful`` is True when the outcome is allowed: a refusal by ParameterError, or a value
+    read exactly as typed for the slot's type (an id is the typed text; a boolean only from
+    true/false; a number only from decimal digits, finite).
+    """
+
+    reader: str
+    slot: str
+    typed: str
+    verdict: Verdict
+    read: object = None
+
+    @property
+    def faithful(self) -> bool:
+        from dsshare.errors import ParameterError
+
+        if self.verdict.verdict == "refused":
+            return isinstance(self.verdict.error, ParameterError)
+        if self.verdict.verdict != "ok":
+            return False
+        return self.read == expected_value(self.slot, self.typed)
+
+
+def expected_value(slot: str, typed: str) -> object:
+    """What a slot may read from ``typed``, or a sentinel no read value equals."""
+    import math
+    import re
+
+    if slot in ("id", "text"):
+        return typed
+    if slot == "bool":
+        return {"true": True, "false": False}.get(typed.lower(), _NEVER)
+    if slot == "int" and re.fullmatch(r"[+-]?(0|[1-9][0-9]*)", typed):
+        return int(typed)
+    if slot == "number" and re.fullmatch(r"[+-]?(0|[1-9][0-9]*)(\.[0-9]*)?([eE][+-]?[0-9]+)?", typed):
+        value = float(typed)
+        return value if math.isfinite(value) else _NEVER
+    return _NEVER
+
+
+_NEVER = object()
+
+
+def _yaml_escaped(text: str) -> str:
+    return '"' + text.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
+def reader_trials(workdir: Any) -> list[ReaderTrial]:
+    """Every :data:`HOSTILE_TYPED`, :data:`HOSTILE_TEXT` and :data:`HOSTILE_DOCUMENTS` entry
+    through every reader: a runbook parameter file, a ``-p`` override, a desired-state file,
+    a guardrails file and the console's typed-id field. Pure: no AWS call is made."""
+    from pathlib import Path
+
+    from dsshare.desired import load_desired_state
+    from dsshare.guardrails import load_guardrails
+    from dsshare.runbooks.catalog import get_runbook
+    from dsshare.runbooks.execute import load_parameter_file, parse_overrides
+    from dsshare.runbooks.parameters import resolve_parameters
+    from dsshare.widgets.models import parse_account_ids
+
+    folder = Path(workdir)
+    spec = get_runbook("share_directory")
+    base = {"directory_id": "d-1234567890", "targets": ["200000000004"]}
+    directory = "directories:\n  - directory_id: d-1234567890\n    targets: ['200000000004']\n"
+
+    def write(name: str, text: str) -> Path:
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def runbook_file(key: str, pick: Any) -> Any:
+        def read(line: str) -> object:
+            data = load_parameter_file(write("params.yaml", line))
+            return pick(resolve_parameters(spec, [base, data]))
+        return read
+
+    def override(key: str, pick: Any) -> Any:
+        return lambda typed: pick(resolve_parameters(spec, [base, parse_overrides(spec, [[key, typed]])]))
+
+    def desired(line: str) -> Any:
+        return load_desired_state(write("desired.yaml", line))
+
+    def guardrails(line: str) -> Any:
+        return load_guardrails(write("guardrails.yaml", line))
+
+    def console_ids(typed: str) -> object:
+        valid, errors = parse_account_ids(typed)
+        if errors:
+            from dsshare.errors import ParameterError
+
+            raise ParameterError("account ids", typed, "; ".join(errors))
+        return valid[0] if valid else None
+
+    # reader, slot, how a typed value becomes the reader's input, how to read the value back
+    slots: list[tuple[str, str, Any]] = [
+        ("runbook file", "id", lambda t: runbook_file("targets", lambda p: p["targets"][0])(
+            f"targets: [{t}]")),
+        ("runbook file", "bool", lambda t: runbook_file("dry_run", lambda p: p["dry_run"])(
+            f"dry_run: {t}")),
+        ("runbook file", "number", lambda t: runbook_file("w", lambda p: p["wait_timeout_minutes"])(
+            f"wait_timeout_minutes: {t}")),
+        ("-p override", "id", override("targets", lambda p: p["targets"][0])),
+        ("-p override", "bool", override("dry_run", lambda p: p["dry_run"])),
+        ("-p override", "number", override("wait_timeout_minutes", lambda p: p["wait_timeout_minutes"])),
+        ("desired state", "id", lambda t: desired(
+            f"directories:\n  - directory_id: d-1234567890\n    targets: [{t}]\n"
+        ).directories[0].targets[0]),
+        ("desired state", "bool", lambda t: desired(
+            f"{directory}    allow_external: {t}\n").directories[0].allow_external),
+        ("guardrails", "id", lambda t: next(iter(guardrails(f"denied_accounts: [{t}]").denied_accounts))),
+        ("guardrails", "bool", lambda t: guardrails(
+            f"allow_external_handshake: {t}").allow_external_handshake),
+        ("guardrails", "int", lambda t: guardrails(f"max_targets_per_run: {t}").max_targets_per_run),
+        ("console", "id", console_ids),
+    ]
+    text_slots: list[tuple[str, Any]] = [
+        ("runbook file", lambda t: runbook_file("notes", lambda p: p["notes"])(f"notes: {_yaml_escaped(t)}")),
+        ("-p override", override("notes", lambda p: p["notes"])),
+        ("desired state", lambda t: desired(f"{directory}    notes: {_yaml_escaped(t)}\n").directories[0].notes),
+    ]
+    document_readers: list[tuple[str, str, Any]] = [
+        ("runbook file", "notes", lambda d: load_parameter_file(write("params.yaml", d))),
+        ("desired state", "directories", desired),
+        ("guardrails", "denied_accounts", guardrails),
+    ]
+    trials: list[ReaderTrial] = []
+
+    def attempt(reader: str, slot: str, typed: str, read: Any) -> None:
+        box: list[object] = []
+        verdict = classify(lambda: box.append(read(typed)))
+        trials.append(ReaderTrial(reader, slot, typed, verdict, box[0] if box else None))
+
+    for reader, slot, read in slots:
+        for typed in HOSTILE_TYPED:
+            attempt(reader, slot, typed, read)
+    for reader, read in text_slots:
+        for typed in HOSTILE_TEXT:
+            attempt(reader, "text", typed, read)
+    for reader, key, read in document_readers:
+        for document in HOSTILE_DOCUMENTS:
+            attempt(reader, "document", document.replace("{key}", key), read)
     return trials

@@ -30,8 +30,8 @@ from .parameters import (
     check_directory_ids,
     check_endpoint_url,
     check_expected_plan,
+    check_minutes,
     check_notes,
-    check_positive,
     check_region,
     check_regions,
     check_required_text,
@@ -177,7 +177,7 @@ EXPECTED_PLAN = Param(
 )  # fmt: skip
 WAIT_TIMEOUT = Param(
     "wait_timeout_minutes", float, 10.0,
-    "minutes to wait for every target to reach its final status", check_positive,
+    "minutes to wait for every target to reach its final status (at most 1440)", check_minutes,
 )  # fmt: skip
 DIRECTORY_ID = Param(
     "directory_id", str, "", "owner directory: d- followed by 10 hex digits", check_directory_id
@@ -200,7 +200,7 @@ SHARE_DIRECTORY = register(RunbookSpec(
         Param("method", str, "HANDSHAKE", "HANDSHAKE (any account; consumer accepts) or "
               "ORGANIZATIONS (members only; no acceptance)", _one_of("HANDSHAKE", "ORGANIZATIONS")),
         Param("notes", str, "", "ShareNotes the consumer reads (HANDSHAKE); or env:VAR or "
-              "file:PATH; never written to the run folder", check_notes),
+              "file:PATH; never written to the run folder", check_notes, sensitive=True),
         Param("auto_accept", bool, False, "HANDSHAKE only: accept in each consumer account "
               "through role_name, then wait for Shared"),
         Param("allow_external", bool, False, "allow HANDSHAKE targets outside the organization"),

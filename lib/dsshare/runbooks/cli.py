@@ -77,12 +77,21 @@ def format_result(result: Any) -> list[str]:
         lines.append(f"report: {result.report}")
     if result.dry_run and result.fingerprint:
         lines.append(f"fingerprint: {result.fingerprint}")
+    if result.dry_run and result.notes_text:
+        # The operator's own review of what the consumer will read; the run folder, logs
+        # and audit keep only its length and hash. The reader refused control characters,
+        # so the text cannot drive the terminal.
+        lines.append(
+            f"notes to be sent ({len(result.notes_text)} characters; shown here for your "
+            "review only, recorded nowhere):"
+        )
+        lines.extend(f"  | {line}" for line in result.notes_text.split("\n"))
     return lines
 
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``dsshare run``; return the exit code."""
-    from .execute import execute, prepare
+    from .execute import execute, parameter_folders, prepare
 
     try:
         if args.list:
@@ -96,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.runbook:
             raise ParameterError("runbook", None, "a runbook name (see dsshare run --list)")
         spec, params = prepare(args.runbook, args.files, args.pairs)
-        result = execute(spec, params, args.out)
+        result = execute(spec, params, args.out, notes_folders=parameter_folders(args.files))
     except ParameterError as err:
         print(f"dsshare run: {err}", file=sys.stderr)
         return EXIT_BAD_PARAMETERS

@@ -7,8 +7,11 @@ then runs with papermill into ``runs/<UTC timestamp>-<runbook>/`` (see
 :mod:`dsshare.runbooks.record` for the layout); when a cell raises, papermill still writes
 the executed notebook, and the result names the cell and the error.
 
-Literal ShareNotes never reach the executed notebook: the kernel receives
-``notes: env:DSSHARE_SHARE_NOTES`` and the text travels in that environment variable.
+ShareNotes text never reaches the executed notebook: ``notes`` (literal, or read through
+``env:VAR`` / ``file:PATH`` from the allow-list before the kernel starts) travels in the
+environment variable ``DSSHARE_SHARE_NOTES`` and the kernel receives
+``notes: env:DSSHARE_SHARE_NOTES``. The text is on :attr:`RunResult.notes_text` for the
+terminal's dry-run summary only; run.json, parameters.yaml and the audit never hold it.
 
 Exit codes (:attr:`RunResult.exit_code`): 0 success; 1 a target failed or a cell raised;
 2 bad parameters (raised as ParameterError before any kernel starts).
@@ -33,14 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from dsshare.errors import ParameterError
+from dsshare import inputs
+from dsshare.connection import Connection
+from dsshare.errors import AwsError, ParameterError
+from dsshare.organization import parents_not_found
 
 from . import record
 from .catalog import get_runbook
 from .parameters import (
-    NOTES_REFERENCE_PATTERN,
     RunbookSpec,
     parse_cli_value,
     resolve_notes,
@@ -57,6 +60,7 @@ __all__ = [
     "execute",
     "load_parameter_file",
     "notebook_path",
+    "parameter_folders",
     "parse_overrides",
     "prepare",
     "run_runbook",
@@ -96,16 +100,12 @@ def notebook_path(runbook: str) -> Path:
 
 
 def load_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML parameters file (``-f``): a mapping of parameter names to values."""
-    target = Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ParameterError("-f", str(path), f"a readable YAML file ({err.strerror})") from err
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ParameterError("-f", str(path), f"valid YAML ({err})") from err
+    """Read a YAML parameters file (``-f``): a mapping of parameter names to values.
+
+    Values arrive as the text that was written (see :mod:`dsshare.inputs`); tags, anchors,
+    aliases and duplicate keys are refused with the file and line.
+    """
+    data = inputs.read_yaml_file(path, "-f")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -138,8 +138,11 @@ def prepare(
     return spec, resolve_parameters(spec, sources)
 
 
-def _check_environment(spec: RunbookSpec, params: Mapping[str, Any]) -> None:
-    """What can be known about AWS access without calling AWS: profile and Region."""
+def _check_environment(
+    spec: RunbookSpec, params: Mapping[str, Any], notes_folders: Sequence[str | os.PathLike[str]] = ()
+) -> str:
+    """What can be known about AWS access without calling AWS: profile and Region; and the
+    ShareNotes text (read from the allow-list), which is returned."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -154,8 +157,43 @@ def _check_environment(spec: RunbookSpec, params: Mapping[str, Any]) -> None:
         raise ParameterError(
             name, params.get(name), "a Region: set it, AWS_DEFAULT_REGION or the profile's region"
         )
-    if "notes" in params:
-        resolve_notes(params["notes"])
+    return resolve_notes(params["notes"], folders=notes_folders) if "notes" in params else ""
+
+
+#: Parameters that may hold OU and root ids, checked against the organization before a run.
+_PARENT_PARAMETERS = ("targets", "accounts", "ous")
+
+
+def _check_organization(params: Mapping[str, Any]) -> None:
+    """OU and root ids must be in the caller's organization: one read per id, before the
+    kernel starts, so an OU of another organization is exit 2 with no run folder."""
+    named = [(name, index, value) for name in _PARENT_PARAMETERS
+             for index, value in enumerate(params.get(name) or [])
+             if value.startswith(("ou-", "r-"))]  # fmt: skip
+    if not named:
+        return
+    conn = Connection(
+        profile=params.get("profile") or None,
+        region=params.get("region") or None,
+        regions=params.get("regions") or None,
+        endpoint_url=params.get("endpoint_url") or None,
+        role_name=params.get("role_name") or "OrganizationAccountAccessRole",
+    )
+    try:
+        missing = set(parents_not_found(conn, [value for _, _, value in named]))
+    except AwsError as err:
+        # Not a verdict on the ids: the run reads the organization again and reports it.
+        logger.warning("could not check OU and root ids before the run: %s", err.code)
+        return
+    for name, index, value in named:
+        if value in missing:
+            others = sorted(missing - {value})
+            more = f" (also not found: {', '.join(others)})" if others else ""
+            raise ParameterError(
+                f"{name}[{index}]", value,
+                "an OU or root id of the caller's organization; this one was not found in it, "
+                f"it may belong to another organization{more}",
+            )  # fmt: skip
 
 
 # -- results --------------------------------------------------------------------------------
@@ -198,6 +236,9 @@ class RunResult:
     failed: list[dict[str, Any]] = field(default_factory=list)
     failure: CellFailure | None = None
     duration_seconds: float = 0.0
+    #: The ShareNotes text that was (or, in a dry run, would be) sent: for the operator's
+    #: terminal only, never written to the run folder (not part of :meth:`to_dict`).
+    notes_text: str = field(default="", repr=False)
 
     @property
     def status(self) -> str:
@@ -304,17 +345,17 @@ def environment(values: Mapping[str, str], unset: Sequence[str] = ()) -> Iterato
                 os.environ[name] = value
 
 
-def _run_folder(spec: RunbookSpec, params: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Path:
+def _chosen_folder(params: Mapping[str, Any], out: str | os.PathLike[str] | None) -> Path | None:
+    """The run folder asked for (None: a new one under runs/), checked but not created."""
     chosen = out if out is not None else (params.get("output_dir") or None)
     if chosen is None:
-        return record.new_run_folder(spec.name)
+        return None
     folder = Path(chosen)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         name = "--out" if out is not None else "output_dir"
         raise ParameterError(
             name, str(folder), "a new or empty folder (run folders are records, never overwritten)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
@@ -331,18 +372,28 @@ def _skip_iri_grammars() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
+def _run_folder(spec: RunbookSpec, chosen: Path | None) -> Path:
+    if chosen is None:
+        return record.new_run_folder(spec.name)
+    chosen.mkdir(parents=True, exist_ok=True)
+    return chosen
+
+
 def execute(
     spec: RunbookSpec,
     params: Mapping[str, Any],
     out: str | os.PathLike[str] | None = None,
     *,
     kernel_name: str = KERNEL_NAME,
+    notes_folders: Sequence[str | os.PathLike[str]] = (),
 ) -> RunResult:
     """Execute ``spec``'s notebook with checked ``params`` into a run folder.
 
     Raises ParameterError (exit code 2) for what can be refused before a kernel starts;
     otherwise returns a :class:`RunResult`, also when a cell raised (the executed notebook
-    is written either way) and records it in ``run.json``.
+    is written either way) and records it in ``run.json``. ``notes_folders`` are the
+    folders ``notes: file:PATH`` may read from (``dsshare run`` passes its ``-f`` files'
+    folders; ``$DSSHARE_NOTES_DIR`` is always allowed).
     """
     _skip_iri_grammars()
     import papermill as pm
@@ -351,17 +402,20 @@ def execute(
     from papermill.exceptions import PapermillExecutionError
 
     source = notebook_path(spec.name)
-    _check_environment(spec, params)
-    folder = _run_folder(spec, params, out).resolve()
+    notes_text = _check_environment(spec, params, notes_folders)
+    chosen = _chosen_folder(params, out)
+    _check_organization(params)
+    folder = _run_folder(spec, chosen).resolve()
     started = time.monotonic()
     recorded = dict(params, output_dir=str(folder))
     record.write_parameters(folder, recorded)
     kernel_params = dict(recorded)
     env: dict[str, str] = {}
-    notes = kernel_params.get("notes")
-    if isinstance(notes, str) and notes and not NOTES_REFERENCE_PATTERN.match(notes):
-        env[NOTES_ENV] = notes
+    if notes_text:
+        env[NOTES_ENV] = notes_text
         kernel_params["notes"] = f"env:{NOTES_ENV}"
+    elif "notes" in kernel_params:
+        kernel_params["notes"] = ""
     notebook = folder / f"{spec.name}.ipynb"
     failure: CellFailure | None = None
     logger.info("executing %s into %s", source, folder)
@@ -376,6 +430,7 @@ def execute(
     except (DeadKernelError, CellTimeoutError, NoSuchKernel) as err:
         failure = CellFailure(type(err).__name__, str(err))
     result = _conclude(spec, params, folder, notebook, failure, started)
+    result.notes_text = notes_text
     record.write_json(folder / record.RUN_JSON, result.to_dict())
     return result
 
@@ -395,4 +450,9 @@ def run_runbook(
     ...             dry_run=False)                                         # doctest: +SKIP
     """
     spec, params = prepare(runbook, files, pairs, parameters)
-    return execute(spec, params, out)
+    return execute(spec, params, out, notes_folders=parameter_folders(files))
+
+
+def parameter_folders(files: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The folders of the ``-f`` files: where ``notes: file:PATH`` may read from."""
+    return list(dict.fromkeys(Path(f).expanduser().resolve().parent for f in files))

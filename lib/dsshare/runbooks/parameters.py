@@ -2,10 +2,11 @@
 
 Each runbook declares its parameters as :class:`Param` objects (name, type, default, help
 and a check). :func:`resolve_parameters` merges the defaults with parameter sources (YAML
-files, ``-p key value`` pairs) in order, rejects unknown keys, coerces what YAML and the
-command line deliver (an unquoted account id is an int in YAML; ``-p dry_run false`` is a
-string) and runs every check, raising :class:`~dsshare.errors.ParameterError` that names
-the parameter. The same declaration is what the notebooks' ``parameters`` cells mirror
+files, ``-p key value`` pairs) in order, rejects unknown keys, converts what files and the
+command line deliver through the one input reader, :mod:`dsshare.inputs` (text stays the
+text that was written: an unquoted ``012345670123`` is that account id; only ``true`` and
+``false`` are booleans; numbers are decimal and finite) and runs every check, raising
+:class:`~dsshare.errors.ParameterError` that names the parameter. The same declaration is what the notebooks' ``parameters`` cells mirror
 (a test keeps them in step) and what ``dsshare run --describe`` prints.
 
 This module is pure: it imports neither boto3 nor papermill.
@@ -26,14 +27,12 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dsshare import inputs
 from dsshare.errors import DsShareError, ParameterError
+from dsshare.inputs import NOTES_REFERENCE_PATTERN
 from dsshare.validation import (
-    MAX_NOTES_LENGTH,
     validate_account_id,
     validate_directory_id,
     validate_notes,
@@ -56,6 +55,7 @@ __all__ = [
     "check_expected_plan",
     "check_notes",
     "check_positive",
+    "check_minutes",
     "check_region",
     "check_regions",
     "check_required_text",
@@ -71,8 +71,8 @@ __all__ = [
 #: The word that stands for "every account" (or every current share) in list parameters.
 ALL = "ALL"
 FINGERPRINT_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-#: ``notes`` may name where the text is instead of holding it: ``env:VAR`` or ``file:PATH``.
-NOTES_REFERENCE_PATTERN = re.compile(r"^(env|file):(.+)$")
+#: The longest wait a runbook accepts: one day.
+MAX_WAIT_MINUTES = 24 * 60.0
 
 ParamValue = str | bool | int | float | list[str]
 Check = Callable[[Any, str], Any]
@@ -85,6 +85,7 @@ class Param:
     ``kind`` is the Python type the notebook annotates it with: ``str``, ``bool``,
     ``float`` or ``list`` (a list of strings). ``check`` receives the coerced value and the
     parameter name, and returns the value to use (normalised) or raises ParameterError.
+    ``sensitive`` text (ShareNotes) may span lines and is never echoed in an error.
     """
 
     name: str
@@ -92,6 +93,7 @@ class Param:
     default: ParamValue
     help: str
     check: Check | None = None
+    sensitive: bool = False
 
     @property
     def annotation(self) -> str:
@@ -137,18 +139,12 @@ class RunbookSpec:
 # -- coercion ----------------------------------------------------------------------------
 
 
-def _list_item(value: object) -> object:
-    # YAML reads an unquoted account id as an int: give it back as 12 digits.
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return f"{value:012d}"
-    return value.strip() if isinstance(value, str) else value
-
-
 def coerce(param: Param, value: object) -> ParamValue:
-    """Bring ``value`` to ``param.kind`` where that is unambiguous, else raise ParameterError.
+    """Bring ``value`` to ``param.kind`` with the input reader's rules, else ParameterError.
 
-    None (an empty YAML value) means the empty string or list; a scalar given for a list
-    becomes a one-item list, and a string for a list is split on commas and whitespace.
+    None (an empty YAML value) means the empty string or list; text for a list is split on
+    commas, semicolons and whitespace. Text is kept exactly (an id is never a number),
+    booleans are only true/false, numbers decimal and finite; control characters are refused.
     """
     name = param.name
     if param.kind is str:
@@ -156,51 +152,24 @@ def coerce(param: Param, value: object) -> ParamValue:
             return ""
         if not isinstance(value, str):
             raise ParameterError(name, value, "text (quote it in YAML)")
-        return value
+        return inputs.check_text(value, name, multiline=param.sensitive, secret=param.sensitive)
     if param.kind is bool:
-        if not isinstance(value, bool):
-            raise ParameterError(name, value, "true or false")
-        return value
+        return inputs.boolean(value, name)
     if param.kind is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParameterError(name, value, "a number")
-        return float(value)
+        return inputs.number(value, name)
     if param.kind is list:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            items: list[object] = [part for part in re.split(r"[,\s]+", value) if part]
-        elif isinstance(value, list | tuple):
-            items = list(value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            items = [value]
-        else:
-            raise ParameterError(name, value, "a list of strings")
-        result: list[str] = []
-        for index, item in enumerate(items):
-            item = _list_item(item)
-            if not isinstance(item, str) or not item:
-                raise ParameterError(f"{name}[{index}]", item, "a non-empty string")
-            result.append(item)
-        return result
+        return inputs.text_list(value, name)
     raise TypeError(f"parameter {name} has an unsupported kind {param.kind!r}")
 
 
 def parse_cli_value(param: Param, text: str) -> object:
-    """Interpret ``-p key value`` text for ``param``.
+    """Interpret ``-p key value`` text for ``param``: the text itself, converted later by
+    :func:`coerce` exactly like a file's value.
 
-    Text parameters keep the text exactly (``-p notes yes`` is the word yes, a fingerprint
-    of digits stays text); other kinds are read as YAML (``false``, ``15``,
-    ``[ou-ab12-cd34ef56, 200000000004]``), and a list may also be given comma-separated.
+    ``-p notes yes`` is the word yes, ``-p dry_run off`` is refused, ``-p targets
+    012345670123`` is that account id; a list may be ``a,b`` or ``[a, b]``.
     """
-    if param.kind is str:
-        return text
-    if param.kind is list and not text.lstrip().startswith("["):
-        return text
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ParameterError(param.name, text, f"a YAML {param.annotation} ({err})") from err
+    return inputs.cli_value(param.kind, text, param.name)
 
 
 # -- checks ------------------------------------------------------------------------------
@@ -253,6 +222,11 @@ def check_positive(value: float, name: str) -> float:
     return value
 
 
+def check_minutes(value: float, name: str) -> float:
+    """Minutes to wait: greater than 0 and at most a day (1440)."""
+    return inputs.number(value, name, minimum=0, maximum=MAX_WAIT_MINUTES, above_minimum=True)
+
+
 def check_notes(value: str, name: str) -> str:
     """ShareNotes text of at most 1024 characters, or an ``env:VAR`` / ``file:PATH`` reference.
 
@@ -260,42 +234,25 @@ def check_notes(value: str, name: str) -> str:
     """
     if NOTES_REFERENCE_PATTERN.match(value.strip()):
         return value.strip()
-    if len(value) > MAX_NOTES_LENGTH:
-        raise ParameterError(
-            name, f"<{len(value)} characters>", f"text of at most {MAX_NOTES_LENGTH} characters"
-        )
     # The library's check also refuses text that cannot be encoded (a lone surrogate),
     # which would otherwise crash writing the run folder.
-    return validate_notes(value, name)
+    return validate_notes(inputs.notes_text(value, name), name)
 
 
-def resolve_notes(value: str, parameter: str = "notes") -> str:
+def resolve_notes(
+    value: str, parameter: str = "notes", *, folders: Sequence[str | os.PathLike[str]] = ()
+) -> str:
     """The ShareNotes text: ``value`` itself, or read from ``env:VAR`` or ``file:PATH``.
 
-    Raises ParameterError when the variable is unset, the file unreadable, or the text
-    longer than 1024 characters (the error names the length, never the text).
+    References read only from the allow-list (see :func:`dsshare.inputs.read_notes_reference`):
+    variables named ``DSSHARE_*``, files inside ``folders`` or ``$DSSHARE_NOTES_DIR``.
+    Raises ParameterError when the reference is outside it, the variable unset, the file
+    unreadable, or the text too long or holding control characters (the error names the
+    length, never the text).
     """
-    match = NOTES_REFERENCE_PATTERN.match(value.strip())
-    if match is None:
-        text = value
-    elif match.group(1) == "env":
-        if match.group(2) not in os.environ:
-            raise ParameterError(parameter, value, "env:VAR naming an environment variable that is set")
-        text = os.environ[match.group(2)]
-    else:
-        try:
-            text = Path(match.group(2)).expanduser().read_text(encoding="utf-8").rstrip("\n")
-        except OSError as err:
-            raise ParameterError(parameter, value, f"file:PATH naming a readable file ({err.strerror})") from err
-    return check_notes(text, parameter) if match is None else _length_only(text, parameter)
-
-
-def _length_only(text: str, parameter: str) -> str:
-    if len(text) > MAX_NOTES_LENGTH:
-        raise ParameterError(
-            parameter, f"<{len(text)} characters>", f"text of at most {MAX_NOTES_LENGTH} characters"
-        )
-    return text
+    if NOTES_REFERENCE_PATTERN.match(value.strip()) is None:
+        return check_notes(value, parameter)
+    return inputs.read_notes_reference(value, parameter, folders=folders)
 
 
 def _check_all_alone(value: list[str], name: str) -> bool:

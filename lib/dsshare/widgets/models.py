@@ -20,13 +20,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Enum, HasTraits, Instance, List, Unicode, observe
 
-from dsshare.errors import DsShareError, WaitTimeoutError
+from dsshare import inputs
+from dsshare.errors import DsShareError, ParameterError, WaitTimeoutError
+from dsshare.inventory.export import check_output_folder, is_snapshot_folder
 from dsshare.validation import METHODS, is_account_id
 
 from .services import DirectoryChoice, Invitation, TargetChoice
@@ -97,6 +100,9 @@ def _raise_for_failed(result: pd.DataFrame) -> None:
 def parse_account_ids(text: str) -> tuple[list[str], list[str]]:
     """Split typed text into valid 12-digit account ids and error lines for the rest.
 
+    Ids keep the text that was typed (``012345670123`` stays that id); a token with a
+    control character is shown escaped in its error line.
+
     Example
     -------
     >>> parse_account_ids("200000000004 200000000004\\nabc")
@@ -110,7 +116,11 @@ def parse_account_ids(text: str) -> tuple[list[str], list[str]]:
         if is_account_id(token):
             valid.setdefault(token, None)
         else:
-            errors.append(f"{token}: not a 12-digit account id")
+            try:
+                shown = inputs.check_text(token, "account id")
+            except ParameterError:
+                shown = repr(token)
+            errors.append(f"{shown}: not a 12-digit account id")
     return list(valid), errors
 
 
@@ -291,6 +301,7 @@ class ShareModel(HasTraits):
                 "No targets are chosen.",
                 next_step="Pick accounts or OUs in the target list, or type account ids.",
             )
+        inputs.notes_text(self.notes, "notes")  # the reader's rule: no control characters
         self.plan = services.plan(
             self.directory_id, targets, self.method, self.notes, self.allow_external
         )
@@ -515,6 +526,11 @@ class InventoryModel(HasTraits):
     directory = Unicode(ALL)
     folder = Unicode("runs/console-inventory")
     exported = Unicode("")
+    replace_pending = Bool(False, help="the folder holds an earlier snapshot: asking to replace it")
+
+    @observe("folder", "inventory")
+    def _forget_replace(self, _: Any = None) -> None:
+        self.replace_pending = False
 
     def collect(self) -> None:
         """Collect the inventory over the chosen Regions."""
@@ -591,14 +607,47 @@ class InventoryModel(HasTraits):
             frame = frame[frame["DirectoryId"] == self.directory]
         return frame
 
+    def _export_folder(self) -> str:
+        folder = inputs.check_text(self.folder, "folder").strip()
+        if not folder:
+            raise ConsoleStateError("No folder is given.", next_step="Type the folder to write into.")
+        return folder
+
     def export(self) -> None:
-        """Write the snapshot and the HTML report into ``folder``."""
+        """Write the snapshot and the HTML report into ``folder`` (new or empty).
+
+        A folder holding other files is refused; one holding an earlier dsshare snapshot
+        sets ``replace_pending`` and raises :class:`ConsoleStateError` (nothing is written)
+        until the operator confirms with :meth:`confirm_replace`.
+        """
         services = _need(self.services)
         if self.inventory is None:
             raise ConsoleStateError(
                 "No inventory has been collected.", next_step="Press Collect first, then Export."
             )
-        self.exported = str(services.export_inventory(self.inventory, self.folder))
+        folder = self._export_folder()
+        if is_snapshot_folder(folder) and any(Path(folder).iterdir()):
+            self.replace_pending = True
+            raise ConsoleStateError(
+                f"{folder} holds an earlier dsshare snapshot; nothing was written.",
+                next_step="Press Replace snapshot to replace it with this inventory, or Keep it "
+                "and choose another folder.",
+            )
+        check_output_folder(folder, parameter="folder")
+        self.exported = str(services.export_inventory(self.inventory, folder))
+
+    def confirm_replace(self) -> None:
+        """Replace the earlier snapshot in ``folder`` (after :meth:`export` asked)."""
+        services = _need(self.services)
+        if not self.replace_pending or self.inventory is None:
+            raise ConsoleStateError("Nothing is waiting to replace.", next_step="Press Export first.")
+        folder = self._export_folder()
+        self.exported = str(services.export_inventory(self.inventory, folder, replace=True))
+        self.replace_pending = False
+
+    def cancel_replace(self) -> None:
+        """Keep the earlier snapshot; nothing is written."""
+        self.replace_pending = False
 
 
 # -- the whole console ---------------------------------------------------------------------
@@ -631,7 +680,11 @@ class ConsoleModel(HasTraits):
     def connect(self) -> None:
         """Connect with the Connection tab's choices and load every tab's choices."""
         c = self.connection
-        services = self.factory(c.profile or None, c.region or None, c.endpoint_url or None)
+        profile, region, endpoint = (
+            inputs.check_text(value, name).strip() or None
+            for value, name in ((c.profile, "profile"), (c.region, "region"), (c.endpoint_url, "endpoint"))
+        )
+        services = self.factory(profile, region, endpoint)
         identity = services.identity()
         self.services = services
         c.identity = identity

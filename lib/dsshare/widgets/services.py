@@ -236,8 +236,9 @@ class Services(Protocol):
         """The org-wide inventory over ``regions``."""
         ...
 
-    def export_inventory(self, inventory: Inventory, folder: str | Path) -> Path:
-        """Write snapshot and report; return the report's path."""
+    def export_inventory(self, inventory: Inventory, folder: str | Path, replace: bool = False) -> Path:
+        """Write snapshot and report into a new or empty folder (or replace an earlier
+        snapshot when ``replace``); return the report's path."""
         ...
 
 
@@ -441,10 +442,10 @@ class LibraryServices:
         whole_org = org is not None and org.get("MasterAccountId") == self.conn.caller_account_id
         return collect_inventory(self.conn, all_accounts=whole_org, regions=list(regions))
 
-    def export_inventory(self, inventory: Inventory, folder: str | Path) -> Path:
+    def export_inventory(self, inventory: Inventory, folder: str | Path, replace: bool = False) -> Path:
         from dsshare.inventory.export import export_inventory
 
-        return export_inventory(inventory, folder).report
+        return export_inventory(inventory, folder, replace=replace).report
 
 
 def _invitation(account_id: str, d: dict[str, Any], account_name: str) -> Invitation:

@@ -469,19 +469,27 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
         self._export = _button("Export report", "dsshare-export", tooltip="Write the snapshot and the HTML report")
         self._exported = widgets.HTML()
         self._exported.add_class("dsshare-exported")
+        self._replace_question = widgets.HTML()
+        self._replace = _button("Replace snapshot", "dsshare-replace", style="warning",
+                                tooltip="Replace the earlier snapshot in this folder")  # fmt: skip
+        self._keep = _button("Keep it", "dsshare-keep", tooltip="Write nothing; choose another folder")
 
         widgets.link((model, "folder"), (self._folder, "value"))
         self._regions.observe(self._regions_chosen, "value")
         model.observe(self._render, ["regions_available", "regions", "inventory", "account",
-                                     "region", "status", "directory", "exported"])  # fmt: skip
+                                     "region", "status", "directory", "exported",
+                                     "replace_pending"])  # fmt: skip
         self._collect.on_click(lambda _: self.feedback.run(model.collect, done="Inventory collected."))
         self._export.on_click(lambda _: self.feedback.run(model.export, done="Report written."))
+        self._replace.on_click(lambda _: self.feedback.run(model.confirm_replace, done="Report written."))
+        self._keep.on_click(lambda _: self.feedback.run(model.cancel_replace))
         self._render()
         super().__init__([
             widgets.HBox([self._regions, self._collect]), self.feedback,
             widgets.HBox(list(self._filters.values())[:2]), widgets.HBox(list(self._filters.values())[2:]),
             self._tiles, self._charts, self._table,
-            widgets.HBox([self._folder, self._export]), self._exported,
+            widgets.HBox([self._folder, self._export]),
+            widgets.HBox([self._replace_question, self._replace, self._keep]), self._exported,
         ])  # fmt: skip
 
     def _filter_chosen(self, name: str) -> Callable[[dict[str, Any]], None]:
@@ -538,6 +546,12 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
             render.info_box(f"Report written to {model.exported}", css_class="dsshare-exported-path")
             if model.exported else ""
         )  # fmt: skip
+        self._replace_question.value = (
+            f"<b>{render._e(model.folder)} holds an earlier dsshare snapshot. Replace it?</b>"
+            if model.replace_pending else ""
+        )  # fmt: skip
+        for button in (self._replace, self._keep):
+            _show(button, model.replace_pending)
 
 
 class ConsoleView(widgets.VBox):  # type: ignore[misc]
