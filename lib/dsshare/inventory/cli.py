@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +81,57 @@ def register(subparsers: Any) -> None:
         "--concurrency", type=int, default=None, help="calls in flight at once (default 32)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--xlsx", action="store_true", help="also write inventory.xlsx (needs openpyxl)"
+    )
+    parser.add_argument(
+        "--parquet", action="store_true", help="also write parquet/<frame>.parquet (needs pyarrow)"
+    )
+    parser.add_argument(
+        "--timings",
+        action="store_true",
+        help="print where the time went: start-up, collection, each output",
+    )
     parser.set_defaults(handler=run)
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux /proc; None elsewhere)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def format_timings(timings: dict[str, float]) -> str:
+    """One line: each step's seconds, in order (``dsshare inventory --timings``)."""
+    return "timings: " + ", ".join(f"{step} {seconds:.2f}s" for step, seconds in timings.items())
 
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``dsshare inventory``; return the exit code."""
+    timings: dict[str, float] = {}
+    age = _process_age()
+    if age is not None:
+        timings["start-up"] = age
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = now - clock
+        clock = now
+
     from dsshare.connection import Connection
 
     from .collect import DEFAULT_CONCURRENCY, collect_inventory, enabled_regions
     from .export import check_output_folder, export_inventory
+    from .report import xlsx_available
+    from .snapshot import parquet_available
+
+    lap("imports")
 
     accounts = [a for item in args.accounts or [] for a in _list(item)]
     ous = [o for item in args.ous or [] for o in _list(item)]
@@ -98,6 +142,12 @@ def run(args: argparse.Namespace) -> int:
         # Checked before any AWS call: collecting for minutes, then failing to write, wastes
         # the run (and an existing file in the way would otherwise be a traceback).
         check_output_folder(out, replace=args.force)
+        if args.xlsx and not xlsx_available():
+            raise ParameterError("--xlsx", True, "openpyxl installed: pip install 'dsshare[xlsx]'")
+        if args.parquet and not parquet_available():
+            raise ParameterError(
+                "--parquet", True, "pyarrow installed: pip install 'dsshare[parquet]'"
+            )
         if args.compare is not None and not args.compare.is_dir():
             raise ParameterError("--compare", str(args.compare), "an earlier snapshot folder")
         conn = Connection(
@@ -109,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.all_regions:
             regions = enabled_regions(conn)
+        lap("connect")
         inventory = collect_inventory(
             conn,
             accounts=accounts or None,
@@ -118,7 +169,13 @@ def run(args: argparse.Namespace) -> int:
             concurrency=concurrency,
             progress=not args.no_progress,
         )
-        result = export_inventory(inventory, out, compare=args.compare, replace=args.force)
+        lap("collect")
+        result = export_inventory(
+            inventory, out, compare=args.compare, replace=args.force,
+            xlsx=args.xlsx, parquet=args.parquet,
+        )  # fmt: skip
+        timings.update(result.timings)
+        clock = time.perf_counter()
     except ParameterError as err:
         print(f"dsshare inventory: {err}", file=sys.stderr)
         return EXIT_BAD_ARGUMENTS
@@ -149,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"  report: {result.report}")
     print(f"  snapshot: {result.folder} ({len(result.files)} files)")
+    if args.timings:
+        lap("summary")
+        print(f"  {format_timings(timings)}")
     errors = inventory.errors
     org_errors = errors[errors["stage"] == "organization"]
     if not org_errors.empty:

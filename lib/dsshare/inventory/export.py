@@ -2,7 +2,8 @@
 
 Pure with respect to AWS: takes an :class:`Inventory` (and optionally the
 previous snapshot's folder) and writes the snapshot, the derived views, the
-HTML report and, when openpyxl is installed, an XLSX workbook.
+HTML report and, when asked for (``xlsx=True``, ``parquet=True``), an XLSX workbook and
+Parquet copies of the frames: the optional formats cost nothing unless asked for.
 
 The output folder is new, empty, or an earlier dsshare snapshot that the operator asked to
 replace (``--force``, or the console's confirmation): :func:`check_output_folder` refuses
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,9 @@ class Export:
     pending: pd.DataFrame
     drift: pd.DataFrame | None = None
     files: list[Path] = field(default_factory=list)
+    #: Seconds each step took: drift, derived, snapshot (CSV, and Parquet when asked),
+    #: report, xlsx (only the steps that ran).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def is_snapshot_folder(path: str | Path) -> bool:
@@ -106,8 +111,10 @@ def export_inventory(
     *,
     compare: str | Path | None = None,
     replace: bool = False,
+    xlsx: bool = False,
+    parquet: bool = False,
 ) -> Export:
-    """Write snapshot, derived views, report (and XLSX) for ``inventory`` into ``out``.
+    """Write snapshot, derived views, report (and XLSX, Parquet) for ``inventory`` into ``out``.
 
     Parameters
     ----------
@@ -121,15 +128,32 @@ def export_inventory(
         written as ``drift.csv`` and shown in the report (it may be ``out`` itself).
     replace
         Replace the earlier snapshot in ``out``.
+    xlsx, parquet
+        Also write ``inventory.xlsx`` (needs openpyxl) and ``parquet/<frame>.parquet``
+        (needs pyarrow); ParameterError when asked for without the package.
 
     Examples
     --------
     >>> result = export_inventory(inv, "runs/inv", compare="runs/last-week")  # doctest: +SKIP
     >>> result.drift.groupby("change").size()                                 # doctest: +SKIP
     """
+    if xlsx and not xlsx_available():
+        raise ParameterError("xlsx", True, "openpyxl installed: pip install 'dsshare[xlsx]'")
     final = Path(out)
     replacing = check_output_folder(final, replace=replace)
-    drift = compute_drift(read_snapshot(compare), inventory) if compare is not None else None
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = now - clock
+        clock = now
+
+    drift = None
+    if compare is not None:
+        drift = compute_drift(read_snapshot(compare), inventory)
+        lap("drift")
     folder = final.with_name(f".{final.name}.dsshare-new-{uuid.uuid4().hex[:8]}") if replacing else final
     derived = {
         "quota": compute_quota(inventory),
@@ -138,11 +162,15 @@ def export_inventory(
     }
     if drift is not None:
         derived["drift"] = drift
-    manifest = write_snapshot(inventory, folder, derived=derived)
+    lap("derived")
+    manifest = write_snapshot(inventory, folder, derived=derived, parquet=parquet)
+    lap("snapshot")
     report = write_report(inventory, folder / REPORT, drift=drift)
+    lap("report")
     workbook = None
-    if xlsx_available():
+    if xlsx:
         workbook = write_xlsx({**inventory.frames(), **derived}, folder / WORKBOOK)
+        lap("xlsx")
     if replacing:
         old = final.with_name(f".{final.name}.dsshare-old-{uuid.uuid4().hex[:8]}")
         final.rename(old)
@@ -162,4 +190,5 @@ def export_inventory(
         pending=derived["pending"],
         drift=drift,
         files=sorted(p for p in folder.rglob("*") if p.is_file()),
+        timings=timings,
     )

@@ -12,7 +12,7 @@ Layout of a snapshot folder::
     pending.csv
     findings.csv
     drift.csv                only when compared with an earlier snapshot
-    parquet/<frame>.parquet  the same frames, when pyarrow is installed
+    parquet/<frame>.parquet  the same frames, when asked for (needs pyarrow)
 
 ShareNotes never reaches disk: frames only hold its SHA-256 and length.
 """
@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from dsshare import __version__
-from dsshare.errors import DsShareError
+from dsshare.errors import DsShareError, ParameterError
 
 from . import schema
 from .model import Inventory, InventoryMeta
@@ -49,7 +49,7 @@ class SnapshotError(DsShareError):
 
 
 def parquet_available() -> bool:
-    """True when pyarrow is importable (Parquet copies are then written)."""
+    """True when pyarrow is importable (Parquet copies can then be written)."""
     return importlib.util.find_spec("pyarrow") is not None
 
 
@@ -75,7 +75,7 @@ def write_snapshot(
     path: str | Path,
     *,
     derived: Mapping[str, pd.DataFrame] | None = None,
-    parquet: bool | None = None,
+    parquet: bool = False,
 ) -> Path:
     """Write ``inventory`` (and optional derived frames) into the folder ``path``.
 
@@ -88,7 +88,7 @@ def write_snapshot(
     derived
         Extra frames by schema name (quota, pending, findings, drift).
     parquet
-        Also write Parquet copies; default: when pyarrow is installed.
+        Also write Parquet copies (needs pyarrow; ParameterError without it).
 
     Returns
     -------
@@ -101,7 +101,9 @@ def write_snapshot(
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    use_parquet = parquet_available() if parquet is None else parquet
+    if parquet and not parquet_available():
+        raise ParameterError("parquet", True, "pyarrow installed: pip install 'dsshare[parquet]'")
+    use_parquet = parquet
     frames: dict[str, pd.DataFrame] = dict(inventory.frames())
     for name, frame in (derived or {}).items():
         frames[name] = schema.conform(frame, schema.SCHEMAS[name])
