@@ -29,8 +29,8 @@ Results go to ``benchmarks/results/bulk-share-<UTC time>.json``.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -89,9 +89,7 @@ def phase_library(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mb": peak_rss_mb(),
         "targets": len(frame),
         "outcomes": {str(k): int(v) for k, v in frame["outcome"].value_counts().items()},
-        "share_statuses": {
-            str(k): int(v) for k, v in frame["share_status"].value_counts().items()
-        },
+        "share_statuses": {str(k): int(v) for k, v in frame["share_status"].value_counts().items()},
         "failed_targets": int((frame["outcome"] != "done").sum()),
     }
 
@@ -214,13 +212,13 @@ def run_runbook(
     quoted = ", ".join(f'"{t}"' for t in targets)
     params.write_text(
         f'directory_id: "{directory}"\nregion: {REGION}\ntargets: [{quoted}]\n'
-        "method: HANDSHAKE\nauto_accept: true\nnotes: env:BENCH_NOTES\n"
+        "method: HANDSHAKE\nauto_accept: true\nnotes: env:DSSHARE_BENCH_NOTES\n"
         "wait_timeout_minutes: 30\n"
     )
-    os.environ["BENCH_NOTES"] = NOTES
+    notes = {"DSSHARE_BENCH_NOTES": NOTES}
     base = [sys.executable, "-m", "dsshare.cli", "run", "share_directory", "-f", str(params)]
     dry = run_measured(
-        [*base, "--out", str(folder / "dry")], sb, REGION, json_result=False
+        [*base, "--out", str(folder / "dry")], sb, REGION, json_result=False, extra_env=notes
     )
     match = re.search(r"fingerprint: (\S+)", dry["stdout"])
     if match is None:
@@ -240,12 +238,11 @@ def run_runbook(
         sb,
         REGION,
         json_result=False,
+        extra_env=notes,
     )
     results = folder / "apply" / "results.csv"
     done = failed = 0
     if results.exists():
-        import csv
-
         with results.open() as handle:
             for row in csv.DictReader(handle):
                 done += row["outcome"] == "done"
@@ -258,8 +255,9 @@ def run_runbook(
     return applied
 
 
-def critical_path(library: dict[str, Any], plan_chain_calls: int, latency_ms: float,
-                  transition_delay: float) -> dict[str, Any]:
+def critical_path(
+    library: dict[str, Any], plan_chain_calls: int, latency_ms: float, transition_delay: float
+) -> dict[str, Any]:
     """The apply's longest chain of dependent calls, and what it costs."""
     # The apply re-plans (reads that depend on each other), then one target's
     # ShareDirectory -> transition -> AcceptSharedDirectory -> DescribeSharedDirectories.
@@ -278,7 +276,8 @@ def plan_chain(calls_by_operation: dict[str, int]) -> int:
     return max(list_accounts, directory_chain) + 1  # + GetCallerIdentity before them
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """This scenario's command-line arguments."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.bulk_share_bench", description=__doc__.splitlines()[0]
     )
@@ -304,7 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets-file", help=argparse.SUPPRESS)
     parser.add_argument("--sample", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--poll-interval", type=float, default=0.25, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     if args.phase:
         print(json.dumps(PHASES[args.phase](args)))
         return 0
@@ -319,9 +322,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "scenario": "bulk_share",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
-        "params": {k: v for k, v in vars(args).items() if k in (
-            "accounts", "latency_ms", "transition_delay", "max_workers", "retry_mode",
-            "throttle", "sequential_sample")},
+        "params": {
+            k: v
+            for k, v in vars(args).items()
+            if k
+            in (
+                "accounts",
+                "latency_ms",
+                "transition_delay",
+                "max_workers",
+                "retry_mode",
+                "throttle",
+                "sequential_sample",
+            )
+        },
         "errors": [],
     }
     log(
@@ -464,28 +478,57 @@ def _cpu(result: dict[str, Any]) -> str:
 
 
 def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
-    rows: list[tuple[str, ...]] = [("measure", "seconds", "calls", "CPU s client / sandbox", "note")]
+    rows: list[tuple[str, ...]] = [
+        ("measure", "seconds", "calls", "CPU s client / sandbox", "note")
+    ]
     if "library" in report:
         lib = report["library"]
-        rows.append(("library apply (plan+apply)", f"{lib['seconds']:.2f}", str(lib["calls"]),
-                     _cpu(lib), f"plan {lib['plan_seconds']:.2f}s; {lib['outcomes']}"))
+        rows.append(
+            (
+                "library apply (plan+apply)",
+                f"{lib['seconds']:.2f}",
+                str(lib["calls"]),
+                _cpu(lib),
+                f"plan {lib['plan_seconds']:.2f}s; {lib['outcomes']}",
+            )
+        )
     if "runbook" in report:
         rb = report["runbook"]
-        rows.append(("dsshare run apply (process)", f"{rb['seconds']:.2f}", str(rb["calls"]),
-                     _cpu(rb), f"dry run {rb['dry_run_wall_seconds']:.2f}s; "
-                     f"{rb['done_targets']} done, {rb['failed_targets']} failed"))
+        rows.append(
+            (
+                "dsshare run apply (process)",
+                f"{rb['seconds']:.2f}",
+                str(rb["calls"]),
+                _cpu(rb),
+                f"dry run {rb['dry_run_wall_seconds']:.2f}s; "
+                f"{rb['done_targets']} done, {rb['failed_targets']} failed",
+            )
+        )
     if "kernel_start" in report:
         rows.append(("kernel start", f"{report['kernel_start']['seconds']:.2f}", "-", "-", ""))
     if "sequential" in report:
         seq = report["sequential"]
-        rows.append(("sequential boto3 loop", f"{seq['seconds']:.1f}", str(seq["calls"]),
-                     _cpu(seq), f"{seq['measured_seconds']:.1f}s for "
-                     f"{seq['scaled_from_targets']} targets, scaled"))
+        rows.append(
+            (
+                "sequential boto3 loop",
+                f"{seq['seconds']:.1f}",
+                str(seq["calls"]),
+                _cpu(seq),
+                f"{seq['measured_seconds']:.1f}s for {seq['scaled_from_targets']} targets, scaled",
+            )
+        )
     if "lower_bound" in report:
         b = report["lower_bound"]
-        rows.append((f"lower bound (c={b['concurrency']})", f"{b['seconds']:.2f}", str(b["calls"]),
-                     "-", f"max(path {b['critical_path_calls']} calls + transition = "
-                     f"{b['critical_path_seconds']:.2f}s, calls/c = {b['throughput_seconds']:.2f}s)"))
+        rows.append(
+            (
+                f"lower bound (c={b['concurrency']})",
+                f"{b['seconds']:.2f}",
+                str(b["calls"]),
+                "-",
+                f"max(path {b['critical_path_calls']} calls + transition = "
+                f"{b['critical_path_seconds']:.2f}s, calls/c = {b['throughput_seconds']:.2f}s)",
+            )
+        )
     print(table(rows))
     ratios_ = report.get("ratios", {})
     if ratios_:
@@ -495,8 +538,13 @@ def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
         if "run_minus_library_seconds" in ratios_:
             parts.append(f"dsshare run = library + {ratios_['run_minus_library_seconds']:.2f}s")
         print("ratios: " + "; ".join(parts))
-        print("targets: " + "; ".join(
-            f"{name}: {'met' if ok else 'NOT met'}" for name, ok in ratios_["targets_met"].items()))
+        print(
+            "targets: "
+            + "; ".join(
+                f"{name}: {'met' if ok else 'NOT met'}"
+                for name, ok in ratios_["targets_met"].items()
+            )
+        )
     for error in report["errors"]:
         print(f"ERROR {error}")
 

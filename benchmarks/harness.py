@@ -153,6 +153,7 @@ def run_measured(
     memory_limit_gb: float = 8.0,
     json_result: bool = True,
     timeout: float = 3600,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run ``command`` in a fresh process against ``sandbox``; time it from outside.
 
@@ -166,7 +167,7 @@ def run_measured(
     started = time.perf_counter()
     out = subprocess.run(
         list(command),
-        env=child_env(sandbox.endpoint_url, region),
+        env={**child_env(sandbox.endpoint_url, region), **(extra_env or {})},
         capture_output=True,
         text=True,
         check=False,

@@ -48,8 +48,9 @@ def parse_timings(stdout: str) -> dict[str, float]:
     return {}
 
 
-def lower_bound(calls: dict[str, int], directories: int, latency_ms: float,
-                concurrency: int) -> dict[str, float]:
+def lower_bound(
+    calls: dict[str, int], directories: int, latency_ms: float, concurrency: int
+) -> dict[str, float]:
     """max(critical path x latency, calls x latency / concurrency), in seconds."""
     total = sum(calls.values())
     shared_pages = math.ceil(calls.get("DescribeSharedDirectories", 0) / max(directories, 1))
@@ -64,7 +65,8 @@ def lower_bound(calls: dict[str, int], directories: int, latency_ms: float,
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """This scenario's command-line arguments."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.process_bench", description=__doc__.splitlines()[0]
     )
@@ -76,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     report = run(args)
     return 1 if report["errors"] else 0
 
@@ -170,8 +176,14 @@ def print_report(report: dict[str, Any]) -> None:
             str(formats["calls"]),
             f"{formats['process_cpu_seconds']:.1f} / {formats.get('sandbox_cpu_seconds', 0):.1f}",
         ))  # fmt: skip
-    rows.append((f"lower bound of the collection (c={bound['concurrency']})",
-                 f"{bound['seconds']:.2f}", str(bound["calls"]), "-"))
+    rows.append(
+        (
+            f"lower bound of the collection (c={bound['concurrency']})",
+            f"{bound['seconds']:.2f}",
+            str(bound["calls"]),
+            "-",
+        )
+    )
     rows.append(("target: 1.5 x bound + 0.5 s", f"{report['target_seconds']:.2f}", "-", "-"))
     print(table(rows))
     steps = dict(median["timings"])
@@ -182,8 +194,10 @@ def print_report(report: dict[str, Any]) -> None:
         extra = {k: v for k, v in formats["timings"].items() if k in ("snapshot", "xlsx")}
         print("with --xlsx --parquet: " + ", ".join(f"{k} {v:.2f}s" for k, v in extra.items()))
     for name, ok in report["targets_met"].items():
-        print(f"target {name}: {'met' if ok else 'NOT met'} "
-              f"({median['wall_seconds'] / bound['seconds']:.2f}x the bound)")
+        print(
+            f"target {name}: {'met' if ok else 'NOT met'} "
+            f"({median['wall_seconds'] / bound['seconds']:.2f}x the bound)"
+        )
     for error in report["errors"]:
         print(f"ERROR {error}")
 

@@ -84,7 +84,8 @@ def growth(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """This scenario's command-line arguments."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.scale_bench", description=__doc__.splitlines()[0]
     )
@@ -98,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--memory-limit-gb", type=float, default=8.0)
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     report = run(args)
     return 1 if report["errors"] else 0
 
@@ -117,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"scale: {size} member accounts x 1 Region, {args.latency_ms:g} ms per call ...")
         try:
             result = measure_size(size, args)
-        except PhaseFailed as err:
+        except (PhaseFailed, RuntimeError) as err:  # RuntimeError: the sandbox did not start
             report["errors"].append(f"{size} accounts: {err}")
             report["runs"].append({"members": size, "failed": str(err)})
             log(f"  FAILED: {err}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,7 +64,8 @@ def phase_inventory(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """This scenario's command-line arguments."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.throttle_bench", description=__doc__.splitlines()[0]
     )
@@ -77,10 +79,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-share", action="store_true", help="only the inventory")
+    parser.add_argument(
+        "--give-up-after",
+        type=float,
+        default=10.0,
+        help="stop a throttled run after this many times the unthrottled time (default 10)",
+    )
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
     parser.add_argument("--phase", choices=["inventory"], help=argparse.SUPPRESS)
     parser.add_argument("--retry-mode", default="standard", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     if args.phase:
         print(json.dumps(phase_inventory(args)))
         return 0
@@ -97,6 +109,18 @@ def _record(report: dict[str, Any], work: str, label: str, result: dict[str, Any
         f"  {work} {label}: {result['seconds']:.2f}s, {result['calls']} calls "
         f"({result['throttled_calls']} throttled), {failed} failed"
     )
+
+
+def _cap(report: dict[str, Any], work: str, args: argparse.Namespace) -> float:
+    """How long a throttled run may take: ``--give-up-after`` x the unthrottled run."""
+    base = report["runs"].get(work, {}).get("standard 0%")
+    return 3600.0 if base is None else max(60.0, args.give_up_after * base["wall_seconds"])
+
+
+def _gave_up(report: dict[str, Any], work: str, label: str, seconds: float) -> None:
+    """A mode too slow to finish: a measurement (recorded and printed), not an error."""
+    report["runs"].setdefault(work, {})[label] = {"gave_up_after_seconds": seconds}
+    log(f"  {work} {label}: stopped after {seconds:.0f}s, unfinished")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -125,9 +149,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "--retry-mode", mode,
             ]  # fmt: skip
             try:
-                _record(report, "inventory", label, run_measured(command, sb, args.regions[0]))
+                result = run_measured(
+                    command, sb, args.regions[0], timeout=_cap(report, "inventory", args)
+                )
+                _record(report, "inventory", label, result)
             except PhaseFailed as err:
                 report["errors"].append(f"inventory {label}: {err}")
+            except subprocess.TimeoutExpired as err:
+                _gave_up(report, "inventory", label, err.timeout)
         sb.throttle(0)
     if not args.skip_share:
         options = [
@@ -148,10 +177,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "library", directory, targets_file, retry_mode=mode
                 )
                 try:
-                    result = run_measured(command, sb, bulk_share_bench.REGION)
+                    result = run_measured(
+                        command, sb, bulk_share_bench.REGION,
+                        timeout=_cap(report, "bulk_share", args),
+                    )  # fmt: skip
                     _record(report, "bulk_share", label, result)
                 except PhaseFailed as err:
                     report["errors"].append(f"bulk_share {label}: {err}")
+                except subprocess.TimeoutExpired as err:
+                    _gave_up(report, "bulk_share", label, err.timeout)
                 sb.throttle(0)
     report["ratios"] = ratios(report, args)
     report["total_seconds"] = time.perf_counter() - started
@@ -169,7 +203,14 @@ def ratios(report: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             continue
         for mode in args.modes:
             label = f"{mode} {args.throttle:.0%}"
-            if label in runs:
+            if label in runs and "gave_up_after_seconds" in runs[label]:
+                out[f"{work} {mode}"] = {
+                    "vs_unthrottled": None,
+                    "zero_failed": False,
+                    "within_2x": False,
+                    "gave_up_after_seconds": runs[label]["gave_up_after_seconds"],
+                }
+            elif label in runs:
                 ratio = runs[label]["seconds"] / base["seconds"]
                 failed = runs[label].get("errors" if work == "inventory" else "failed_targets", 0)
                 out[f"{work} {mode}"] = {
@@ -188,12 +229,19 @@ def print_report(report: dict[str, Any]) -> None:
         base = runs.get("standard 0%")
         for label, r in runs.items():
             mode, share = label.split(" ")
+            if "gave_up_after_seconds" in r:
+                stopped = f"> {r['gave_up_after_seconds']:.0f} (stopped)"
+                rows.append((work, f"{mode}, {share}", stopped, "-", "-", "-", "-"))
+                continue
             failed = r.get("errors" if work == "inventory" else "failed_targets", 0)
             ratio = f"{r['seconds'] / base['seconds']:.2f}x" if base else "-"
             rows.append((work, f"{mode}, {share}", f"{r['seconds']:.2f}", str(r["calls"]),
                          str(r["throttled_calls"]), str(failed), ratio))  # fmt: skip
     print(table(rows))
     for name, r in report["ratios"].items():
+        if r.get("gave_up_after_seconds"):
+            print(f"target {name}: NOT met (unfinished after {r['gave_up_after_seconds']:.0f}s)")
+            continue
         print(
             f"target {name}: zero failed {'met' if r['zero_failed'] else 'NOT met'}; "
             f"<= 2x unthrottled {'met' if r['within_2x'] else 'NOT met'} ({r['vs_unthrottled']}x)"
