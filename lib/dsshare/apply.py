@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +37,7 @@ from dsshare.errors import (
 )
 from dsshare.plan import MUTATING_ACTIONS, Plan, PlanRow, replan
 from dsshare.validation import validate_positive
-from dsshare.waiters import (
-    NOT_LISTED,
-    Watch,
-    backoff_delays,
-    read_share_statuses,
-    terminal_statuses,
-    wait_for_share_status,
-)
+from dsshare.waiters import Watch, terminal_statuses, wait_for_share_status
 
 if TYPE_CHECKING:
     from dsshare.audit import AuditLog
@@ -181,36 +174,6 @@ def _call(
     return sid
 
 
-def _do(
-    conn: Connection,
-    result: _Result,
-    action: str,
-    notes_for: Callable[[PlanRow], str],
-    audit: AuditLog | None,
-) -> None:
-    """Make one call for ``result``; record its outcome in place (never raises AWS errors)."""
-    try:
-        sid = _call(
-            conn, result.row, action, result.shared_directory_id, notes_for(result.row), audit
-        )
-    except DirectoryAlreadySharedError as err:
-        result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
-        return
-    except DirectoryNotSharedError as err:
-        result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
-        return
-    except AwsError as err:
-        result.outcome, result.error_code, result.message = "failed", err.code, str(err)
-        return
-    except DsShareError as err:
-        result.outcome, result.error_code, result.message = "failed", type(err).__name__, str(err)
-        return
-    result.outcome, result.error_code = "done", None
-    result.shared_directory_id = sid
-    result.share_status = None  # unknown until the wait reads it
-    result.message = f"{action} called"
-
-
 def _run_calls(
     conn: Connection,
     work: Sequence[tuple[_Result, str]],
@@ -223,13 +186,34 @@ def _run_calls(
     """Run one call per (result, action) concurrently; record outcomes in place."""
     if not work:
         return
+
+    def task(result: _Result, action: str) -> None:
+        try:
+            sid = _call(
+                conn, result.row, action, result.shared_directory_id, notes_for(result.row), audit
+            )
+        except DirectoryAlreadySharedError as err:
+            result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
+            return
+        except DirectoryNotSharedError as err:
+            result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
+            return
+        except AwsError as err:
+            result.outcome, result.error_code, result.message = "failed", err.code, str(err)
+            return
+        except DsShareError as err:
+            result.outcome, result.error_code, result.message = "failed", type(err).__name__, str(err)
+            return
+        result.outcome, result.error_code = "done", None
+        result.shared_directory_id = sid
+        result.share_status = None  # unknown until the wait reads it
+        result.message = f"{action} called"
+
     with (
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dsshare") as pool,
         tqdm(total=len(work), desc=description, unit="call", disable=not progress) as bar,
     ):
-        futures = [
-            pool.submit(_do, conn, result, action, notes_for, audit) for result, action in work
-        ]
+        futures = [pool.submit(task, result, action) for result, action in work]
         for future in as_completed(futures):
             future.result()
             bar.update(1)
@@ -350,6 +334,9 @@ def apply(
     for result, _ in calls:
         result.outcome = "pending"
     label = ", ".join(sorted({f"{a} {r.row.directory_id}" for r, a in calls})) or "apply"
+    _run_calls(conn, calls, notes_for, audit, progress, max_workers, label)
+
+    deadline = time.monotonic() + timeout
     pending: dict[str, str] = {}
     if auto_accept:
         share_keys = {
@@ -357,16 +344,12 @@ def apply(
             for r in plan.requests
             if r.action == "share"
         }
-        deadline = time.monotonic() + timeout
         pending.update(
-            _share_and_accept(
-                conn, results, calls, share_keys, notes_for, audit, progress, max_workers,
-                deadline, poll_interval, label,
+            _accept_handshakes(
+                conn, results, share_keys, notes_for, audit, progress, max_workers, deadline,
+                poll_interval,
             )
         )  # fmt: skip
-    else:
-        _run_calls(conn, calls, notes_for, audit, progress, max_workers, label)
-        deadline = time.monotonic() + timeout
     if wait:
         waiting: list[tuple[_Result, Watch]] = []
         for r in results:
@@ -382,10 +365,9 @@ def apply(
     return frame
 
 
-def _share_and_accept(
+def _accept_handshakes(
     conn: Connection,
     results: Sequence[_Result],
-    calls: Sequence[tuple[_Result, str]],
     share_keys: set[tuple[str, str, str]],
     notes_for: Callable[[PlanRow], str],
     audit: AuditLog | None,
@@ -393,85 +375,33 @@ def _share_and_accept(
     max_workers: int,
     deadline: float,
     poll_interval: float,
-    description: str,
 ) -> dict[str, str]:
-    """Make the calls and auto-accept each HANDSHAKE share as soon as it is pending.
+    """Auto-accept: wait for PendingAcceptance, then accept as each consumer.
 
-    One pool runs every call. While the shares are being made, each owner directory's
-    records are listed (one DescribeSharedDirectories listing per directory per poll) and
-    every new share seen PendingAcceptance is accepted as its consumer at once, beside the
-    shares still in flight: no phase waits for the slowest share. Targets of a share
-    request skipped because their share was already PendingAcceptance are accepted too.
-    Returns account -> last status for shares not yet pending at ``deadline``.
+    Accepts the HANDSHAKE shares just made, and the targets of a share request that were
+    skipped because their share was already PendingAcceptance. Returns pending targets.
     """
-    watched: dict[tuple[str, str, str], dict[str, _Result]] = {}
-    failure = terminal_statuses("share", "HANDSHAKE")[1]
-    pending: dict[str, str] = {}
-    with (
-        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dsshare") as pool,
-        tqdm(total=len(calls), desc=description, unit="call", disable=not progress) as bar,
-    ):
-
-        def accept(result: _Result) -> Future[None]:
-            result.outcome = "pending"
-            return pool.submit(_do, conn, result, "accept", notes_for, audit)
-
-        in_flight: dict[Future[None], _Result] = {
-            pool.submit(_do, conn, result, action, notes_for, audit): result
-            for result, action in calls
-        }
-        accepts: list[Future[None]] = []
-        for r in results:
-            key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
-            if (
-                r.action == "skip"
-                and key in share_keys
-                and r.row.method == "HANDSHAKE"
-                and r.row.share_status == "PendingAcceptance"
-                and r.row.shared_directory_id
-            ):
-                r.action = "accept"
-                accepts.append(accept(r))
-        delays = backoff_delays(poll_interval)
-        while True:
-            for future in [f for f in in_flight if f.done()]:
-                future.result()
-                bar.update(1)
-                r = in_flight.pop(future)
-                if r.outcome == "done" and r.action == "share" and r.row.method == "HANDSHAKE":
-                    key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
-                    watched.setdefault(key, {})[str(r.shared_directory_id)] = r
-            for (directory_id, region, owner), members in watched.items():
-                listed = read_share_statuses(
-                    conn, directory_id, members, region=region, owner_account_id=owner
-                )
-                for sid, status in listed.items():
-                    r = members[sid]
-                    r.share_status = status
-                    if status == "PendingAcceptance":
-                        del members[sid]
-                        accepts.append(accept(r))
-                    elif status in failure:
-                        del members[sid]
-                        r.outcome, r.error_code = "failed", status
-                        r.message = f"share ended in {status}"
-            waiting = [r for members in watched.values() for r in members.values()]
-            if not in_flight and not waiting:
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 and not in_flight:
-                for r in waiting:
-                    status = r.share_status or NOT_LISTED
-                    pending[r.row.account_id] = status
-                    r.outcome, r.error_code = "failed", "WaitTimeout"
-                    r.message = f"still {status} when the wait timed out"
-                break
-            if in_flight:
-                # New records keep arriving: poll again at the first interval, or as soon
-                # as the last share call answers.
-                wait(list(in_flight), timeout=poll_interval, return_when=ALL_COMPLETED)
-            else:
-                time.sleep(max(min(delays(), remaining), 0.001))
-        for future in accepts:
-            future.result()
+    made = [r for r in results if r.outcome == "done" and r.action == "share"
+            and r.row.method == "HANDSHAKE"]  # fmt: skip
+    pending = _wait(
+        conn,
+        [(r, Watch(r.row.account_id, *terminal_statuses("share", "HANDSHAKE"))) for r in made],
+        deadline,
+        poll_interval,
+    )
+    to_accept = [r for r in made if r.outcome == "done" and r.share_status == "PendingAcceptance"]
+    for r in results:
+        key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
+        if (
+            r.action == "skip"
+            and key in share_keys
+            and r.row.method == "HANDSHAKE"
+            and r.row.share_status == "PendingAcceptance"
+            and r.row.shared_directory_id
+        ):
+            r.action = "accept"
+            r.outcome = "pending"
+            to_accept.append(r)
+    work = [(r, "accept") for r in to_accept]
+    _run_calls(conn, work, notes_for, audit, progress, max_workers, "accept")
     return pending

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,13 +40,7 @@ from dsshare.validation import validate_positive
 if TYPE_CHECKING:
     from dsshare.connection import Connection
 
-__all__ = [
-    "Watch",
-    "backoff_delays",
-    "read_share_statuses",
-    "terminal_statuses",
-    "wait_for_share_status",
-]
+__all__ = ["Watch", "backoff_delays", "terminal_statuses", "wait_for_share_status"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,32 +88,6 @@ def backoff_delays(
     return next_delay
 
 
-def read_share_statuses(
-    conn: Connection,
-    directory_id: str,
-    shared_directory_ids: Collection[str],
-    *,
-    region: str | None = None,
-    owner_account_id: str | None = None,
-) -> dict[str, str]:
-    """One listing of an owned directory's records: the ShareStatus of each id asked for.
-
-    Ids not listed are left out. One listing serves every watched record of a directory,
-    however many there are (DescribeSharedDirectories pages, not one call per record).
-    """
-    wanted = set(shared_directory_ids)
-    statuses: dict[str, str] = {}
-    if not wanted:
-        return statuses
-    for record in iter_shared_directories(
-        conn, directory_id, region=region, owner_account_id=owner_account_id
-    ):
-        sid = record.get("SharedDirectoryId", "")
-        if sid in wanted:
-            statuses[sid] = str(record.get("ShareStatus", ""))
-    return statuses
-
-
 def wait_for_share_status(
     conn: Connection,
     directory_id: str,
@@ -152,15 +120,16 @@ def wait_for_share_status(
     final: dict[str, str] = {}
     last: dict[str, str] = {sid: NOT_LISTED for sid in watches}
     while True:
-        listed = read_share_statuses(
-            conn, directory_id, [sid for sid in watches if sid not in final],
-            region=region, owner_account_id=owner_account_id,
-        )  # fmt: skip
-        for sid, status in listed.items():
-            last[sid] = status
-            watch = watches[sid]
-            if status in watch.success or status in watch.failure:
-                final[sid] = status
+        for record in iter_shared_directories(
+            conn, directory_id, region=region, owner_account_id=owner_account_id
+        ):
+            sid = record.get("SharedDirectoryId", "")
+            if sid in watches and sid not in final:
+                status = str(record.get("ShareStatus", ""))
+                last[sid] = status
+                watch = watches[sid]
+                if status in watch.success or status in watch.failure:
+                    final[sid] = status
         pending = [sid for sid in watches if sid not in final]
         if not pending:
             return final
