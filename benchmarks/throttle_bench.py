@@ -82,8 +82,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--give-up-after",
         type=float,
-        default=10.0,
-        help="stop a throttled run after this many times the unthrottled time (default 10)",
+        default=5.0,
+        help="stop a throttled run after this many times the unthrottled time (default 5)",
     )
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
     parser.add_argument("--phase", choices=["inventory"], help=argparse.SUPPRESS)
