@@ -253,11 +253,26 @@ def run_runbook(
         # The runbook's own clock: papermill's execution (kernel start included), so the rest
         # of the wall time is the command's start-up (imports) and exit.
         applied["execute_seconds"] = json.loads(run_json.read_text()).get("duration_seconds")
+    notebook = folder / "apply" / "share_directory.ipynb"
+    if notebook.exists():
+        # papermill times every cell: where the runbook's time goes, cell by cell.
+        cells = json.loads(notebook.read_text())["cells"]
+        applied["cell_seconds"] = [
+            {"cell": _cell_name(c), "seconds": c["metadata"].get("papermill", {}).get("duration")}
+            for c in cells
+            if c.get("cell_type") == "code"
+        ]
     applied["dry_run_wall_seconds"] = dry["wall_seconds"]
     applied["seconds"] = applied["wall_seconds"]
     applied["done_targets"] = done
     applied["failed_targets"] = failed
     return applied
+
+
+def _cell_name(cell: dict[str, Any]) -> str:
+    """A cell's name for the breakdown: its first ``steps.`` call, else its first line."""
+    lines = "".join(cell.get("source", "")).splitlines() or [""]
+    return next((line for line in lines if "steps." in line), lines[0])[:60]
 
 
 def critical_path(
@@ -469,8 +484,11 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
         out["library_vs_sequential"] = report["sequential"]["seconds"] / library["seconds"]
         met[">= 20x the sequential loop"] = out["library_vs_sequential"] >= 20
     if "runbook" in report and "kernel_start" in report:
-        allowance = library["seconds"] + report["kernel_start"]["seconds"]
-        out["run_minus_library_seconds"] = report["runbook"]["seconds"] - library["seconds"]
+        # The runbook's apply run plans, then applies (re-planning): the same work as the
+        # library's plan + apply, so that is what it is compared with.
+        same_work = library["plan_seconds"] + library["seconds"]
+        allowance = same_work + report["kernel_start"]["seconds"]
+        out["run_minus_library_seconds"] = report["runbook"]["seconds"] - same_work
         out["run_vs_library_plus_kernel"] = report["runbook"]["seconds"] / allowance
         met["dsshare run <= library + one kernel start"] = out["run_vs_library_plus_kernel"] <= 1
     out["targets_met"] = met
@@ -490,7 +508,7 @@ def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
         lib = report["library"]
         rows.append(
             (
-                "library apply (plan+apply)",
+                "library: apply (after its plan)",
                 f"{lib['seconds']:.2f}",
                 str(lib["calls"]),
                 _cpu(lib),
@@ -512,6 +530,12 @@ def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
         )
     if "kernel_start" in report:
         rows.append(("kernel start", f"{report['kernel_start']['seconds']:.2f}", "-", "-", ""))
+    if report.get("runbook", {}).get("cell_seconds"):
+        cells = report["runbook"]["cell_seconds"]
+        print(
+            "dsshare run, seconds per runbook cell: "
+            + "; ".join(f"{c['cell']!r} {c['seconds'] or 0:.2f}" for c in cells)
+        )
     if "sequential" in report:
         seq = report["sequential"]
         rows.append(
@@ -542,7 +566,9 @@ def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
         if "library_vs_sequential" in ratios_:
             parts.append(f"{ratios_['library_vs_sequential']:.1f}x faster than sequential")
         if "run_minus_library_seconds" in ratios_:
-            parts.append(f"dsshare run = library + {ratios_['run_minus_library_seconds']:.2f}s")
+            parts.append(
+                f"dsshare run = library plan + apply + {ratios_['run_minus_library_seconds']:.2f}s"
+            )
         print("ratios: " + "; ".join(parts))
         print(
             "targets: "

@@ -40,11 +40,12 @@ def test_bulk_share_bench_shares_and_accepts_every_target_every_way(
     assert report["library"]["outcomes"] == {"done": 5}
     assert report["library"]["share_statuses"] == {"Shared": 5}
     assert report["runbook"]["done_targets"] == 5 and report["runbook"]["failed_targets"] == 0
+    assert any("apply_plan" in c["cell"] for c in report["runbook"]["cell_seconds"])
     assert report["sequential"]["scaled_from_targets"] == 2
     assert report["lower_bound"]["calls"] == report["library"]["calls"]
     assert report["machine"]["load_average"]
     printed = capsys.readouterr().out
-    for row in ("library apply", "dsshare run apply", "kernel start", "sequential", "lower bound"):
+    for row in ("library: apply", "dsshare run apply", "kernel start", "sequential", "lower bound"):
         assert row in printed
 
 
