@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools import browser
+from tools.serve import NOTEBOOK, REPO_ROOT, Server, sandbox_env, start_lab, start_voila
 
 from dsshare.sandbox import Sandbox
-from dsshare.widgets import browser
-from dsshare.widgets.serve import NOTEBOOK, REPO_ROOT, Server, sandbox_env, start_lab, start_voila
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 

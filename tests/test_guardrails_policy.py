@@ -17,7 +17,7 @@ from dsshare.guardrails import (
     load_guardrails,
     parse_guardrails,
 )
-from dsshare.plan import PlanRow
+from dsshare.planning import PlanRow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "parameters" / "guardrails.yaml"
 DIR = "d-1234567890"
@@ -39,6 +39,8 @@ def test_the_documented_example_policy_parses_and_sets_every_rule() -> None:
     assert policy.denied_accounts == {"200000000006"}
     assert policy.allow_external_handshake is False
     assert policy.max_targets_per_run == 50
+    assert policy.protected_accounts == {"200000000003"}
+    assert policy.allow_external_owners is False
     assert policy.source == str(EXAMPLE)
 
 
@@ -211,3 +213,23 @@ def test_a_pending_invitation_of_a_share_request_to_a_forbidden_account_is_refus
     assert policy.enforce([pending]) == [pending]  # no actions given: share rows only
     with pytest.raises(ValueError):
         policy.enforce([pending], actions=[])
+
+
+def test_protected_accounts_refuse_every_action_and_denied_ones_refuse_accepting() -> None:
+    policy = parse_guardrails({"protected_accounts": ["200000000004"],
+                               "denied_accounts": ["200000000005"]})  # fmt: skip
+    actions = ("share", "accept", "unshare", "reject", "leave")
+    protected = policy.enforce([share_row("200000000004", action=a) for a in actions])
+    assert {r.check for r in protected} == {"GuardrailProtectedAccount"}
+    denied = policy.enforce([share_row("200000000005", action=a) for a in actions])
+    assert [r.check for r in denied] == ["GuardrailDeniedAccount", "GuardrailDeniedAccount",
+                                         None, None, None]  # fmt: skip
+
+
+def test_accepting_from_an_external_owner_follows_allow_external_owners() -> None:
+    row = dataclasses.replace(share_row("200000000004", action="accept"), external=True)
+    assert parse_guardrails({}).enforce([row]) == [row]
+    (out,) = parse_guardrails({"allow_external_owners": False}).enforce([row])
+    assert out.check == "GuardrailExternalOwner" and "allow_external_owners" in out.reason
+    with pytest.raises(GuardrailsError):
+        parse_guardrails({"allow_external_owners": "no"})

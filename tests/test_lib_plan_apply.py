@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from dsshare import sharing
-from dsshare.apply import RESULT_COLUMNS, apply
+from dsshare import calls, sharing
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
 from dsshare.desired import parse_desired_state
 from dsshare.errors import ParameterError, PlanMismatchError, PreflightError, WaitTimeoutError
-from dsshare.plan import PLAN_COLUMNS, plan, plan_desired_state
+from dsshare.execution import RESULT_COLUMNS, apply
+from dsshare.planning import PLAN_COLUMNS, plan, plan_desired_state
 from dsshare.sandbox import Sandbox
 
 MUTATING = {"ShareDirectory", "UnshareDirectory", "AcceptSharedDirectory", "RejectSharedDirectory", "DeleteDirectory"}
@@ -37,7 +37,7 @@ def mutations(sb: Sandbox) -> list[dict[str, Any]]:
 def active_records(conn: Connection, directory_id: str) -> dict[str, list[str]]:
     """Account -> its share records that are not Deleted or Rejected."""
     found: dict[str, list[str]] = {}
-    for record in sharing.iter_shared_directories(conn, directory_id):
+    for record in calls.iter_shared_directories(conn, directory_id):
         if record["ShareStatus"] not in ("Deleted", "Rejected"):
             found.setdefault(record["SharedAccountId"], []).append(record["ShareStatus"])
     return found
@@ -77,7 +77,7 @@ def test_apply_refuses_when_live_state_no_longer_matches_the_reviewed_plan(conn:
     corp = aws_env.directory_id("corp.example.com")
     reviewed = plan(conn, corp, [aws_env.ou_id("Prod")], method="ORGANIZATIONS")
     # Someone else shares with prod-data between review and apply.
-    sharing.share_directory(conn, corp, aws_env.account_id("prod-data"), method="ORGANIZATIONS")
+    calls.share_directory(conn, corp, aws_env.account_id("prod-data"), method="ORGANIZATIONS")
     before = len(mutations(aws_env))
     with pytest.raises(PlanMismatchError) as info:
         apply(conn, reviewed, expected_fingerprint=reviewed.fingerprint, progress=False)
@@ -109,7 +109,7 @@ def test_bulk_share_of_30_accounts_on_a_standard_directory_refuses_the_6_over_qu
     members = [a["Id"] for a in org.list_accounts()["Accounts"]]
     directory = aws_env.add_directory(conn.caller_account_id, "us-east-1", "quota.example.com", "Standard")
     first = aws_env.account_id("shared-services")
-    sharing.share_directory(conn, directory, first, method="ORGANIZATIONS")
+    calls.share_directory(conn, directory, first, method="ORGANIZATIONS")
     targets = [a for a in members if a not in (conn.caller_account_id, first)]
     assert len(targets) == 30
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from dsshare import sharing
-from dsshare.apply import apply
 from dsshare.connection import Connection
 from dsshare.errors import PlanMismatchError
+from dsshare.execution import apply
 from dsshare.guardrails import GuardrailsError, parse_guardrails
-from dsshare.plan import plan
+from dsshare.planning import plan
 from dsshare.sandbox import Sandbox
 
 

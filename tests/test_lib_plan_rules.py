@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsshare.plan import Plan, PlanRow, ShareRequest, build_rows, fingerprint
+from dsshare.planning import Plan, PlanRow, ShareRequest, build_rows, fingerprint
 from dsshare.preflight import DirectoryFacts, OrgFacts, ShareFact
 
 MGMT = "123456789012"
@@ -193,7 +193,7 @@ def test_fingerprint_never_contains_notes_and_ignores_unrelated_members() -> Non
 
 
 def test_plan_frame_has_declared_columns_even_when_empty() -> None:
-    from dsshare.plan import PLAN_COLUMNS
+    from dsshare.planning import PLAN_COLUMNS
 
     empty = Plan(requests=(), rows=(), fingerprint="0" * 64)
     assert list(empty.to_frame().columns) == list(PLAN_COLUMNS)

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from dsshare import sharing
-from dsshare.apply import RESULT_COLUMNS
+from dsshare import calls, sharing
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
 from dsshare.errors import (
@@ -21,9 +20,10 @@ from dsshare.errors import (
     ParameterError,
     UnsupportedOperationError,
 )
-from dsshare.plan import plan
+from dsshare.execution import RESULT_COLUMNS
+from dsshare.planning import plan
 from dsshare.sandbox import Sandbox
-from dsshare.waiters import Watch, terminal_statuses, wait_for_share_status
+from dsshare.waiting import Watch, terminal_statuses, wait_for_share_status
 
 MUTATING = {"ShareDirectory", "UnshareDirectory", "AcceptSharedDirectory", "RejectSharedDirectory", "DeleteDirectory"}
 NOTES = "Join via the identity team. Ticket SECRET-4242."
@@ -42,7 +42,7 @@ def ds_calls(sb: Sandbox, operations: set[str] | None = None) -> list[dict[str, 
 def records(conn: Connection, directory_id: str, owner: str | None = None) -> dict[str, dict[str, Any]]:
     """Latest record per account, as the owner sees it."""
     latest: dict[str, dict[str, Any]] = {}
-    for record in sharing.iter_shared_directories(conn, directory_id, owner_account_id=owner):
+    for record in calls.iter_shared_directories(conn, directory_id, owner_account_id=owner):
         current = latest.get(record["SharedAccountId"])
         if current is None or current["ShareStatus"] in ("Deleted", "Rejected"):
             latest[record["SharedAccountId"]] = record
@@ -50,7 +50,7 @@ def records(conn: Connection, directory_id: str, owner: str | None = None) -> di
 
 
 def consumer_view(conn: Connection, account_id: str, shared_directory_id: str) -> dict[str, Any] | None:
-    for directory in sharing.iter_directories(conn, account_id=account_id):
+    for directory in calls.iter_directories(conn, account_id=account_id):
         if directory["DirectoryId"] == shared_directory_id:
             return directory
     return None
@@ -62,34 +62,34 @@ def consumer_view(conn: Connection, account_id: str, shared_directory_id: str) -
 def test_share_directory_returns_the_consumer_id_and_errors_are_classified(conn: Connection, aws_env: Sandbox) -> None:
     corp = aws_env.directory_id("corp.example.com")
     network = aws_env.account_id("network")
-    sid = sharing.share_directory(conn, corp, network, method="ORGANIZATIONS")
+    sid = calls.share_directory(conn, corp, network, method="ORGANIZATIONS")
     assert sid.startswith("d-") and records(conn, corp)[network]["SharedDirectoryId"] == sid
     with pytest.raises(DirectoryAlreadySharedError) as info:
-        sharing.share_directory(conn, corp, network, method="ORGANIZATIONS")
+        calls.share_directory(conn, corp, network, method="ORGANIZATIONS")
     assert info.value.operation == "ShareDirectory" and info.value.request_id
     with pytest.raises(InvalidTargetError):
-        sharing.share_directory(conn, corp, conn.caller_account_id)
+        calls.share_directory(conn, corp, conn.caller_account_id)
     with pytest.raises(UnsupportedOperationError):
-        sharing.share_directory(conn, aws_env.directory_id("legacy.example.com"), network)
+        calls.share_directory(conn, aws_env.directory_id("legacy.example.com"), network)
     with pytest.raises(EntityDoesNotExistError):
-        sharing.share_directory(conn, "d-0000000000", network)
+        calls.share_directory(conn, "d-0000000000", network)
     with pytest.raises(DirectoryNotSharedError):
-        sharing.unshare_directory(conn, corp, aws_env.account_id("log-archive"))
+        calls.unshare_directory(conn, corp, aws_env.account_id("log-archive"))
 
 
 @pytest.mark.parametrize(
     "call,parameter",
     [
-        (lambda c: sharing.share_directory(c, "d-12345", "200000000004"), "directory_id"),
-        (lambda c: sharing.share_directory(c, "d-1234567890", "prod-app1"), "account_id"),
-        (lambda c: sharing.share_directory(c, "d-1234567890", "200000000004", method="ORG"), "method"),
-        (lambda c: sharing.share_directory(c, "d-1234567890", "200000000004", notes="n" * 1025), "notes"),
-        (lambda c: sharing.share_directory(c, "d-1234567890", "200000000004", region="moon-1"), "region"),
-        (lambda c: sharing.unshare_directory(c, "D-1234567890", "200000000004"), "directory_id"),
-        (lambda c: sharing.accept_shared_directory(c, "d-xyz"), "shared_directory_id"),
-        (lambda c: sharing.reject_shared_directory(c, "d-1234567890", account_id="42"), "account_id"),
-        (lambda c: sharing.leave_shared_directory(c, "d-1"), "directory_id"),
-        (lambda c: list(sharing.iter_shared_directories(c, "nope")), "directory_id"),
+        (lambda c: calls.share_directory(c, "d-12345", "200000000004"), "directory_id"),
+        (lambda c: calls.share_directory(c, "d-1234567890", "prod-app1"), "account_id"),
+        (lambda c: calls.share_directory(c, "d-1234567890", "200000000004", method="ORG"), "method"),
+        (lambda c: calls.share_directory(c, "d-1234567890", "200000000004", notes="n" * 1025), "notes"),
+        (lambda c: calls.share_directory(c, "d-1234567890", "200000000004", region="moon-1"), "region"),
+        (lambda c: calls.unshare_directory(c, "D-1234567890", "200000000004"), "directory_id"),
+        (lambda c: calls.accept_shared_directory(c, "d-xyz"), "shared_directory_id"),
+        (lambda c: calls.reject_shared_directory(c, "d-1234567890", account_id="42"), "account_id"),
+        (lambda c: calls.leave_shared_directory(c, "d-1"), "directory_id"),
+        (lambda c: list(calls.iter_shared_directories(c, "nope")), "directory_id"),
         (lambda c: sharing.share(c, "d-1234567890", ["200000000004", "prod"]), "targets[1]"),
         (lambda c: sharing.share(c, "d-1234567890", "200000000004"), "targets"),
         (lambda c: sharing.share(c, "d-1234567890", ["200000000004"], method="handshake"), "method"),
@@ -116,10 +116,10 @@ def test_bad_input_is_refused_before_any_aws_call(conn: Connection, aws_env: San
 def test_delete_directory_never_deletes_an_owner_directory(conn: Connection, aws_env: Sandbox) -> None:
     corp = aws_env.directory_id("corp.example.com")
     with pytest.raises(ParameterError) as info:
-        sharing.delete_directory(conn, corp)
+        calls.delete_directory(conn, corp)
     assert "SharedMicrosoftAD" in info.value.allowed
     assert ds_calls(aws_env, {"DeleteDirectory"}) == []
-    assert sharing.describe_directory(conn, corp)["Stage"] == "Active"
+    assert calls.describe_directory(conn, corp)["Stage"] == "Active"
 
 
 def test_consumers_see_a_shared_microsoft_ad(conn: Connection, aws_env: Sandbox) -> None:
@@ -135,7 +135,7 @@ def test_waiter_reports_share_failed_as_terminal_failure(conn: Connection, aws_e
     aws_env.set_transition_delay(5)
     corp = aws_env.directory_id("corp.example.com")
     network = aws_env.account_id("network")
-    sid = sharing.share_directory(conn, corp, network, method="ORGANIZATIONS")
+    sid = calls.share_directory(conn, corp, network, method="ORGANIZATIONS")
     aws_env.force_share_status(sid, "ShareFailed")
     final = wait_for_share_status(
         conn, corp, {sid: Watch(network, *terminal_statuses("share", "ORGANIZATIONS"))}, timeout=5
@@ -159,7 +159,7 @@ def test_bulk_share_to_an_ou_reports_one_row_per_account(conn: Connection, aws_e
         assert (row["action"], row["outcome"], row["share_status"]) == ("share", "done", "Shared")
     # dev-app1 had a Deleted record: it is shared again under a new SharedDirectoryId.
     dev1 = aws_env.account_id("dev-app1")
-    old = next(r["SharedDirectoryId"] for r in sharing.iter_shared_directories(conn, corp)
+    old = next(r["SharedDirectoryId"] for r in calls.iter_shared_directories(conn, corp)
                if r["SharedAccountId"] == dev1 and r["ShareStatus"] == "Deleted")
     assert by_account.loc[dev1, "shared_directory_id"] != old
 
@@ -299,8 +299,8 @@ def test_auto_accept_also_accepts_shares_already_pending(conn: Connection, aws_e
 
 
 def test_auto_accept_never_turns_a_leave_into_an_accept(conn: Connection, aws_env: Sandbox) -> None:
-    from dsshare.apply import apply
-    from dsshare.plan import plan
+    from dsshare.execution import apply
+    from dsshare.planning import plan
 
     glob = aws_env.directory_id("global.example.com")
     p = plan(conn, glob, [aws_env.account_id("sandbox-alice")], action="leave")
@@ -320,17 +320,17 @@ def test_without_waiting_the_status_is_left_unknown(conn: Connection, aws_env: S
 
 def test_shared_directories_frame_has_aws_columns_and_no_notes(conn: Connection, aws_env: Sandbox) -> None:
     services = aws_env.directory_id("services.example.com")
-    frame = sharing.shared_directories(conn, services, owner_account_id=aws_env.account_id("shared-services"))
-    assert list(frame.columns) == list(sharing.SHARED_DIRECTORY_COLUMNS)
+    frame = calls.shared_directories(conn, services, owner_account_id=aws_env.account_id("shared-services"))
+    assert list(frame.columns) == list(calls.SHARED_DIRECTORY_COLUMNS)
     assert "ShareNotes" not in frame.columns
     statuses = dict(zip(frame["SharedAccountId"], frame["ShareStatus"], strict=True))
     assert statuses[aws_env.account_id("dev-data")] == "Rejected"
     active = dict(zip(frame["SharedAccountId"], frame["active"], strict=True))
     assert not active[aws_env.account_id("dev-data")], "Rejected never counts as shared"
     assert active[aws_env.account_id("prod-data")]
-    empty = sharing.shared_directories(conn, aws_env.directory_id("corp-eu.example.com", region="eu-west-1"),
+    empty = calls.shared_directories(conn, aws_env.directory_id("corp-eu.example.com", region="eu-west-1"),
                                        region="eu-west-1")
-    assert empty.empty and list(empty.columns) == list(sharing.SHARED_DIRECTORY_COLUMNS)
+    assert empty.empty and list(empty.columns) == list(calls.SHARED_DIRECTORY_COLUMNS)
 
 
 def test_the_library_never_logs_share_notes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsshare.waiters import backoff_delays, terminal_statuses
+from dsshare.waiting import backoff_delays, terminal_statuses
 
 
 def test_backoff_grows_and_is_capped() -> None:

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from dsshare.errors import ParameterError, PlanMismatchError
-from dsshare.invitations import Invitation, decide, plan_invitations, respond
+from dsshare.execution import apply
+from dsshare.facts import Invitation
+from dsshare.planning import ResponseRequest, decide_responses, plan_responses
+from dsshare.preflight import OrgFacts
 from dsshare.runbooks import steps
 from dsshare.runbooks.record import new_run_folder, run_folder_name
 from dsshare.sandbox import Sandbox
@@ -30,6 +33,18 @@ def owner_status(aws: Any, directory_id: str, account_id: str, owner: str | None
     return chosen[-1]["ShareStatus"] if chosen else None
 
 
+#: The organization as the management account sees it (every owner used below a member).
+ORG = OrgFacts("123456789012", True, "123456789012", "ALL", True,
+               frozenset({"123456789012", OWNER_SERVICES, "200000000006", "200000000008", "200000000010"}))
+
+
+def decide(invitations: list[Invitation], action: str, owner_account_ids: tuple[str, ...] = (),
+           owner_directory_ids: tuple[str, ...] = ()) -> list[Any]:
+    request = ResponseRequest(("ALL",), action, owner_account_ids=tuple(owner_account_ids),
+                              owner_directory_ids=tuple(owner_directory_ids))
+    return decide_responses(request, invitations, ORG)
+
+
 def invitation(account: str, status: str, owner: str = OWNER_SERVICES, directory: str = "d-b3e51dc791") -> Invitation:
     return Invitation(account, "us-east-1", f"d-{account[-10:]}", owner, directory, "x.example.com", status, "HANDSHAKE")
 
@@ -45,7 +60,7 @@ def test_only_pending_invitations_from_the_chosen_owners_are_answered() -> None:
             invitation("200000000010", "PendingAcceptance", owner="123456789012", directory="d-ee89e990f1"),
         ],
         "accept",
-        owner_account_ids=[OWNER_SERVICES],
+        owner_account_ids=(OWNER_SERVICES,),
     )
     assert [(r.account_id, r.action, r.reason) for r in rows] == [
         ("200000000006", "skip", "already Shared"),
@@ -63,7 +78,7 @@ def test_directory_filter_narrows_to_one_owner_directory() -> None:
     rows = decide(
         [invitation("200000000008", "PendingAcceptance"),
          invitation("200000000010", "PendingAcceptance", directory="d-ee89e990f1")],
-        "reject", owner_directory_ids=["d-ee89e990f1"],
+        "reject", owner_directory_ids=("d-ee89e990f1",),
     )  # fmt: skip
     assert [(r.account_id, r.action) for r in rows] == [("200000000010", "reject")]
 
@@ -93,7 +108,7 @@ def test_invitations_are_read_from_the_consumer_side_and_accepted(
         aws_env.account_id("prod-data"): "skip", dev_app2: "accept"
     }
     assert json.loads((tmp_path / "plan.json").read_text())["fingerprint"] == plan.fingerprint
-    results = steps.apply_responses(run, plan)
+    results = steps.apply_plan(run, plan)
     done = results[results["action"] == "accept"].iloc[0]
     assert (done["outcome"], done["share_status"]) == ("done", "Shared")
     services = aws_env.directory_id("services.example.com")
@@ -109,9 +124,9 @@ def test_rejecting_waits_until_the_consumer_no_longer_sees_the_share(
 
     conn = Connection()
     alice = aws_env.account_id("sandbox-alice")
-    plan = plan_invitations(conn, [alice], "reject", regions=["us-east-1"])
+    plan = plan_responses(conn, [alice], "reject", regions=["us-east-1"])
     assert [r.action for r in plan.rows] == ["reject"]
-    results = respond(conn, plan, expected_fingerprint=plan.fingerprint, timeout=30)
+    results = apply(conn, plan, expected_fingerprint=plan.fingerprint, timeout=30, progress=False)
     assert results.iloc[0]["outcome"] == "done"
     assert owner_status(aws, aws_env.directory_id("global.example.com"), alice) == "Rejected"
 
@@ -121,11 +136,11 @@ def test_respond_refuses_when_invitations_changed_since_review(aws_env: Sandbox,
 
     conn = Connection()
     alice = aws_env.account_id("sandbox-alice")
-    plan = plan_invitations(conn, [alice], "accept", regions=["us-east-1"])
+    plan = plan_responses(conn, [alice], "accept", regions=["us-east-1"], allow_external_owners=True)
     sid = plan.rows[0].shared_directory_id
     aws("ds", account_id=alice).reject_shared_directory(SharedDirectoryId=sid)
     with pytest.raises(PlanMismatchError):
-        respond(conn, plan, expected_fingerprint=plan.fingerprint)
+        apply(conn, plan, expected_fingerprint=plan.fingerprint, progress=False)
 
 
 def test_an_unreadable_account_is_a_refused_row_not_an_abort(aws_env: Sandbox) -> None:
@@ -133,7 +148,7 @@ def test_an_unreadable_account_is_a_refused_row_not_an_abort(aws_env: Sandbox) -
 
     bob = aws_env.account_id("sandbox-bob")
     aws_env.add_fault("AssumeRole", code="AccessDenied", account_id=bob)
-    plan = plan_invitations(Connection(), ["ALL"], "accept", regions=["us-east-1"])
+    plan = plan_responses(Connection(), ["ALL"], "accept", regions=["us-east-1"])
     refused = [r for r in plan.rows if r.action == "refuse"]
     assert [(r.account_id, r.check) for r in refused] == [(bob, "ReadFailed")]
     assert any(r.action == "accept" for r in plan.rows)
@@ -178,3 +193,18 @@ def test_latest_snapshot_is_the_newest_earlier_one(tmp_path: Path) -> None:
     current = snapshot("20261103T000000Z-inventory_report", "2026-11-03T00:00:00+00:00")
     assert steps.latest_snapshot(tmp_path, exclude=current.parent) == newer
     assert steps.latest_snapshot(tmp_path / "empty") is None
+
+
+def test_a_consumer_leaves_from_its_own_side_and_the_waiter_sees_it_gone(aws_env: Sandbox, aws: Any) -> None:
+    from dsshare.connection import Connection
+
+    prod_data = aws_env.account_id("prod-data")
+    plan = plan_responses(Connection(), [prod_data], "leave", owner_account_ids=[OWNER_SERVICES],
+                          regions=["us-east-1"])  # fmt: skip
+    assert [(r.action, r.side) for r in plan.rows] == [("leave", "consumer")]
+    results = apply(Connection(), plan, expected_fingerprint=plan.fingerprint, timeout=30, progress=False)
+    assert (results.iloc[0]["outcome"], results.iloc[0]["share_status"]) == ("done", "Deleted")
+    services = aws_env.directory_id("services.example.com")
+    assert owner_status(aws, services, prod_data, owner=OWNER_SERVICES) == "Deleted"
+    listed = aws("ds", account_id=prod_data).describe_directories()["DirectoryDescriptions"]
+    assert services not in [d.get("OwnerDirectoryDescription", {}).get("DirectoryId") for d in listed]

@@ -14,7 +14,7 @@ import pytest
 from dsshare.errors import DsShareError, ParameterError, PlanMismatchError, WaitTimeoutError
 from dsshare.inventory import schema
 from dsshare.inventory.model import Inventory
-from dsshare.plan import Plan, PlanRow, ShareRequest
+from dsshare.planning import Plan, PlanRow, ShareRequest
 from dsshare.widgets.models import (
     ConsoleModel,
     ConsoleStateError,

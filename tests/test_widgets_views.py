@@ -6,22 +6,31 @@ now holds.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tools.serve import free_port
 
 from dsshare.connection import Connection
 from dsshare.sandbox import Sandbox
 from dsshare.widgets import console
-from dsshare.widgets.serve import free_port
 from dsshare.widgets.services import LibraryServices
 from dsshare.widgets.views import ConsoleView
 
 
 @pytest.fixture
-def view(aws_env: Sandbox) -> ConsoleView:
+def view(aws_env: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ConsoleView:
+    monkeypatch.chdir(tmp_path)  # the console's audit folder (runs/<stamp>-console) lands here
     return console()
+
+
+def console_audit(folder: Path) -> list[tuple[str, str]]:
+    """(operation, outcome) of every audit line the console wrote under ``folder``."""
+    lines = [json.loads(line) for path in sorted(folder.glob("runs/*-console/audit.jsonl"))
+             for line in path.read_text().splitlines()]  # fmt: skip
+    return [(line["operation"], line["outcome"]) for line in lines]
 
 
 def statuses(aws: Any, directory_id: str) -> dict[str, str]:
@@ -110,6 +119,7 @@ def test_shares_tab_unshares_after_confirmation(view: ConsoleView, sb: Sandbox, 
     assert "Unshared" in shares.feedback.message
     assert statuses(aws, corp)[app1] == "Deleted"
     assert "Unshare result" in shares._result.value
+    assert console_audit(Path.cwd()) == [("UnshareDirectory", "done")]
 
 
 def test_invitations_are_found_across_accounts_and_rejected(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
@@ -124,6 +134,7 @@ def test_invitations_are_found_across_accounts_and_rejected(view: ConsoleView, s
     assert "Rejected" in inv.feedback.message
     assert "Rejected" in inv._table.value
     assert statuses(aws, sb.directory_id("global.example.com"))[sb.account_id("sandbox-alice")] == "Rejected"
+    assert console_audit(Path.cwd()) == [("RejectSharedDirectory", "done")]
 
 
 def test_inventory_collects_filters_and_exports(view: ConsoleView, sb: Sandbox, tmp_path: Path) -> None:

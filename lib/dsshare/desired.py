@@ -3,7 +3,7 @@
 A desired state is plain data (usually YAML, schema in ``docs/library.md``); it is read with
 the one input reader (:mod:`dsshare.inputs`: ids keep the text that was written, booleans
 are true/false only, no tags, aliases or duplicate keys), validated here before any AWS
-call, and planned by :func:`dsshare.plan.plan_desired_state`.
+call, and planned by :func:`dsshare.planning.plan_desired_state`.
 
 Example
 -------
@@ -23,6 +23,7 @@ from typing import Any
 
 from dsshare import inputs
 from dsshare.errors import ParameterError
+from dsshare.model import ShareMethod
 from dsshare.validation import (
     validate_account_id,
     validate_directory_id,
@@ -52,7 +53,7 @@ class DesiredDirectory:
 
     directory_id: str
     targets: tuple[str, ...]
-    method: str = "HANDSHAKE"
+    method: str = ShareMethod.HANDSHAKE
     notes: str = field(default="", repr=False)
     region: str | None = None
     owner_account_id: str | None = None
@@ -140,7 +141,7 @@ def _directory(merged: Mapping[str, Any], where: str) -> DesiredDirectory:
     return DesiredDirectory(
         directory_id=validate_directory_id(inputs.identifier(merged["directory_id"], directory_id), directory_id),
         targets=tuple(targets),
-        method=validate_method(merged.get("method", "HANDSHAKE"), f"{where}.method"),
+        method=validate_method(merged.get("method", ShareMethod.HANDSHAKE), f"{where}.method"),
         notes=validate_notes(inputs.notes_text(merged.get("notes"), f"{where}.notes"), f"{where}.notes"),
         region=None if region is None else validate_region(
             inputs.identifier(region, f"{where}.region"), f"{where}.region"),

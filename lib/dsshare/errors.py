@@ -1,7 +1,7 @@
 """The dsshare exception hierarchy: one base to catch, structured fields to read.
 
 Every error the library raises is a :class:`DsShareError`. AWS errors are translated by
-:func:`from_client_error` into one class per AWS error code (see ``AWS_SHARING.md``), keeping
+:func:`from_client_error` into one class per AWS error code (see ``docs/aws-sharing.md``), keeping
 the operation, code, message and request id, and adding what the operator should do next.
 All exceptions pickle, so they cross thread and process boundaries intact.
 
@@ -20,7 +20,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NotSentError
 
 __all__ = [
     "AWS_ERROR_CLASSES",
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidNextTokenError",
     "InvalidParameterError",
     "InvalidTargetError",
+    "MissingExtraError",
     "OrganizationsError",
     "ParameterError",
     "PlanMismatchError",
@@ -42,10 +44,22 @@ __all__ = [
     "ServiceError",
     "ShareLimitExceededError",
     "ThrottlingError",
+    "UnknownNameError",
     "UnsupportedOperationError",
     "WaitTimeoutError",
     "from_client_error",
 ]
+
+
+#: Accounts a message names before it says "and N more".
+LISTED_ACCOUNTS = 10
+
+
+def _listed(items: list[str]) -> str:
+    """At most :data:`LISTED_ACCOUNTS` items, comma-separated, then "and N more"."""
+    shown = ", ".join(items[:LISTED_ACCOUNTS])
+    more = len(items) - LISTED_ACCOUNTS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _rebuild(cls: type[DsShareError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
@@ -134,6 +148,14 @@ class ParameterError(DsShareError, ValueError):
         )
 
 
+class UnknownNameError(DsShareError, KeyError):
+    """A name looked up in a declaration (a runbook parameter, a column) is not declared."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.name = name
+        super().__init__(f"No {kind} named {name!r}.")
+
+
 class PreflightError(DsShareError):
     """A plan has rows that preflight refused.
 
@@ -144,7 +166,10 @@ class PreflightError(DsShareError):
 
     def __init__(self, refusals: list[tuple[str, str, str]]) -> None:
         self.refusals = list(refusals)
-        listed = "; ".join(f"{acct or '-'}: {check} ({reason})" for acct, check, reason in refusals)
+        shown = [f"{acct or '-'}: {check} ({reason})" for acct, check, reason in refusals]
+        listed = "; ".join(shown[:LISTED_ACCOUNTS])
+        if len(shown) > LISTED_ACCOUNTS:
+            listed += f"; and {len(shown) - LISTED_ACCOUNTS} more"
         super().__init__(f"Preflight refused {len(refusals)} row(s): {listed}.")
 
 
@@ -166,7 +191,8 @@ class WaitTimeoutError(DsShareError):
     """Targets did not reach a terminal share status in time.
 
     ``pending`` maps each account id still waiting to its last seen ShareStatus.
-    ``results`` optionally carries the outcome frame built so far.
+    ``results`` carries the result frame: the pending targets are failed rows with
+    error_code ``WaitTimeout``. The message names at most ten accounts ("and N more").
     """
 
     default_next_step = (
@@ -179,9 +205,25 @@ class WaitTimeoutError(DsShareError):
         self.pending = dict(pending)
         self.timeout = timeout
         self.results = results
-        listed = ", ".join(f"{acct} ({status})" for acct, status in sorted(self.pending.items()))
+        listed = _listed([f"{acct} ({status})" for acct, status in sorted(self.pending.items())])
         super().__init__(
             f"Timed out after {timeout:g}s waiting for {len(self.pending)} target(s): {listed}."
+        )
+
+
+class MissingExtraError(DsShareError, ImportError):
+    """A feature needs an optional dependency (a ``dsshare[...]`` extra) that is not installed.
+
+    ``module`` is the module that could not be imported, ``extra`` the extra that brings it.
+    """
+
+    def __init__(self, feature: str, module: str, extra: str) -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed.",
+            next_step=f"pip install 'dsshare[{extra}]'",
         )
 
 
@@ -189,8 +231,11 @@ class AwsError(DsShareError):
     """An AWS API call failed; keeps the operation, code, message and request id.
 
     ``message`` is AWS's own message; ``str(err)`` adds the operation, code, request id and
-    the next step.
+    the next step. ``in_doubt`` is True when the call may have landed although no answer
+    came back (see :func:`from_client_error`).
     """
+
+    in_doubt: bool = False
 
     code: ClassVar[str] = ""
     default_next_step = "Read the AWS message; check the request and the account's permissions."
@@ -351,11 +396,21 @@ AWS_ERROR_CLASSES.update(
 )
 
 
+#: What to do about a call whose outcome is unknown.
+IN_DOUBT_NEXT_STEP = (
+    "The call may or may not have landed: run the same plan again; it re-reads live state "
+    "and skips what landed or completes what did not."
+)
+
+
 def from_client_error(err: ClientError | BotoCoreError, operation: str) -> AwsError:
     """Translate a botocore error into the matching :class:`AwsError` subclass.
 
     A ``ClientError`` (AWS answered with an error) maps by its code; any other botocore
     error (no credentials, unreachable endpoint...) becomes :class:`AwsTransportError`.
+    ``in_doubt`` is set when the call may have landed: a read timeout or closed connection
+    (the request was sent), or a 5xx answer (after botocore's retries); a connect failure
+    leaves it False (the request never left).
     Raise the result ``from err`` so the original traceback is kept.
 
     Example
@@ -367,7 +422,13 @@ def from_client_error(err: ClientError | BotoCoreError, operation: str) -> AwsEr
     'ShareLimitExceededError'
     """
     if not isinstance(err, ClientError):
-        return AwsTransportError(operation, type(err).__name__, str(err))
+        transport = AwsTransportError(operation, type(err).__name__, str(err))
+        # The request was sent but its answer lost (read timeout, connection closed):
+        # it may have landed. A connect failure (ConnectionError) never sent it.
+        transport.in_doubt = isinstance(err, HTTPClientError) and not isinstance(err, NotSentError)
+        if transport.in_doubt:
+            transport.next_step = IN_DOUBT_NEXT_STEP
+        return transport
     response: Mapping[str, Any] = err.response or {}
     error = response.get("Error", {}) or {}
     code = str(error.get("Code") or "Unknown")
@@ -375,4 +436,10 @@ def from_client_error(err: ClientError | BotoCoreError, operation: str) -> AwsEr
     metadata = response.get("ResponseMetadata", {}) or {}
     request_id = metadata.get("RequestId") or None
     cls = AWS_ERROR_CLASSES.get(code, AwsError)
-    return cls(operation, code, message, request_id)
+    result = cls(operation, code, message, request_id)
+    # A server error after botocore's retries: the service may have acted before failing.
+    status = metadata.get("HTTPStatusCode")
+    if isinstance(status, int) and status >= 500:
+        result.in_doubt = True
+        result.next_step = IN_DOUBT_NEXT_STEP
+    return result

@@ -1,25 +1,49 @@
-"""Gather the live facts a plan is computed from (the only AWS-touching part of planning).
+"""Gather the live facts plans are computed from (the only AWS-touching part of planning).
 
-Reads the owner directory and its share records, and what the caller can see of its
-organization, into the plain dataclasses of :mod:`dsshare.preflight`.
+Owner side: the owner directory and its share records (:func:`gather_directory`). The
+organization: what the caller can see of it (:func:`gather_organization`). Consumer side:
+the shared directories each consumer account sees in its own DescribeDirectories, through
+the cross-account role (:func:`gather_invitations`), which works whoever the owner is,
+inside the organization or not. Everything is returned as the plain dataclasses of
+:mod:`dsshare.preflight`, so the decisions made from them are pure.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
-from dsshare.errors import EntityDoesNotExistError
-from dsshare.organization import describe_organization, iter_accounts, trusted_access_enabled
+from botocore.exceptions import BotoCoreError
+
+from dsshare.calls import describe_directory, iter_directories, iter_shared_directories
+from dsshare.connection import Connection
+from dsshare.errors import DsShareError, EntityDoesNotExistError
+from dsshare.model import ALL
+from dsshare.organization import (
+    describe_organization,
+    expand_targets,
+    iter_accounts,
+    trusted_access_enabled,
+)
 from dsshare.preflight import DirectoryFacts, OrgFacts, ShareFact
-from dsshare.sharing import describe_directory, iter_shared_directories
 
-if TYPE_CHECKING:
-    from dsshare.connection import Connection
-
-__all__ = ["gather_directory", "gather_organization"]
+__all__ = [
+    "Invitation",
+    "ReadFailure",
+    "gather_directory",
+    "gather_invitations",
+    "gather_organization",
+    "resolve_accounts",
+]
 
 logger = logging.getLogger(__name__)
+
+#: DescribeDirectories Type of an owned, shareable directory and of a consumer's copy.
+MICROSOFT_AD = "MicrosoftAD"
+SHARED_MICROSOFT_AD = "SharedMicrosoftAD"
 
 
 def gather_directory(
@@ -35,7 +59,7 @@ def gather_directory(
         return DirectoryFacts(directory_id, region, owner_account_id, exists=False)
     kind = description.get("Type")
     shares: tuple[ShareFact, ...] = ()
-    if kind == "MicrosoftAD":
+    if kind == MICROSOFT_AD:
         shares = tuple(
             ShareFact.from_record(record)
             for record in iter_shared_directories(
@@ -79,3 +103,95 @@ def gather_organization(conn: Connection) -> OrgFacts:
         trusted_access=trusted,
         members=members,
     )
+
+
+# -- consumer side --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """One SharedMicrosoftAD directory as its consumer account sees it (ShareNotes dropped)."""
+
+    account_id: str
+    region: str
+    shared_directory_id: str
+    owner_account_id: str
+    owner_directory_id: str
+    directory_name: str
+    share_status: str
+    method: str
+
+    @classmethod
+    def from_description(
+        cls, account_id: str, region: str, description: Mapping[str, Any]
+    ) -> Invitation:
+        """Build from a consumer-side DirectoryDescription of Type SharedMicrosoftAD."""
+        owner = description.get("OwnerDirectoryDescription") or {}
+        return cls(
+            account_id=account_id,
+            region=region,
+            shared_directory_id=str(description.get("DirectoryId", "")),
+            owner_account_id=str(owner.get("AccountId", "")),
+            owner_directory_id=str(owner.get("DirectoryId", "")),
+            directory_name=str(description.get("Name", "")),
+            share_status=str(description.get("ShareStatus", "")),
+            method=str(description.get("ShareMethod", "")),
+        )
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """An account and Region whose shared directories could not be read, and why."""
+
+    account_id: str
+    region: str
+    code: str
+
+
+def resolve_accounts(conn: Connection, accounts: Sequence[str]) -> list[str]:
+    """``["ALL"]``: every ACTIVE account of the organization; else accounts and OUs expanded."""
+    if list(accounts) == [ALL]:
+        return sorted(a["Id"] for a in iter_accounts(conn) if a.get("Status", "ACTIVE") == "ACTIVE")
+    return expand_targets(conn, accounts)
+
+
+def consumer_directories(conn: Connection, account_id: str, region: str) -> list[Invitation]:
+    """The SharedMicrosoftAD directories ``account_id`` sees in ``region`` (any status)."""
+    return [
+        Invitation.from_description(account_id, region, d)
+        for d in iter_directories(conn, region=region, account_id=account_id)
+        if d.get("Type") == SHARED_MICROSOFT_AD
+    ]
+
+
+def gather_invitations(
+    conn: Connection,
+    account_ids: Sequence[str],
+    regions: Sequence[str],
+    *,
+    max_workers: int = 8,
+) -> tuple[list[Invitation], list[ReadFailure]]:
+    """Read every account x Region from the consumer side, concurrently.
+
+    An account or Region that cannot be read (role not assumable, access denied) is a
+    :class:`ReadFailure`, not an abort: the rest is still read.
+    """
+    units = [(a, r) for a in account_ids for r in regions]
+
+    def read(unit: tuple[str, str]) -> list[Invitation] | ReadFailure:
+        try:
+            return consumer_directories(conn, *unit)
+        except (DsShareError, BotoCoreError) as err:
+            logger.info("could not read %s in %s: %s", unit[0], unit[1], type(err).__name__)
+            return ReadFailure(unit[0], unit[1], str(getattr(err, "code", type(err).__name__)))
+
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dsshare-read") as pool:
+        outcomes = list(pool.map(read, units))
+    invitations: list[Invitation] = []
+    failures: list[ReadFailure] = []
+    for outcome in outcomes:
+        if isinstance(outcome, ReadFailure):
+            failures.append(outcome)
+        else:
+            invitations.extend(outcome)
+    return invitations, failures

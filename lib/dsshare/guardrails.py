@@ -1,33 +1,41 @@
-"""Guardrails: an optional policy file that limits what the kit may share, and the pure checks.
+"""Guardrails: an optional policy file that limits what the kit may do, and the pure checks.
 
 Sharing a directory lets another account join machines to the domain, so an organization
-may want limits that hold whoever runs the kit and from wherever (notebook, runbook,
+may want limits that hold whoever runs the kit and from wherever (library, runbook,
 console). A policy file (``parameters/guardrails.yaml`` documents every key) sets:
 
 ``shareable_directories``
     directory ids that may be shared at all (absent: any);
 ``allowed_targets``
     account ids and OU ids (an OU allows every account below it, recursively) that may
-    receive a share (absent: any);
+    receive a share or accept one (absent: any);
 ``denied_accounts``
-    account ids that may never receive a share (wins over ``allowed_targets``);
+    account ids that may never receive a share nor accept one: share and accept are
+    refused for them (wins over ``allowed_targets``); unshare, reject and leave, which
+    reduce access, stay allowed;
+``protected_accounts``
+    account ids nothing may touch: every action (share, accept, unshare, reject, leave)
+    is refused for them, e.g. a break-glass or audit account whose shares are managed by
+    hand;
 ``allow_external_handshake``
     whether HANDSHAKE shares to accounts outside the organization are allowed (default
     true: the per-call ``allow_external`` flag still applies);
+``allow_external_owners``
+    whether invitations from owners outside the organization may be accepted (default
+    true: the per-call ``allow_external_owners`` flag still applies);
 ``max_targets_per_run``
     the most accounts one plan may share with (absent: no limit).
 
-The planner (:func:`dsshare.plan.plan`, :func:`dsshare.plan.plan_desired_state`, and so
-every bulk verb, runbook and console action) applies the active policy: an explicit
-:class:`Guardrails`, else the file named by the environment variable ``DSSHARE_GUARDRAILS``.
-A violation is a ``refuse`` row whose ``check`` names the rule (:data:`CHECKS`), so it is
-visible in the plan before anything is called. A ``DSSHARE_GUARDRAILS`` that names a file
-that cannot be read or is not a valid policy fails closed: planning raises
-:class:`GuardrailsError`.
+The planner (:func:`dsshare.planning.plan`, :func:`dsshare.planning.plan_desired_state`,
+:func:`dsshare.planning.plan_responses`, and so every bulk verb, runbook and console
+action) applies the active policy: an explicit :class:`Guardrails`, else the file named by
+the environment variable ``DSSHARE_GUARDRAILS``. A violation is a ``refuse`` row whose
+``check`` names the rule (:data:`CHECKS`), so it is visible in the plan before anything is
+called. A ``DSSHARE_GUARDRAILS`` that names a file that cannot be read or is not a valid
+policy fails closed: planning raises :class:`GuardrailsError`.
 
-Only new shares are limited: unshare, reject and leave reduce exposure and are never
-refused by a policy. This module is pure (no boto3): the accounts below the allowed OUs are
-gathered by the planner and passed in.
+This module is pure (no boto3): the accounts below the allowed OUs are gathered by the
+planner and passed in.
 
 Example
 -------
@@ -44,10 +52,11 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dsshare import inputs
 from dsshare.errors import ParameterError
+from dsshare.model import MUTATING_ACTIONS, Action, PlanRow, ShareMethod, ShareStatus
 from dsshare.preflight import Refusal
 from dsshare.validation import (
     is_account_id,
@@ -55,9 +64,6 @@ from dsshare.validation import (
     validate_account_id,
     validate_directory_id,
 )
-
-if TYPE_CHECKING:
-    from dsshare.plan import PlanRow
 
 __all__ = [
     "CHECKS",
@@ -80,6 +86,8 @@ CHECKS: dict[str, str] = {
     "GuardrailTargetNotAllowed": "allowed_targets",
     "GuardrailExternalHandshake": "allow_external_handshake",
     "GuardrailMaxTargets": "max_targets_per_run",
+    "GuardrailProtectedAccount": "protected_accounts",
+    "GuardrailExternalOwner": "allow_external_owners",
 }
 _KEYS = {"version", *CHECKS.values()}
 
@@ -110,6 +118,8 @@ class Guardrails:
     denied_accounts: frozenset[str] = frozenset()
     allow_external_handshake: bool = True
     max_targets_per_run: int | None = None
+    protected_accounts: frozenset[str] = frozenset()
+    allow_external_owners: bool = True
     source: str = field(default="<policy>", compare=False)
 
     @property
@@ -126,6 +136,8 @@ class Guardrails:
             "denied_accounts": sorted(self.denied_accounts),
             "allow_external_handshake": self.allow_external_handshake,
             "max_targets_per_run": self.max_targets_per_run,
+            "protected_accounts": sorted(self.protected_accounts),
+            "allow_external_owners": self.allow_external_owners,
         }
 
     def digest(self) -> str:
@@ -151,7 +163,7 @@ class Guardrails:
         account_id: str,
         *,
         external: bool,
-        method: str = "HANDSHAKE",
+        method: str = ShareMethod.HANDSHAKE,
         ou_accounts: frozenset[str] | None = frozenset(),
     ) -> Refusal | None:
         """The first rule a new share of ``directory_id`` with ``account_id`` breaks, or None.
@@ -159,9 +171,62 @@ class Guardrails:
         ``ou_accounts`` holds the accounts below ``allowed_ous`` (None when they could not
         be read: then only the listed accounts are allowed, and the reason says why).
         """
-        refusal = self.directory_refusal(directory_id)
+        refusal = self.protected_refusal(account_id) or self.directory_refusal(directory_id)
         if refusal is not None:
             return refusal
+        return self._receiver_refusal(account_id, ou_accounts) or self._external_refusal(
+            account_id, external=external, method=method
+        )
+
+    def protected_refusal(self, account_id: str, action: str = Action.SHARE) -> Refusal | None:
+        """Refusal when ``protected_accounts`` lists ``account_id`` (any action)."""
+        if account_id in self.protected_accounts:
+            return Refusal(
+                "GuardrailProtectedAccount",
+                f"guardrails {self.source}, rule protected_accounts: {account_id} is "
+                f"protected; no {action} may touch it",
+            )
+        return None
+
+    def accept_refusal(
+        self,
+        account_id: str,
+        *,
+        external_owner: bool,
+        ou_accounts: frozenset[str] | None = frozenset(),
+    ) -> Refusal | None:
+        """The first rule accepting a share in ``account_id`` breaks, or None.
+
+        Accepting grants the account access as sharing does: protected, denied and
+        allowed-target rules apply, and ``allow_external_owners`` for an owner outside the
+        organization.
+        """
+        refusal = self.protected_refusal(account_id, Action.ACCEPT) or self._receiver_refusal(
+            account_id, ou_accounts
+        )
+        if refusal is not None:
+            return refusal
+        if external_owner and not self.allow_external_owners:
+            return Refusal(
+                "GuardrailExternalOwner",
+                f"guardrails {self.source}, rule allow_external_owners: the owner is outside "
+                "the organization and accepting its shares is not allowed",
+            )
+        return None
+
+    def _external_refusal(self, account_id: str, *, external: bool, method: str) -> Refusal | None:
+        if external and method == ShareMethod.HANDSHAKE and not self.allow_external_handshake:
+            return Refusal(
+                "GuardrailExternalHandshake",
+                f"guardrails {self.source}, rule allow_external_handshake: {account_id} is "
+                "outside the organization and external HANDSHAKE shares are not allowed",
+            )
+        return None
+
+    def _receiver_refusal(
+        self, account_id: str, ou_accounts: frozenset[str] | None
+    ) -> Refusal | None:
+        """denied_accounts and allowed_targets: may ``account_id`` receive a share?"""
         if account_id in self.denied_accounts:
             return Refusal(
                 "GuardrailDeniedAccount",
@@ -179,12 +244,27 @@ class Guardrails:
                     "GuardrailTargetNotAllowed",
                     f"guardrails {self.source}, rule allowed_targets: {account_id} {why}",
                 )
-        if external and method == "HANDSHAKE" and not self.allow_external_handshake:
-            return Refusal(
-                "GuardrailExternalHandshake",
-                f"guardrails {self.source}, rule allow_external_handshake: {account_id} is "
-                "outside the organization and external HANDSHAKE shares are not allowed",
+        return None
+
+    def row_refusal(
+        self, row: PlanRow, ou_accounts: frozenset[str] | None = frozenset()
+    ) -> Refusal | None:
+        """The first rule ``row`` (a mutating row) breaks, or None.
+
+        share: every share rule; accept: :meth:`accept_refusal` (``row.external`` is the
+        owner's); unshare, reject, leave reduce access: only ``protected_accounts``.
+        """
+        if row.action == Action.SHARE:
+            return self.account_refusal(
+                row.directory_id, row.account_id, external=row.external,
+                method=row.method or ShareMethod.HANDSHAKE, ou_accounts=ou_accounts,
+            )  # fmt: skip
+        if row.action == Action.ACCEPT:
+            return self.accept_refusal(
+                row.account_id, external_owner=row.external, ou_accounts=ou_accounts
             )
+        if row.action in MUTATING_ACTIONS:
+            return self.protected_refusal(row.account_id, row.action)
         return None
 
     def enforce(
@@ -193,38 +273,41 @@ class Guardrails:
         ou_accounts: frozenset[str] | None = frozenset(),
         actions: Sequence[str] | None = None,
     ) -> list[PlanRow]:
-        """Return ``rows`` with every ``share`` row that breaks a rule turned into ``refuse``.
+        """Return ``rows`` with every mutating row that breaks a rule turned into ``refuse``.
 
-        Rows are checked one by one (directory, denied, allowed, external); then, if more
-        share rows remain than ``max_targets_per_run``, every one of them is refused: a run
-        over the limit shares with nobody rather than with an arbitrary first few.
+        Rows are checked one by one (:meth:`row_refusal`); then, if more share rows remain
+        than ``max_targets_per_run``, every one of them is refused: a run over the limit
+        shares with nobody rather than with an arbitrary first few.
 
         ``actions`` gives the requested action of each row's request. A share request's
         ``skip`` row for a share already PendingAcceptance is checked too: with auto-accept
         it would be accepted, completing a share the policy forbids, so it is refused.
         """
         if actions is not None and len(actions) != len(rows):
-            raise ValueError("actions must give one requested action per row")
+            raise ParameterError("actions", len(actions), f"one requested action per row ({len(rows)})")
         checked: list[PlanRow] = []
         for index, row in enumerate(rows):
             pending = (
-                actions is not None and actions[index] == "share" and row.action == "skip"
-                and row.share_status == "PendingAcceptance"
+                actions is not None and actions[index] == Action.SHARE
+                and row.action == Action.SKIP
+                and row.share_status == ShareStatus.PENDING_ACCEPTANCE
             )  # fmt: skip
-            if row.action == "share" or pending:
+            if pending:
                 refusal = self.account_refusal(
                     row.directory_id, row.account_id, external=row.external,
-                    method=row.method or "HANDSHAKE", ou_accounts=ou_accounts,
+                    method=row.method or ShareMethod.HANDSHAKE, ou_accounts=ou_accounts,
                 )  # fmt: skip
-                if refusal is not None and pending:
+            else:
+                refusal = self.row_refusal(row, ou_accounts)
+            if refusal is not None:
+                if pending:
                     refusal = Refusal(
                         refusal.check,
                         f"{refusal.reason}; its pending invitation will not be accepted",
                     )
-                if refusal is not None:
-                    row = _refused(row, refusal)
+                row = _refused(row, refusal)
             checked.append(row)
-        shares = sum(1 for row in checked if row.action == "share")
+        shares = sum(1 for row in checked if row.action == Action.SHARE)
         limit = self.max_targets_per_run
         if limit is None or shares <= limit:
             return checked
@@ -233,11 +316,11 @@ class Guardrails:
             f"guardrails {self.source}, rule max_targets_per_run: this plan would share with "
             f"{shares} accounts; at most {limit} are allowed per run (split the targets)",
         )
-        return [_refused(row, refusal) if row.action == "share" else row for row in checked]
+        return [_refused(row, refusal) if row.action == Action.SHARE else row for row in checked]
 
 
 def _refused(row: PlanRow, refusal: Refusal) -> PlanRow:
-    return dataclasses.replace(row, action="refuse", check=refusal.check, reason=refusal.reason)
+    return dataclasses.replace(row, action=Action.REFUSE, check=refusal.check, reason=refusal.reason)
 
 
 def _sorted(values: frozenset[str] | None) -> list[str] | None:
@@ -314,9 +397,17 @@ def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
         _checked(validate_account_id, a, f"denied_accounts[{i}]", source)
         for i, a in enumerate(denied)
     ]
+    protected = _id_list(data, "protected_accounts", source, "account ids") or []
+    protected = [
+        _checked(validate_account_id, a, f"protected_accounts[{i}]", source)
+        for i, a in enumerate(protected)
+    ]
     external = data.get("allow_external_handshake")
     external = True if external is None else _checked(
         inputs.boolean, external, "allow_external_handshake", source)
+    external_owners = data.get("allow_external_owners")
+    external_owners = True if external_owners is None else _checked(
+        inputs.boolean, external_owners, "allow_external_owners", source)
     limit = data.get("max_targets_per_run")
     if limit is not None:
         try:
@@ -330,6 +421,8 @@ def parse_guardrails(data: object, source: str = "<policy>") -> Guardrails:
         denied_accounts=frozenset(denied),
         allow_external_handshake=external,
         max_targets_per_run=limit,
+        protected_accounts=frozenset(protected),
+        allow_external_owners=external_owners,
         source=source,
     )
 

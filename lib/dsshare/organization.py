@@ -69,14 +69,7 @@ def describe_organization(conn: Connection) -> dict[str, Any] | None:
     >>> describe_organization(conn)["FeatureSet"]  # doctest: +SKIP
     'ALL'
     """
-    try:
-        response = _org(conn).describe_organization()
-    except (ClientError, BotoCoreError) as err:
-        if isinstance(err, ClientError) and err.response.get("Error", {}).get("Code") == _NOT_IN_ORG:
-            return None
-        raise from_client_error(err, "DescribeOrganization") from err
-    organization: dict[str, Any] = response["Organization"]
-    return organization
+    return conn.describe_organization()
 
 
 def iter_accounts(conn: Connection) -> Iterator[dict[str, Any]]:

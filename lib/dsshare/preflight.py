@@ -20,6 +20,11 @@ ExternalTarget
 ShareInTransition
     the target's share is mid-transition (Deleting, Rejecting, Sharing for a consumer
     action, RejectFailed); re-plan once it settles.
+ExternalOwner
+    accepting an invitation from an owner outside the organization (or whose membership
+    the caller cannot read), refused unless ``allow_external_owners``.
+ReadFailed
+    a consumer account or Region whose shared directories could not be read.
 
 Example
 -------
@@ -33,6 +38,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from dsshare.model import INACTIVE_STATUSES, Action, ShareMethod, ShareStatus
 
 __all__ = [
     "EDITION_QUOTAS",
@@ -49,14 +56,13 @@ __all__ = [
 
 #: Accounts one directory can be shared with, per Region, by edition (AWS defaults).
 EDITION_QUOTAS: dict[str, int] = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}
-#: Share records that do not count as shared, nor against the quota.
-INACTIVE_STATUSES: frozenset[str] = frozenset({"Deleted", "Rejected"})
 #: Which record describes an account best when it has several: lower is more live.
 _LIVENESS: dict[str, int] = {
     status: rank
     for rank, status in enumerate(
-        ["Shared", "PendingAcceptance", "Sharing", "Deleting", "Rejecting", "RejectFailed",
-         "ShareFailed"]
+        [ShareStatus.SHARED, ShareStatus.PENDING_ACCEPTANCE, ShareStatus.SHARING,
+         ShareStatus.DELETING, ShareStatus.REJECTING, ShareStatus.REJECT_FAILED,
+         ShareStatus.SHARE_FAILED]
     )
 }
 
@@ -205,14 +211,14 @@ def directory_refusals(
                 "(AWS Managed Microsoft AD) can be shared",
             )
         )
-    if action == "share" and directory.stage != "Active":
+    if action == Action.SHARE and directory.stage != "Active":
         refusals.append(
             Refusal(
                 "DirectoryNotActive",
                 f"{directory.directory_id} is in Stage {directory.stage}; it must be Active",
             )
         )
-    if action == "share" and method == "ORGANIZATIONS":
+    if action == Action.SHARE and method == ShareMethod.ORGANIZATIONS:
         refusals.extend(_organizations_refusals(directory, org))
     return refusals
 
@@ -269,10 +275,10 @@ def target_refusal(
     """
     if account_id == directory.owner_account_id:
         return Refusal("TargetIsOwner", f"{account_id} owns the directory")
-    if action != "share":
+    if action != Action.SHARE:
         return None
     member = None if org.members is None else account_id in org.members
-    if method == "ORGANIZATIONS":
+    if method == ShareMethod.ORGANIZATIONS:
         if member is False:
             return Refusal(
                 "TargetNotMember", f"{account_id} is not a member of the organization"
@@ -289,3 +295,31 @@ def target_refusal(
             f"{account_id} is {why}; HANDSHAKE to it needs allow_external=True",
         )
     return None
+
+
+def owner_is_external(owner_account_id: str, org: OrgFacts) -> bool:
+    """True when the owner is outside the caller's organization or its membership is unknown.
+
+    The caller's own account is never external.
+    """
+    if owner_account_id == org.caller_account_id:
+        return False
+    return org.members is None or owner_account_id not in org.members
+
+
+def owner_refusal(
+    action: str, owner_account_id: str, org: OrgFacts, allow_external_owners: bool
+) -> Refusal | None:
+    """Accepting from an external owner needs ``allow_external_owners``; other actions pass."""
+    if action != Action.ACCEPT or allow_external_owners:
+        return None
+    if not owner_is_external(owner_account_id, org):
+        return None
+    why = "is outside the organization" if org.members is not None else (
+        "is of unknown membership (the caller cannot list the organization's accounts)"
+    )
+    return Refusal(
+        "ExternalOwner",
+        f"owner account {owner_account_id} {why}; accepting its share needs "
+        "allow_external_owners=True",
+    )

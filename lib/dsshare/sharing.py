@@ -1,411 +1,65 @@
-"""Directory Service sharing calls: one wrapper per boto3 operation, readers, and bulk verbs.
+"""The bulk verbs: plan, then apply with the one engine; one result row per target.
 
-Single-call wrappers keep the boto3 operation's name (``share_directory``), validate their
-input before calling, translate AWS errors into :mod:`dsshare.errors` classes and, when
-given an :class:`~dsshare.audit.AuditLog`, append one line per mutating call. ``iter_*``
-readers yield raw AWS records through paginators.
-
-The bulk verbs (:func:`share`, :func:`unshare`, :func:`accept`, :func:`reject`,
-:func:`leave`) plan, run preflight, apply concurrently and wait; each returns one row per
-target (see :data:`dsshare.apply.RESULT_COLUMNS`).
+:func:`share`, :func:`unshare`, :func:`accept`, :func:`reject` and :func:`leave` act on one
+owner directory for accounts and OUs; :func:`respond` accepts or rejects the invitations
+consumer accounts see, from any owner. Each validates its inputs, plans (preflight and
+guardrails rows refuse what must not or cannot happen, before any call for that account),
+returns the plan as ``planned`` rows on a dry run, and otherwise applies it with
+:func:`dsshare.execution.apply` (write-ahead audit, concurrent calls, one waiter, one
+timeout contract). Columns: :data:`dsshare.model.RESULT_COLUMNS`.
 
 Example
 -------
->>> sid = share_directory(conn, "d-1234567890", "200000000004", method="ORGANIZATIONS")  # doctest: +SKIP
 >>> frame = share(conn, "d-1234567890", ["ou-ab12-cd34ef56"], method="ORGANIZATIONS")  # doctest: +SKIP
 >>> frame[["account_id", "outcome", "share_status"]]                                   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
-from botocore.exceptions import BotoCoreError, ClientError
+import pandas as pd
 
-from dsshare.errors import EntityDoesNotExistError, ParameterError, from_client_error
-from dsshare.validation import (
-    validate_account_id,
-    validate_directory_id,
-    validate_method,
-    validate_notes,
-    validate_positive,
-    validate_region,
-)
+from dsshare.audit import AuditLog
+from dsshare.connection import Connection
+from dsshare.errors import ParameterError
+from dsshare.execution import apply, plan_frame_as_results
+from dsshare.guardrails import Guardrails
+from dsshare.model import Action, ShareMethod
+from dsshare.planning import Plan, plan, plan_responses
+from dsshare.validation import validate_positive
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from dsshare.audit import AuditLog
-    from dsshare.connection import Connection
-    from dsshare.guardrails import Guardrails
-
-__all__ = [
-    "SHARED_DIRECTORY_COLUMNS",
-    "accept",
-    "accept_shared_directory",
-    "delete_directory",
-    "describe_directory",
-    "iter_directories",
-    "iter_shared_directories",
-    "leave",
-    "leave_shared_directory",
-    "reject",
-    "reject_shared_directory",
-    "share",
-    "shared_directories",
-    "share_directory",
-    "unshare",
-    "unshare_directory",
-]
-
-logger = logging.getLogger(__name__)
+__all__ = ["accept", "leave", "reject", "respond", "share", "unshare"]
 
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_WORKERS = 8
 
 
-def _region(conn: Connection, region: str | None) -> str:
-    return conn.region if region is None else validate_region(region)
+def _check_run_options(timeout: float, max_workers: int) -> None:
+    # apply checks these too, but only after planning has called AWS: check them first.
+    validate_positive(timeout, "timeout")
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ParameterError("max_workers", max_workers, "an integer >= 1")
 
 
-def _account(conn: Connection, account_id: str | None) -> str:
-    return conn.caller_account_id if account_id is None else validate_account_id(account_id)
-
-
-def _mutate(
+def _run(
     conn: Connection,
-    operation: str,
-    parameters: Mapping[str, Any],
+    the_plan: Plan,
     *,
-    account_id: str | None,
-    region: str | None,
+    dry_run: bool,
+    auto_accept: bool,
+    wait: bool,
+    timeout: float,
     audit: AuditLog | None,
-) -> dict[str, Any]:
-    """Make one mutating ds call, translate errors and write the audit line."""
-    region = _region(conn, region)
-    account = _account(conn, account_id)
-    client = conn.client("ds", region=region, account_id=account)
-    method = getattr(client, _snake(operation))
-    call_id = None
-    if audit is not None:
-        # Write-ahead: a run killed while the call is in flight leaves this intent behind.
-        call_id = audit.begin(
-            caller_arn=conn.caller_arn, account_id=account, region=region,
-            operation=operation, parameters=parameters,
-        )  # fmt: skip
-    try:
-        response: dict[str, Any] = method(**parameters)
-    except (ClientError, BotoCoreError) as err:
-        error = from_client_error(err, operation)
-        if audit is not None:
-            audit.record(
-                caller_arn=conn.caller_arn,
-                account_id=account,
-                region=region,
-                operation=operation,
-                parameters=parameters,
-                outcome="failed",
-                error_code=error.code,
-                request_id=error.request_id,
-                call_id=call_id,
-            )
-        logger.info("%s in %s/%s failed: %s", operation, account, region, error.code)
-        raise error from err
-    request_id = response.get("ResponseMetadata", {}).get("RequestId")
-    if audit is not None:
-        audit.record(
-            caller_arn=conn.caller_arn,
-            account_id=account,
-            region=region,
-            operation=operation,
-            parameters=parameters,
-            outcome="done",
-            error_code=None,
-            request_id=request_id,
-            call_id=call_id,
-        )
-    logger.info("%s in %s/%s done", operation, account, region)
-    return response
-
-
-def _snake(operation: str) -> str:
-    out = []
-    for index, char in enumerate(operation):
-        if char.isupper() and index:
-            out.append("_")
-        out.append(char.lower())
-    return "".join(out)
-
-
-# -- single calls (owner side) ----------------------------------------------------------
-
-
-def share_directory(
-    conn: Connection,
-    directory_id: str,
-    account_id: str,
-    *,
-    method: str = "HANDSHAKE",
-    notes: str = "",
-    region: str | None = None,
-    owner_account_id: str | None = None,
-    audit: AuditLog | None = None,
-) -> str:
-    """ShareDirectory: share ``directory_id`` with one account; return the SharedDirectoryId.
-
-    Example
-    -------
-    >>> share_directory(conn, "d-1234567890", "200000000004", method="ORGANIZATIONS")  # doctest: +SKIP
-    'd-9a8b7c6d5e'
-    """
-    parameters = {
-        "DirectoryId": validate_directory_id(directory_id),
-        "ShareTarget": {"Id": validate_account_id(account_id), "Type": "ACCOUNT"},
-        "ShareMethod": validate_method(method),
-        "ShareNotes": validate_notes(notes),
-    }
-    response = _mutate(
-        conn, "ShareDirectory", parameters, account_id=owner_account_id, region=region, audit=audit
-    )
-    return str(response["SharedDirectoryId"])
-
-
-def unshare_directory(
-    conn: Connection,
-    directory_id: str,
-    account_id: str,
-    *,
-    region: str | None = None,
-    owner_account_id: str | None = None,
-    audit: AuditLog | None = None,
-) -> str:
-    """UnshareDirectory: stop sharing with one account; return the SharedDirectoryId."""
-    parameters = {
-        "DirectoryId": validate_directory_id(directory_id),
-        "UnshareTarget": {"Id": validate_account_id(account_id), "Type": "ACCOUNT"},
-    }
-    response = _mutate(
-        conn,
-        "UnshareDirectory",
-        parameters,
-        account_id=owner_account_id,
-        region=region,
-        audit=audit,
-    )
-    return str(response["SharedDirectoryId"])
-
-
-def iter_shared_directories(
-    conn: Connection,
-    directory_id: str,
-    region: str | None = None,
-    *,
-    owner_account_id: str | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield every share record of an owned directory (DescribeSharedDirectories).
-
-    Records of every status are yielded, Deleted and Rejected included: callers decide.
-    ShareNotes is part of the AWS record; do not log it.
-    """
-    directory_id = validate_directory_id(directory_id)
-    client = conn.client(
-        "ds", region=_region(conn, region), account_id=_account(conn, owner_account_id)
-    )
-    paginator = client.get_paginator("describe_shared_directories")
-    try:
-        for page in paginator.paginate(OwnerDirectoryId=directory_id):
-            yield from page.get("SharedDirectories", [])
-    except (ClientError, BotoCoreError) as err:
-        raise from_client_error(err, "DescribeSharedDirectories") from err
-
-
-#: Columns of :func:`shared_directories`: the AWS record's names (ShareNotes left out, it is
-#: sensitive), plus ``active`` (derived: False for Deleted and Rejected, which never count as
-#: shared nor against the quota).
-SHARED_DIRECTORY_COLUMNS: tuple[str, ...] = (
-    "OwnerAccountId",
-    "OwnerDirectoryId",
-    "SharedAccountId",
-    "SharedDirectoryId",
-    "ShareMethod",
-    "ShareStatus",
-    "CreatedDateTime",
-    "LastUpdatedDateTime",
-    "active",
-)
-
-
-def shared_directories(
-    conn: Connection,
-    directory_id: str,
-    region: str | None = None,
-    *,
-    owner_account_id: str | None = None,
+    progress: bool,
+    max_workers: int,
 ) -> pd.DataFrame:
-    """Every share record of an owned directory as a DataFrame (:data:`SHARED_DIRECTORY_COLUMNS`).
-
-    Example
-    -------
-    >>> shared_directories(conn, "d-1234567890").query("active")  # doctest: +SKIP
-    """
-    import pandas as pd
-
-    rows = [
-        {
-            **{key: record.get(key) for key in SHARED_DIRECTORY_COLUMNS[:-1]},
-            "active": record.get("ShareStatus") not in ("Deleted", "Rejected"),
-        }
-        for record in iter_shared_directories(
-            conn, directory_id, region=region, owner_account_id=owner_account_id
-        )
-    ]
-    frame = pd.DataFrame(rows, columns=list(SHARED_DIRECTORY_COLUMNS), dtype=object)
-    return frame.astype({"active": bool})
-
-
-# -- readers (both sides) -----------------------------------------------------------------
-
-
-def iter_directories(
-    conn: Connection, region: str | None = None, account_id: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """Yield DirectoryDescriptions of one account and Region (owned and SharedMicrosoftAD)."""
-    client = conn.client("ds", region=_region(conn, region), account_id=account_id)
-    paginator = client.get_paginator("describe_directories")
-    try:
-        for page in paginator.paginate():
-            yield from page.get("DirectoryDescriptions", [])
-    except (ClientError, BotoCoreError) as err:
-        raise from_client_error(err, "DescribeDirectories") from err
-
-
-def describe_directory(
-    conn: Connection,
-    directory_id: str,
-    region: str | None = None,
-    account_id: str | None = None,
-) -> dict[str, Any]:
-    """Return one DirectoryDescription; raise EntityDoesNotExistError when it is absent."""
-    directory_id = validate_directory_id(directory_id)
-    client = conn.client("ds", region=_region(conn, region), account_id=account_id)
-    try:
-        response = client.describe_directories(DirectoryIds=[directory_id])
-    except (ClientError, BotoCoreError) as err:
-        raise from_client_error(err, "DescribeDirectories") from err
-    descriptions = response.get("DirectoryDescriptions", [])
-    if not descriptions:
-        # AWS usually raises for an unknown id; an empty answer means the same thing.
-        raise EntityDoesNotExistError(
-            "DescribeDirectories", EntityDoesNotExistError.code, f"{directory_id} not found"
-        )
-    description: dict[str, Any] = descriptions[0]
-    return description
-
-
-# -- single calls (consumer side) ---------------------------------------------------------
-
-
-def accept_shared_directory(
-    conn: Connection,
-    shared_directory_id: str,
-    *,
-    account_id: str | None = None,
-    region: str | None = None,
-    audit: AuditLog | None = None,
-) -> dict[str, Any]:
-    """AcceptSharedDirectory in the consumer ``account_id``; return the SharedDirectory."""
-    parameters = {"SharedDirectoryId": validate_directory_id(shared_directory_id, "shared_directory_id")}
-    response = _mutate(
-        conn,
-        "AcceptSharedDirectory",
-        parameters,
-        account_id=account_id,
-        region=region,
-        audit=audit,
-    )
-    shared: dict[str, Any] = response.get("SharedDirectory", {})
-    return shared
-
-
-def reject_shared_directory(
-    conn: Connection,
-    shared_directory_id: str,
-    *,
-    account_id: str | None = None,
-    region: str | None = None,
-    audit: AuditLog | None = None,
-) -> str:
-    """RejectSharedDirectory in the consumer ``account_id``; return the SharedDirectoryId."""
-    parameters = {"SharedDirectoryId": validate_directory_id(shared_directory_id, "shared_directory_id")}
-    response = _mutate(
-        conn,
-        "RejectSharedDirectory",
-        parameters,
-        account_id=account_id,
-        region=region,
-        audit=audit,
-    )
-    return str(response["SharedDirectoryId"])
-
-
-def delete_directory(
-    conn: Connection,
-    directory_id: str,
-    *,
-    account_id: str | None = None,
-    region: str | None = None,
-    audit: AuditLog | None = None,
-    require_shared: bool = True,
-) -> str:
-    """DeleteDirectory; by default only on a SharedMicrosoftAD (the consumer leaves a share).
-
-    With ``require_shared=True`` (the default) the directory is described first and a
-    directory of any other type is refused with ParameterError, so this kit can never
-    delete an owner's directory by mistake.
-    """
-    directory_id = validate_directory_id(directory_id)
-    if require_shared:
-        description = describe_directory(conn, directory_id, region=region, account_id=account_id)
-        if description.get("Type") != "SharedMicrosoftAD":
-            raise ParameterError(
-                "directory_id",
-                directory_id,
-                f"a SharedMicrosoftAD directory (this one is {description.get('Type')}; "
-                "dsshare only deletes consumer-side shared directories)",
-            )
-    response = _mutate(
-        conn,
-        "DeleteDirectory",
-        {"DirectoryId": directory_id},
-        account_id=account_id,
-        region=region,
-        audit=audit,
-    )
-    return str(response["DirectoryId"])
-
-
-def leave_shared_directory(
-    conn: Connection,
-    shared_directory_id: str,
-    *,
-    account_id: str | None = None,
-    region: str | None = None,
-    audit: AuditLog | None = None,
-) -> str:
-    """The consumer leaves a share: DeleteDirectory on its SharedMicrosoftAD (checked first)."""
-    return delete_directory(
-        conn,
-        shared_directory_id,
-        account_id=account_id,
-        region=region,
-        audit=audit,
-        require_shared=True,
-    )
-
-
-# -- bulk verbs -------------------------------------------------------------------------
+    if dry_run:
+        return plan_frame_as_results(the_plan)
+    return apply(
+        conn, the_plan, auto_accept=auto_accept, wait=wait, timeout=timeout, audit=audit,
+        progress=progress, max_workers=max_workers,
+    )  # fmt: skip
 
 
 def _bulk(
@@ -414,10 +68,10 @@ def _bulk(
     directory_id: str,
     targets: Sequence[str],
     *,
-    method: str,
-    notes: str,
-    auto_accept: bool,
-    allow_external: bool,
+    method: str = ShareMethod.HANDSHAKE,
+    notes: str = "",
+    auto_accept: bool = False,
+    allow_external: bool = False,
     dry_run: bool,
     wait: bool,
     timeout: float,
@@ -426,48 +80,25 @@ def _bulk(
     max_workers: int,
     region: str | None,
     owner_account_id: str | None,
-    guardrails: Guardrails | None = None,
+    guardrails: Guardrails | None,
 ) -> pd.DataFrame:
-    # Imported here: plan and apply build on the wrappers above.
-    from dsshare.apply import apply, plan_frame_as_results
-    from dsshare.plan import plan
-
-    # apply checks these too, but only after planning has called AWS: check them first.
-    validate_positive(timeout, "timeout")
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        raise ParameterError("max_workers", max_workers, "an integer >= 1")
-
+    _check_run_options(timeout, max_workers)
     the_plan = plan(
-        conn,
-        directory_id,
-        targets,
-        method=method,
-        notes=notes,
-        action=action,
-        allow_external=allow_external,
-        region=region,
-        owner_account_id=owner_account_id,
+        conn, directory_id, targets, method=method, notes=notes, action=action,
+        allow_external=allow_external, region=region, owner_account_id=owner_account_id,
         guardrails=guardrails,
-    )
-    if dry_run:
-        return plan_frame_as_results(the_plan)
-    return apply(
-        conn,
-        the_plan,
-        auto_accept=auto_accept,
-        wait=wait,
-        timeout=timeout,
-        audit=audit,
-        progress=progress,
-        max_workers=max_workers,
-    )
+    )  # fmt: skip
+    return _run(
+        conn, the_plan, dry_run=dry_run, auto_accept=auto_accept, wait=wait, timeout=timeout,
+        audit=audit, progress=progress, max_workers=max_workers,
+    )  # fmt: skip
 
 
 def share(
     conn: Connection,
     directory_id: str,
     targets: Sequence[str],
-    method: str = "HANDSHAKE",
+    method: str = ShareMethod.HANDSHAKE,
     notes: str = "",
     auto_accept: bool = False,
     allow_external: bool = False,
@@ -510,7 +141,7 @@ def share(
         Return the plan as rows with outcome ``planned``; nothing is called or audited.
     wait, timeout
         Wait up to ``timeout`` seconds for terminal statuses (WaitTimeoutError names the
-        targets still pending).
+        targets still pending and carries the result frame).
     audit
         Audit log for every mutating call.
     progress
@@ -520,19 +151,19 @@ def share(
     region, owner_account_id
         Where the directory lives (defaults: the connection's Region and account).
     guardrails
-        Policy limiting new shares; None applies ``DSSHARE_GUARDRAILS`` if set.
+        Policy; None applies ``DSSHARE_GUARDRAILS`` if set.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`dsshare.apply.RESULT_COLUMNS`.
+        Columns :data:`dsshare.model.RESULT_COLUMNS`.
 
     Example
     -------
     >>> share(conn, "d-1234567890", ["ou-ab12-cd34ef56"], method="ORGANIZATIONS")  # doctest: +SKIP
     """
     return _bulk(
-        conn, "share", directory_id, targets, method=method, notes=notes,
+        conn, Action.SHARE, directory_id, targets, method=method, notes=notes,
         auto_accept=auto_accept, allow_external=allow_external, dry_run=dry_run, wait=wait,
         timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
         region=region, owner_account_id=owner_account_id, guardrails=guardrails,
@@ -552,18 +183,20 @@ def unshare(
     *,
     region: str | None = None,
     owner_account_id: str | None = None,
+    guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     """Stop sharing with accounts and OUs; wait for Deleted. Not-shared targets are skipped.
+
+    Guardrails refuse protected accounts.
 
     Example
     -------
     >>> unshare(conn, "d-1234567890", ["200000000004"])  # doctest: +SKIP
     """
     return _bulk(
-        conn, "unshare", directory_id, targets, method="HANDSHAKE", notes="",
-        auto_accept=False, allow_external=True, dry_run=dry_run, wait=wait, timeout=timeout,
-        audit=audit, progress=progress, max_workers=max_workers, region=region,
-        owner_account_id=owner_account_id,
+        conn, Action.UNSHARE, directory_id, targets, dry_run=dry_run, wait=wait,
+        timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
+        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -580,22 +213,26 @@ def accept(
     *,
     region: str | None = None,
     owner_account_id: str | None = None,
+    allow_external_owners: bool = False,
+    guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     """Accept pending HANDSHAKE shares of owner ``directory_id`` in each consumer account.
 
     Each consumer is reached through the cross-account role (or the caller's own
     credentials when the caller is the consumer); the owner's records are read to find each
-    SharedDirectoryId. Waits for Shared.
+    SharedDirectoryId. Waits for Shared. Accepting grants access: guardrails refuse denied
+    and protected accounts, and an owner outside the organization needs
+    ``allow_external_owners=True``.
 
     Example
     -------
     >>> accept(conn, "d-1234567890", ["200000000008"], owner_account_id="200000000001")  # doctest: +SKIP
     """
     return _bulk(
-        conn, "accept", directory_id, targets, method="HANDSHAKE", notes="",
-        auto_accept=False, allow_external=True, dry_run=dry_run, wait=wait, timeout=timeout,
-        audit=audit, progress=progress, max_workers=max_workers, region=region,
-        owner_account_id=owner_account_id,
+        conn, Action.ACCEPT, directory_id, targets, allow_external=allow_external_owners,
+        dry_run=dry_run, wait=wait, timeout=timeout, audit=audit, progress=progress,
+        max_workers=max_workers, region=region, owner_account_id=owner_account_id,
+        guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -612,6 +249,7 @@ def reject(
     *,
     region: str | None = None,
     owner_account_id: str | None = None,
+    guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     """Reject pending HANDSHAKE shares of owner ``directory_id`` in each consumer account.
 
@@ -622,10 +260,9 @@ def reject(
     >>> reject(conn, "d-1234567890", ["200000000009"], owner_account_id="200000000001")  # doctest: +SKIP
     """
     return _bulk(
-        conn, "reject", directory_id, targets, method="HANDSHAKE", notes="",
-        auto_accept=False, allow_external=True, dry_run=dry_run, wait=wait, timeout=timeout,
-        audit=audit, progress=progress, max_workers=max_workers, region=region,
-        owner_account_id=owner_account_id,
+        conn, Action.REJECT, directory_id, targets, dry_run=dry_run, wait=wait,
+        timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
+        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
     )  # fmt: skip
 
 
@@ -642,6 +279,7 @@ def leave(
     *,
     region: str | None = None,
     owner_account_id: str | None = None,
+    guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
     """Each consumer leaves the share (DeleteDirectory on its SharedMicrosoftAD).
 
@@ -652,9 +290,47 @@ def leave(
     >>> leave(conn, "d-1234567890", ["200000000004"])  # doctest: +SKIP
     """
     return _bulk(
-        conn, "leave", directory_id, targets, method="HANDSHAKE", notes="",
-        auto_accept=False, allow_external=True, dry_run=dry_run, wait=wait, timeout=timeout,
-        audit=audit, progress=progress, max_workers=max_workers, region=region,
-        owner_account_id=owner_account_id,
+        conn, Action.LEAVE, directory_id, targets, dry_run=dry_run, wait=wait,
+        timeout=timeout, audit=audit, progress=progress, max_workers=max_workers,
+        region=region, owner_account_id=owner_account_id, guardrails=guardrails,
     )  # fmt: skip
 
+
+def respond(
+    conn: Connection,
+    accounts: Sequence[str],
+    action: str,
+    *,
+    owner_account_ids: Sequence[str] = (),
+    owner_directory_ids: Sequence[str] = (),
+    regions: Sequence[str] | None = None,
+    allow_external_owners: bool = False,
+    dry_run: bool = False,
+    wait: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    audit: AuditLog | None = None,
+    progress: bool = True,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    guardrails: Guardrails | None = None,
+) -> pd.DataFrame:
+    """Accept or reject the invitations consumer accounts see (or leave their Shared ones).
+
+    Plans with :func:`dsshare.planning.plan_responses` (owners outside the organization
+    need ``allow_external_owners``; guardrails apply) and applies with the one engine;
+    waits on the consumer's side for Shared or Rejected.
+
+    Example
+    -------
+    >>> respond(conn, ["ALL"], "accept", owner_account_ids=["200000000001"])  # doctest: +SKIP
+    """
+    _check_run_options(timeout, max_workers)
+    the_plan = plan_responses(
+        conn, accounts, action, owner_account_ids=owner_account_ids,
+        owner_directory_ids=owner_directory_ids, regions=regions,
+        allow_external_owners=allow_external_owners, guardrails=guardrails,
+        max_workers=max_workers,
+    )  # fmt: skip
+    return _run(
+        conn, the_plan, dry_run=dry_run, auto_accept=False, wait=wait, timeout=timeout,
+        audit=audit, progress=progress, max_workers=max_workers,
+    )  # fmt: skip

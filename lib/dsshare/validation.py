@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from dsshare.errors import ParameterError
+from dsshare.model import Action, ShareMethod
 
 __all__ = [
     "ACCOUNT_ID_PATTERN",
@@ -59,8 +60,9 @@ ROOT_ID_PATTERN = re.compile(r"^r-[0-9a-z]{4,32}\Z")
 #: Region names of every partition (aws, aws-cn, aws-us-gov, iso...), for Regions newer
 #: than the installed botocore.
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\Z")
-METHODS: tuple[str, ...] = ("HANDSHAKE", "ORGANIZATIONS")
-ACTIONS: tuple[str, ...] = ("share", "unshare", "accept", "reject", "leave")
+METHODS: tuple[str, ...] = tuple(ShareMethod)
+#: The actions dsshare plans that call AWS.
+ACTIONS: tuple[str, ...] = (Action.SHARE, Action.UNSHARE, Action.ACCEPT, Action.REJECT, Action.LEAVE)
 MAX_NOTES_LENGTH = 1024
 
 
@@ -188,8 +190,7 @@ def validate_method(value: object, parameter: str = "method") -> str:
     allowed = "one of " + ", ".join(METHODS)
     if value not in METHODS:
         raise ParameterError(parameter, value, allowed)
-    assert isinstance(value, str)
-    return value
+    return str(value)
 
 
 def validate_action(value: object, parameter: str = "action") -> str:
@@ -197,8 +198,7 @@ def validate_action(value: object, parameter: str = "action") -> str:
     allowed = "one of " + ", ".join(ACTIONS)
     if value not in ACTIONS:
         raise ParameterError(parameter, value, allowed)
-    assert isinstance(value, str)
-    return value
+    return str(value)
 
 
 def validate_notes(value: object, parameter: str = "notes") -> str:

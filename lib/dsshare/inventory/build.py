@@ -14,12 +14,14 @@ from typing import Any
 
 import pandas as pd
 
+from dsshare.model import INACTIVE_STATUSES
+
 from . import schema
 
 #: Default per-Region quota of consumer accounts for one directory, by edition.
 EDITION_QUOTAS: Mapping[str, int] = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}
-#: Statuses that do not count against the quota (dsshare's model, see AWS_SHARING.md).
-NOT_COUNTING = frozenset({"Deleted", "Rejected"})
+#: Statuses that do not count against the quota (dsshare's model, see docs/aws-sharing.md).
+NOT_COUNTING = INACTIVE_STATUSES
 
 
 def notes_digest(notes: str | None) -> tuple[str | None, int | None]:

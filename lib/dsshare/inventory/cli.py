@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from dsshare.errors import DsShareError, ParameterError
+from dsshare.extras import require
 from dsshare.safetext import terminal
 
 from . import schema
@@ -258,10 +259,12 @@ def run(args: argparse.Namespace) -> int:
     from dsshare.connection import Connection
 
     from .collect import DEFAULT_CONCURRENCY, collect_inventory, enabled_regions
-    from .report import xlsx_available
-    from .snapshot import parquet_available
-
     lap("imports")
+    # Checked before any AWS call; MissingExtraError reaches `dsshare`, which names the extra.
+    if args.xlsx:
+        require("openpyxl", "xlsx", "The XLSX workbook (--xlsx)")
+    if args.parquet:
+        require("pyarrow", "parquet", "Parquet copies of the snapshot (--parquet)")
 
     accounts = [a for item in args.accounts or [] for a in _list(item)]
     ous = [o for item in args.ous or [] for o in _list(item)]
@@ -274,12 +277,6 @@ def run(args: argparse.Namespace) -> int:
         check_output_folder(out, replace=args.force)
         if args.compare is not None:
             check_compare_folder(args.compare)
-        if args.xlsx and not xlsx_available():
-            raise ParameterError("--xlsx", True, "openpyxl installed: pip install 'dsshare[xlsx]'")
-        if args.parquet and not parquet_available():
-            raise ParameterError(
-                "--parquet", True, "pyarrow installed: pip install 'dsshare[parquet]'"
-            )
         conn = Connection(
             profile=args.profile,
             regions=regions,

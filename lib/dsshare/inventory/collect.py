@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from tqdm.auto import tqdm
 
-from dsshare import organization, sharing
+from dsshare import calls, organization
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, DsShareError, ParameterError, from_client_error
 from dsshare.safetext import terminal
@@ -330,7 +330,7 @@ class _Collector:
 
     def read_directories(self, account_id: str, region: str) -> None:
         try:
-            found = list(sharing.iter_directories(self.conn, region=region, account_id=account_id))
+            found = list(calls.iter_directories(self.conn, region=region, account_id=account_id))
         except COLLECTION_ERRORS as err:
             self.error(err, stage="directories", account_id=account_id, region=region)
             return
@@ -344,7 +344,7 @@ class _Collector:
     def read_shares(self, account_id: str, region: str, directory_id: str) -> None:
         try:
             records = list(
-                sharing.iter_shared_directories(
+                calls.iter_shared_directories(
                     self.conn, directory_id, region, owner_account_id=account_id
                 )
             )

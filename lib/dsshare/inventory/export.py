@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from dsshare.errors import ParameterError
+from dsshare.extras import require
 
 from .drift import Baseline
 from .drift import drift as compute_drift
@@ -30,7 +31,7 @@ from .findings import findings as compute_findings
 from .findings import pending as compute_pending
 from .findings import quota as compute_quota
 from .model import Inventory
-from .report import write_report, write_xlsx, xlsx_available
+from .report import write_report, write_xlsx
 from .snapshot import MANIFEST, SnapshotError, read_manifest, read_snapshot, write_snapshot
 
 __all__ = [
@@ -157,15 +158,15 @@ def export_inventory(
         Replace the earlier snapshot in ``out``.
     xlsx, parquet
         Also write ``inventory.xlsx`` (needs openpyxl) and ``parquet/<frame>.parquet``
-        (needs pyarrow); ParameterError when asked for without the package.
+        (needs pyarrow); MissingExtraError when asked for without the package.
 
     Examples
     --------
     >>> result = export_inventory(inv, "runs/inv", compare="runs/last-week")  # doctest: +SKIP
     >>> result.drift.groupby("change").size()                                 # doctest: +SKIP
     """
-    if xlsx and not xlsx_available():
-        raise ParameterError("xlsx", True, "openpyxl installed: pip install 'dsshare[xlsx]'")
+    if xlsx:  # checked before anything is written
+        require("openpyxl", "xlsx", "The XLSX workbook")
     final = Path(out)
     replacing = check_output_folder(final, replace=replace)
     timings: dict[str, float] = {}

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from dsshare.model import ShareStatus
+
 from . import schema
 from .model import Inventory
 from .schema import mask, records
@@ -120,7 +122,7 @@ def pending(inventory: Inventory, now: dt.datetime | None = None) -> pd.DataFram
     """
     now = now or inventory.meta.collected_at
     shares = inventory.shares
-    waiting = shares[shares["ShareStatus"] == "PendingAcceptance"]
+    waiting = shares[shares["ShareStatus"] == ShareStatus.PENDING_ACCEPTANCE]
     frame = schema.conform(
         waiting[[c for c in schema.PENDING.names if c in waiting.columns]].copy(), schema.PENDING
     )
@@ -190,7 +192,7 @@ def findings(
     out: list[dict[str, Any]] = []
 
     missing = shares[
-        (shares["ShareStatus"] == "Shared")
+        (shares["ShareStatus"] == ShareStatus.SHARED)
         & mask(shares["owner_record_seen"])
         & ~mask(shares["consumer_seen"])
         & mask(shares["consumer_readable"])
@@ -208,7 +210,7 @@ def findings(
     orphan = shares[
         mask(shares["consumer_seen"])
         & mask(shares["owner_readable"])
-        & (~mask(shares["owner_record_seen"]) | (shares["ShareStatus"] == "Deleted"))
+        & (~mask(shares["owner_record_seen"]) | (shares["ShareStatus"] == ShareStatus.DELETED))
     ]
     for row in records(orphan):
         state = "is Deleted" if row["owner_record_seen"] else "is missing"
@@ -251,7 +253,7 @@ def findings(
 
     out.extend(_replica_findings(inventory))
 
-    for row in records(shares[shares["ShareStatus"].isin(["ShareFailed", "RejectFailed"])]):
+    for row in records(shares[shares["ShareStatus"].isin([ShareStatus.SHARE_FAILED, ShareStatus.REJECT_FAILED])]):
         out.append(
             _finding(
                 "share_failed",

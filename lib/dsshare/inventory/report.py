@@ -27,6 +27,8 @@ from typing import Any
 import pandas as pd
 
 from dsshare import __version__
+from dsshare.extras import require
+from dsshare.model import ShareStatus
 from dsshare.safetext import html_text, terminal, xlsx_text
 
 from . import schema
@@ -43,15 +45,15 @@ __all__ = ["STATUS_COLOURS", "render_report", "write_report", "write_xlsx", "xls
 
 #: Fill colour of each ShareStatus in charts (colour-blind friendly palette).
 STATUS_COLOURS: dict[str, str] = {
-    "Shared": "#1b9e77",
-    "PendingAcceptance": "#e6ab02",
-    "Sharing": "#66a61e",
-    "Rejected": "#a6761d",
-    "Rejecting": "#d95f02",
-    "Deleted": "#999999",
-    "Deleting": "#bbbbbb",
-    "ShareFailed": "#d7191c",
-    "RejectFailed": "#7570b3",
+    ShareStatus.SHARED: "#1b9e77",
+    ShareStatus.PENDING_ACCEPTANCE: "#e6ab02",
+    ShareStatus.SHARING: "#66a61e",
+    ShareStatus.REJECTED: "#a6761d",
+    ShareStatus.REJECTING: "#d95f02",
+    ShareStatus.DELETED: "#999999",
+    ShareStatus.DELETING: "#bbbbbb",
+    ShareStatus.SHARE_FAILED: "#d7191c",
+    ShareStatus.REJECT_FAILED: "#7570b3",
 }
 _OTHER = "#444444"
 
@@ -460,7 +462,7 @@ def render_report(
         ("Regions", str(len(meta.scope.regions)), ""),
         ("owner directories", str(len(owners)), ""),
         ("share records", str(len(shares)), ""),
-        ("active shares", str(int((shares["ShareStatus"] == "Shared").sum())), ""),
+        ("active shares", str(int((shares["ShareStatus"] == ShareStatus.SHARED).sum())), ""),
         ("pending invitations", str(len(waiting)), ""),
         *(
             (f"{s} findings", str(int(severities.get(s, 0))), {"high": "bad", "medium": "warn"}.get(s, ""))
@@ -613,6 +615,7 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     UTC (Excel has no time zones). The workbook is written to a temporary file and renamed,
     so a failure leaves no half-written ``.xlsx``.
     """
+    require("openpyxl", "xlsx", "The XLSX workbook")
     target = Path(path)
     with _atomic(target) as temporary:
         with pd.ExcelWriter(temporary, engine="openpyxl") as writer:

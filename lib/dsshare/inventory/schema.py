@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from dsshare.errors import UnknownNameError
+
 #: Bumped whenever a column is added, removed, renamed or changes dtype.
 SCHEMA_VERSION = 1
 
@@ -62,7 +64,7 @@ class FrameSchema:
         for c in self.columns:
             if c.name == column:
                 return _DTYPES[c.kind]
-        raise KeyError(column)
+        raise UnknownNameError("column", column)
 
 
 class SchemaError(ValueError):

@@ -33,7 +33,8 @@ from typing import Any
 import pandas as pd
 
 from dsshare import __version__
-from dsshare.errors import DsShareError, ParameterError
+from dsshare.errors import DsShareError
+from dsshare.extras import require
 from dsshare.safetext import csv_cell, csv_value
 
 from . import schema
@@ -112,7 +113,7 @@ def write_snapshot(
     derived
         Extra frames by schema name (quota, pending, findings, drift).
     parquet
-        Also write Parquet copies (needs pyarrow; ParameterError without it).
+        Also write Parquet copies (needs pyarrow: MissingExtraError without it).
     compared_with
         The earlier snapshot ``derived["drift"]`` was computed against, as
         ``{"path": ..., "collected_at": ...}``; kept in the manifest.
@@ -128,9 +129,9 @@ def write_snapshot(
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    if parquet and not parquet_available():
-        raise ParameterError("parquet", True, "pyarrow installed: pip install 'dsshare[parquet]'")
     use_parquet = parquet
+    if use_parquet:
+        require("pyarrow", "parquet", "Parquet copies of the snapshot")
     frames: dict[str, pd.DataFrame] = dict(inventory.frames())
     for name, frame in (derived or {}).items():
         frames[name] = schema.conform(frame, schema.SCHEMAS[name])

@@ -8,7 +8,7 @@ under ``notebooks/runbooks/`` with papermill. The pieces:
 - :mod:`~dsshare.runbooks.execute`: the run itself, its exit code and ``run.json``;
 - :mod:`~dsshare.runbooks.record`: the run folder's files;
 - :mod:`~dsshare.runbooks.steps`: what the notebooks' cells call;
-- :mod:`dsshare.invitations` (library): the consumer side the respond runbook drives.
+- :mod:`dsshare.planning` / :mod:`dsshare.execution` (library): the one engine every mutating runbook drives.
 
 Example
 -------

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dsshare.errors import ParameterError
+from dsshare.model import ShareMethod
 
 from .parameters import (
     ALL,
@@ -197,8 +198,8 @@ SHARE_DIRECTORY = register(RunbookSpec(
     params=_common(REGION) + (
         DIRECTORY_ID,
         Param("targets", list, [], "account ids and/or OU ids; OUs expand recursively", _targets),
-        Param("method", str, "HANDSHAKE", "HANDSHAKE (any account; consumer accepts) or "
-              "ORGANIZATIONS (members only; no acceptance)", _one_of("HANDSHAKE", "ORGANIZATIONS")),
+        Param("method", str, str(ShareMethod.HANDSHAKE), "HANDSHAKE (any account; consumer accepts) or "
+              "ORGANIZATIONS (members only; no acceptance)", _one_of(*ShareMethod)),
         Param("notes", str, "", "ShareNotes the consumer reads (HANDSHAKE); or env:VAR or "
               "file:PATH; never written to the run folder", check_notes, sensitive=True),
         Param("auto_accept", bool, False, "HANDSHAKE only: accept in each consumer account "
@@ -240,6 +241,8 @@ RESPOND_TO_INVITATIONS = register(RunbookSpec(
               "empty means any", check_account_ids),
         Param("owner_directory_ids", list, [], "only invitations for these owner directories; "
               "empty means any", check_directory_ids),
+        Param("allow_external_owners", bool, False, "allow accepting invitations from owners "
+              "outside the organization (or of unknown membership)"),
         DRY_RUN,
         EXPECTED_PLAN,
         WAIT_TIMEOUT,

@@ -26,10 +26,15 @@ Example
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,10 +44,12 @@ from typing import Any
 from dsshare import inputs
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, ParameterError
+from dsshare.extras import require
 from dsshare.organization import parents_not_found
 
 from . import record
 from .catalog import get_runbook
+from .files import notebook_path, runbooks_dir
 from .parameters import (
     RunbookSpec,
     parse_cli_value,
@@ -72,28 +79,42 @@ logger = logging.getLogger(__name__)
 KERNEL_NAME = "python3"
 #: Environment variable carrying literal ShareNotes to the kernel.
 NOTES_ENV = "DSSHARE_SHARE_NOTES"
-#: Overrides where the runbook notebooks are (default: notebooks/runbooks of the checkout).
-RUNBOOKS_DIR_ENV = "DSSHARE_RUNBOOKS_DIR"
 
 
-def runbooks_dir() -> Path:
-    """Folder holding the runbook notebooks."""
-    configured = os.environ.get(RUNBOOKS_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "notebooks" / "runbooks"
+# -- the kernel -----------------------------------------------------------------------------
 
 
-def notebook_path(runbook: str) -> Path:
-    """The notebook of ``runbook``; ParameterError when it cannot be found."""
-    path = runbooks_dir() / f"{runbook}.ipynb"
-    if not path.is_file():
-        raise ParameterError(
-            "runbook", runbook,
-            f"a runbook with a notebook in {runbooks_dir()} (set {RUNBOOKS_DIR_ENV} to the "
-            "checkout's notebooks/runbooks when dsshare is not installed from a checkout)",
-        )  # fmt: skip
-    return path
+@functools.cache
+def _ipc_folder() -> Path:
+    """A private folder (mode 0700) for this process's kernel sockets, removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="dsshare-kernels-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+@functools.cache
+def kernel_manager_class() -> type[Any] | None:
+    """The kernel manager runbooks run with: IPC transport (Unix sockets) where there is one.
+
+    Over papermill's default TCP transport every kernel warns that it runs "over TCP
+    without encryption" (anyone on the machine could connect to its loopback ports). Unix
+    sockets in a private folder are reachable by this user only, and the kernel says
+    nothing. On Windows (no IPC transport) the default manager is kept: None.
+    """
+    if os.name == "nt":
+        return None
+    manager = require("jupyter_client.manager", "runbooks", "dsshare run")
+    traits = require("traitlets", "runbooks", "dsshare run")
+
+    class IpcKernelManager(manager.AsyncKernelManager):  # type: ignore[misc,name-defined]
+        """An AsyncKernelManager on the IPC transport, its sockets in a private folder."""
+
+        transport = traits.CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        def _ip_default(self) -> str:  # for ipc: the socket files' path prefix
+            return str(_ipc_folder() / f"kernel-{uuid.uuid4().hex[:12]}")
+
+    return IpcKernelManager
 
 
 # -- parameter sources ----------------------------------------------------------------------
@@ -285,10 +306,9 @@ def _heading(cells: Sequence[Any], index: int) -> str | None:
 
 def _cell_failure(notebook: Path, ename: str, evalue: str) -> CellFailure:
     """Locate the failing cell in the executed notebook (its id and the heading above it)."""
-    import nbformat
-
+    nbformat = require("nbformat", "runbooks", "dsshare run")
     try:
-        nb = nbformat.read(str(notebook), as_version=4)  # type: ignore[no-untyped-call]
+        nb = nbformat.read(str(notebook), as_version=4)
     except (OSError, ValueError):
         return CellFailure(ename, evalue)
     for index, cell in enumerate(nb.cells):
@@ -396,7 +416,8 @@ def execute(
     folders; ``$DSSHARE_NOTES_DIR`` is always allowed).
     """
     _skip_iri_grammars()
-    import papermill as pm
+    pm = require("papermill", "runbooks", "dsshare run")
+    require("ipykernel", "runbooks", "dsshare run")  # the kernel the notebooks run on
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -421,9 +442,11 @@ def execute(
     logger.info("executing %s into %s", source, folder)
     try:
         with environment(env):
+            manager = kernel_manager_class()
             pm.execute_notebook(
                 str(source), str(notebook), parameters=kernel_params, kernel_name=kernel_name,
                 progress_bar=False, log_output=False, cwd=None,
+                **({} if manager is None else {"kernel_manager_class": manager}),
             )  # fmt: skip
     except PapermillExecutionError as err:
         failure = _cell_failure(notebook, str(err.ename), str(err.evalue))

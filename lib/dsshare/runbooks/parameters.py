@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dsshare import inputs
-from dsshare.errors import DsShareError, ParameterError
+from dsshare.errors import DsShareError, ParameterError, UnknownNameError
 from dsshare.inputs import NOTES_REFERENCE_PATTERN
 from dsshare.validation import (
     validate_account_id,
@@ -117,11 +117,11 @@ class RunbookSpec:
     cross_check: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
 
     def param(self, name: str) -> Param:
-        """The declared parameter ``name`` (KeyError when unknown)."""
+        """The declared parameter ``name`` (UnknownNameError, a KeyError, when unknown)."""
         for param in self.params:
             if param.name == name:
                 return param
-        raise KeyError(name)
+        raise UnknownNameError("parameter", name)
 
     @property
     def names(self) -> list[str]:
@@ -159,7 +159,7 @@ def coerce(param: Param, value: object) -> ParamValue:
         return inputs.number(value, name)
     if param.kind is list:
         return inputs.text_list(value, name)
-    raise TypeError(f"parameter {name} has an unsupported kind {param.kind!r}")
+    raise DsShareError(f"parameter {name} has an unsupported kind {param.kind!r}")
 
 
 def parse_cli_value(param: Param, text: str) -> object:

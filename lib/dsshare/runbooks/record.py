@@ -5,7 +5,7 @@ Layout of ``runs/<UTC timestamp>-<runbook>/``::
     <runbook>.ipynb     the executed notebook (written by papermill, also on failure)
     parameters.yaml     the resolved parameters (ShareNotes text replaced by a comment)
     plan.csv, plan.json the plan with its preflight rows and fingerprint (mutating runbooks)
-    results.csv/.json   one row per target, columns dsshare.apply.RESULT_COLUMNS
+    results.csv/.json   one row per target, columns dsshare.model.RESULT_COLUMNS
     audit.jsonl         one line per mutating AWS call (ShareNotes only as length + sha256)
     run.json            what ``dsshare run`` concluded: status, exit code, counts, failed cell
     report.html, snapshot/   inventory_report's report and snapshot

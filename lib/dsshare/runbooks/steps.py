@@ -24,29 +24,33 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
+from dsshare.audit import AuditLog
+from dsshare.calls import iter_shared_directories
+from dsshare.connection import Connection
+from dsshare.desired import load_desired_state
 from dsshare.errors import DsShareError, PlanMismatchError, WaitTimeoutError
+from dsshare.execution import apply, plan_frame_as_results
+from dsshare.inventory.collect import collect_inventory as collect
+from dsshare.inventory.export import Export
+from dsshare.inventory.export import export_inventory as export
+from dsshare.inventory.model import Inventory
+from dsshare.inventory.snapshot import MANIFEST
+from dsshare.model import INACTIVE_STATUSES, RESULT_COLUMNS, Action, Outcome
+from dsshare.planning import Plan, ShareRequest, plan, plan_desired_state, replan
+from dsshare.planning import plan_responses as plan_invitation_responses
 
 from . import record
 from .catalog import LATEST, get_runbook
 from .parameters import ALL, RunbookSpec, resolve_notes, resolve_parameters
 
-if TYPE_CHECKING:
-    from dsshare.audit import AuditLog
-    from dsshare.connection import Connection
-    from dsshare.inventory.export import Export
-    from dsshare.inventory.model import Inventory
-    from dsshare.invitations import InvitationPlan
-    from dsshare.plan import Plan
-
 __all__ = [
     "RunContext",
     "TargetsFailedError",
     "apply_plan",
-    "apply_responses",
     "check_expected_plan",
     "collect_inventory",
     "export_inventory",
@@ -66,21 +70,23 @@ logger = logging.getLogger(__name__)
 
 
 class TargetsFailedError(DsShareError):
-    """One or more targets failed; their rows in results.csv say why."""
+    """One or more targets failed or are in doubt; their rows in results.csv say why."""
 
     default_next_step = (
         "Read the failed rows (error_code, message) in results.csv, fix the cause, and run "
-        "the runbook again: targets already done are skipped."
+        "the runbook again: targets already done are skipped, and a target in doubt (its "
+        "call may have landed) is re-read and skipped or completed."
     )
 
     def __init__(self, failed: list[dict[str, Any]]) -> None:
         self.failed = failed
         listed = ", ".join(
-            f"{row.get('account_id') or '-'} ({row.get('error_code') or 'failed'})"
+            f"{row.get('account_id') or '-'} ({row.get('error_code') or 'failed'}"
+            + (", in doubt)" if row.get("outcome") == Outcome.IN_DOUBT else ")")
             for row in failed[:10]
         )
         more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
-        super().__init__(f"{len(failed)} target(s) failed: {listed}{more}.")
+        super().__init__(f"{len(failed)} target(s) failed or in doubt: {listed}{more}.")
 
 
 class _Reviewable(Protocol):
@@ -137,9 +143,6 @@ def start(runbook: str, namespace: Mapping[str, Any]) -> RunContext:
     The parameters are checked again here so a plain ``papermill`` run is as safe as
     ``dsshare run``; a bad one raises ParameterError naming it, before any AWS call.
     """
-    from dsshare.audit import AuditLog
-    from dsshare.connection import Connection
-
     spec = get_runbook(runbook)
     given = {name: namespace[name] for name in spec.names if name in namespace}
     params = resolve_parameters(spec, [given])
@@ -173,12 +176,10 @@ def _keep_plan(run: RunContext, plan: _Reviewable) -> None:
 
 def plan_share(run: RunContext) -> Plan:
     """Plan ShareDirectory for the targets (OUs expanded); writes plan.csv and plan.json."""
-    from dsshare.plan import plan
-
     p = run.params
     the_plan = plan(
         run.conn, p["directory_id"], p["targets"], method=p["method"], notes=run.notes,
-        action="share", allow_external=p["allow_external"], region=p["region"] or None,
+        action=Action.SHARE, allow_external=p["allow_external"], region=p["region"] or None,
     )  # fmt: skip
     _keep_plan(run, the_plan)
     return the_plan
@@ -186,9 +187,6 @@ def plan_share(run: RunContext) -> Plan:
 
 def _current_shares(run: RunContext) -> list[str]:
     """Accounts the directory is shared with now (any record not Deleted or Rejected)."""
-    from dsshare.preflight import INACTIVE_STATUSES
-    from dsshare.sharing import iter_shared_directories
-
     p = run.params
     accounts = [
         str(r["SharedAccountId"])
@@ -200,18 +198,17 @@ def _current_shares(run: RunContext) -> list[str]:
 
 def plan_unshare(run: RunContext) -> Plan:
     """Plan UnshareDirectory; ``targets: [ALL]`` means every account currently shared with."""
-    from dsshare.plan import Plan, ShareRequest, plan, replan
-
     p = run.params
     targets = _current_shares(run) if p["targets"] == [ALL] else p["targets"]
     if targets:
         the_plan = plan(
-            run.conn, p["directory_id"], targets, action="unshare", region=p["region"] or None
+            run.conn, p["directory_id"], targets, action=Action.UNSHARE, region=p["region"] or None
         )
     else:
         # Nothing is shared: an empty plan, still fingerprinted over the directory's state.
         request = ShareRequest(
-            directory_id=p["directory_id"], targets=(), action="unshare", region=p["region"] or None
+            directory_id=p["directory_id"], targets=(), action=Action.UNSHARE,
+            region=p["region"] or None,
         )
         the_plan = replan(run.conn, Plan(requests=(request,), rows=(), fingerprint=""))
     _keep_plan(run, the_plan)
@@ -220,23 +217,23 @@ def plan_unshare(run: RunContext) -> Plan:
 
 def plan_reconcile(run: RunContext) -> Plan:
     """Plan every directory of the desired state (with prune); writes plan.csv/plan.json."""
-    from dsshare.desired import load_desired_state
-    from dsshare.plan import plan_desired_state
-
     desired = load_desired_state(run.params["desired_state"])
     the_plan = plan_desired_state(run.conn, desired, prune=run.params["prune"])
     _keep_plan(run, the_plan)
     return the_plan
 
 
-def plan_responses(run: RunContext) -> InvitationPlan:
-    """Find invitations in the chosen consumer accounts and decide accept/reject/skip."""
-    from dsshare.invitations import plan_invitations
+def plan_responses(run: RunContext) -> Plan:
+    """Find invitations in the chosen consumer accounts and decide accept/reject/skip/refuse.
 
+    Owners outside the organization are refused unless ``allow_external_owners``; the
+    guardrails policy applies as for any plan.
+    """
     p = run.params
-    the_plan = plan_invitations(
+    the_plan = plan_invitation_responses(
         run.conn, p["accounts"], p["action"], owner_account_ids=p["owner_account_ids"],
         owner_directory_ids=p["owner_directory_ids"], regions=p["regions"] or None,
+        allow_external_owners=bool(p.get("allow_external_owners", False)),
     )  # fmt: skip
     _keep_plan(run, the_plan)
     return the_plan
@@ -259,16 +256,14 @@ def check_expected_plan(run: RunContext, plan: _Reviewable) -> str:
 
 def _record_not_applied(run: RunContext, plan: _Reviewable) -> None:
     """results.csv/json: every row skipped with error_code PlanMismatch (nothing applied)."""
-    from dsshare.apply import RESULT_COLUMNS
-
     frame = plan.to_frame()
     rows = [
         {
-            "directory_id": row.get("directory_id", row.get("owner_directory_id")),
+            "directory_id": row.get("directory_id"),
             "region": row.get("region"),
             "account_id": row.get("account_id"),
             "action": row.get("action"),
-            "outcome": "skipped",
+            "outcome": Outcome.SKIPPED,
             "share_status": row.get("share_status"),
             "shared_directory_id": row.get("shared_directory_id"),
             "method": row.get("method"),
@@ -292,11 +287,9 @@ def apply_plan(run: RunContext, plan: Plan) -> pd.DataFrame:
     results record every row as not applied (PlanMismatch); without it the live plan is
     recorded (plan.csv/json) and applied instead, so targets the other run shared become
     ``skipped`` rows rather than an error. Targets still pending at the timeout are failed
-    rows (error_code WaitTimeout), not an exception.
+    rows (error_code WaitTimeout), not an exception. The same for every mutating runbook:
+    owner-side plans and consumer-side ones (:func:`plan_responses`) alike.
     """
-    from dsshare.apply import apply, plan_frame_as_results
-    from dsshare.plan import replan
-
     if run.dry_run:
         results = plan_frame_as_results(plan)
     else:
@@ -326,31 +319,11 @@ def apply_plan(run: RunContext, plan: Plan) -> pd.DataFrame:
     return results
 
 
-def apply_responses(run: RunContext, plan: InvitationPlan) -> pd.DataFrame:
-    """Accept or reject the planned invitations (dry run: the plan as results)."""
-    from dsshare.invitations import plan_frame_as_results, respond
-
-    if run.dry_run:
-        results = plan_frame_as_results(plan)
-    else:
-        try:
-            results = respond(
-                run.conn, plan, expected_fingerprint=plan.fingerprint, audit=run.audit,
-                timeout=run.timeout,
-            )  # fmt: skip
-        finally:
-            run.audit.close()
-    record.write_results(run.folder, results)
-    return results
-
-
 # -- inventory -----------------------------------------------------------------------------
 
 
 def collect_inventory(run: RunContext) -> Inventory:
     """Collect the inventory over the chosen accounts/OUs and Regions."""
-    from dsshare.inventory.collect import collect_inventory as collect
-
     p = run.params
     accounts = [a for a in p["accounts"] if a != ALL]
     ous = [o for o in p["ous"] if o != ALL]
@@ -367,8 +340,6 @@ def latest_snapshot(runs_root: Path, exclude: Path | None = None) -> Path | None
     Looks at inventory_report runs (``<run>/snapshot/``) and ``dsshare inventory`` output
     folders (``<folder>/manifest.json``).
     """
-    from dsshare.inventory.snapshot import MANIFEST
-
     found: list[tuple[str, Path]] = []
     for manifest in [*runs_root.glob(f"*/{MANIFEST}"), *runs_root.glob(f"*/snapshot/{MANIFEST}")]:
         folder = manifest.parent.resolve()
@@ -381,8 +352,6 @@ def latest_snapshot(runs_root: Path, exclude: Path | None = None) -> Path | None
 
 def export_inventory(run: RunContext, inventory: Inventory) -> Export:
     """Write snapshot/, findings and drift into the run folder, and report.html beside them."""
-    from dsshare.inventory.export import export_inventory as export
-
     compare: Path | None = None
     if run.params["compare_to"] == LATEST:
         compare = latest_snapshot(run.folder.parent, exclude=run.folder)
@@ -397,8 +366,6 @@ def export_inventory(run: RunContext, inventory: Inventory) -> Export:
 
 def inventory_results(run: RunContext, inventory: Inventory) -> pd.DataFrame:
     """One result row per account read (failed when a Region could not be read)."""
-    from dsshare.apply import RESULT_COLUMNS
-
     errors = inventory.errors
     rows: list[dict[str, Any]] = []
     accounts = inventory.accounts
@@ -410,7 +377,7 @@ def inventory_results(run: RunContext, inventory: Inventory) -> pd.DataFrame:
         failed = int(account.get("regions_failed") or 0) > 0 or len(mine) > 0
         rows.append({
             "directory_id": None, "region": None, "account_id": account_id,
-            "action": "inventory", "outcome": "failed" if failed else "done",
+            "action": "inventory", "outcome": Outcome.FAILED if failed else Outcome.DONE,
             "share_status": None, "shared_directory_id": None, "method": None,
             "error_code": str(mine["code"].iloc[0]) if len(mine) else None,
             "message": f"{account.get('regions_read') or 0} Region(s) read"
@@ -419,7 +386,7 @@ def inventory_results(run: RunContext, inventory: Inventory) -> pd.DataFrame:
     for error in record.frame_records(errors[errors["account_id"].fillna("") == ""]):
         rows.append({
             "directory_id": None, "region": error.get("region"), "account_id": None,
-            "action": "inventory", "outcome": "failed", "share_status": None,
+            "action": "inventory", "outcome": Outcome.FAILED, "share_status": None,
             "shared_directory_id": None, "method": None, "error_code": error.get("code"),
             "message": f"{error.get('stage')}: {error.get('message')}",
         })  # fmt: skip
@@ -444,7 +411,7 @@ def summarize(results: pd.DataFrame) -> str:
 
 def raise_for_failures(results: pd.DataFrame) -> None:
     """Raise TargetsFailedError when any row failed, so the run (and papermill) fails."""
-    failed = results[results["outcome"] == "failed"]
+    failed = results[results["outcome"].isin([Outcome.FAILED, Outcome.IN_DOUBT])]
     if len(failed):
         raise TargetsFailedError(record.frame_records(failed))
 

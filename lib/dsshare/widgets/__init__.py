@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dsshare.extras import require
+
 if TYPE_CHECKING:
     from .services import ServicesFactory
     from .views import ConsoleView
@@ -46,6 +48,7 @@ def console(
     factory
         Builds the services from (profile, region, endpoint_url); tests pass their own.
     """
+    require("ipywidgets", "console", "The sharing console")
     from dsshare.validation import known_regions
 
     from .models import ConsoleModel, default_region

@@ -30,13 +30,14 @@ from traitlets import Bool, Enum, HasTraits, Instance, List, Unicode, observe
 from dsshare import inputs
 from dsshare.errors import DsShareError, ParameterError, WaitTimeoutError
 from dsshare.inventory.export import check_output_folder, is_snapshot_folder
+from dsshare.model import ShareStatus
 from dsshare.validation import METHODS, is_account_id
 
 from .services import DirectoryChoice, Invitation, TargetChoice
 
 if TYPE_CHECKING:
     from dsshare.inventory.model import Inventory
-    from dsshare.plan import Plan
+    from dsshare.planning import Plan
 
     from .services import Identity, Services, ServicesFactory
 
@@ -58,6 +59,11 @@ __all__ = [
 ALL = ""  # filter value meaning "no filter"
 _SEPARATORS = re.compile(r"[\s,;]+")
 
+
+#: Owner-side statuses of a share that is gone or on its way out.
+_GONE_OR_GOING = frozenset(
+    {ShareStatus.DELETED, ShareStatus.REJECTED, ShareStatus.DELETING, ShareStatus.REJECTING}
+)
 
 class NotConnectedError(DsShareError):
     """An action needs AWS but the console is not connected yet."""
@@ -363,7 +369,7 @@ class ShareModel(HasTraits):
         """Accounts the last apply left waiting for acceptance."""
         if self.result is None or self.result.empty:
             return []
-        rows = self.result[self.result["share_status"] == "PendingAcceptance"]
+        rows = self.result[self.result["share_status"] == ShareStatus.PENDING_ACCEPTANCE]
         return list(dict.fromkeys(str(a) for a in rows["account_id"]))
 
 
@@ -393,7 +399,7 @@ class SharesModel(HasTraits):
             return []
         out = []
         for row in self.frame.to_dict("records"):
-            if row["ShareStatus"] in ("Deleted", "Rejected", "Deleting", "Rejecting"):
+            if row["ShareStatus"] in _GONE_OR_GOING:
                 continue
             name = f" {row['account_name']}" if row.get("account_name") else ""
             out.append((f"{row['SharedAccountId']}{name} · {row['ShareStatus']}", str(row["SharedAccountId"])))
@@ -579,8 +585,8 @@ class InventoryModel(HasTraits):
         return {
             "owner directories": len(owners),
             "share records": len(shares),
-            "shared": int((shares["ShareStatus"] == "Shared").sum()),
-            "pending invitations": int((shares["ShareStatus"] == "PendingAcceptance").sum()),
+            "shared": int((shares["ShareStatus"] == ShareStatus.SHARED).sum()),
+            "pending invitations": int((shares["ShareStatus"] == ShareStatus.PENDING_ACCEPTANCE).sum()),
             "high findings": int((found["severity"] == "high").sum()),
             "collection errors": len(inv.errors),
         }

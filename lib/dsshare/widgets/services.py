@@ -2,9 +2,12 @@
 
 The console's models call a :class:`Services` object and never boto3: the real one,
 :class:`LibraryServices`, holds one :class:`~dsshare.connection.Connection` and calls the
-same library functions the runbooks use (``plan``, ``apply``, ``unshare``, the single-call
-consumer wrappers, ``collect_inventory``, ``export_inventory``), so an interactive session and
-a headless run behave identically. Model tests substitute a fake with the same methods.
+same engine the runbooks use (``plan``/``plan_responses`` then ``apply`` with the reviewed
+fingerprint, the ``unshare`` verb, ``collect_inventory``, ``export_inventory``), so an
+interactive session and a headless run behave identically: the same guardrails, the same
+write-ahead audit (``runs/<UTC timestamp>-console/audit.jsonl`` unless an AuditLog is
+given), the same waiter and timeout contract. Model tests substitute a fake with the same
+methods.
 
 Results come back as small frozen records (:class:`Identity`, :class:`DirectoryChoice`,
 :class:`TargetChoice`, :class:`Invitation`) or as the library's own DataFrames.
@@ -18,21 +21,37 @@ Example
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import time
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+import botocore.session
 import pandas as pd
+from botocore.exceptions import BotoCoreError
 
-from dsshare.preflight import INACTIVE_STATUSES, quota_for
-
-if TYPE_CHECKING:
-    from dsshare.connection import Connection
-    from dsshare.inventory.model import Inventory
-    from dsshare.plan import Plan
+from dsshare.audit import AuditLog
+from dsshare.calls import iter_directories, iter_shared_directories
+from dsshare.connection import Connection
+from dsshare.errors import AwsError, DsShareError, WaitTimeoutError
+from dsshare.execution import apply
+from dsshare.facts import MICROSOFT_AD, SHARED_MICROSOFT_AD
+from dsshare.inventory.collect import collect_inventory
+from dsshare.inventory.export import export_inventory
+from dsshare.inventory.model import Inventory
+from dsshare.model import INACTIVE_STATUSES, Action, Outcome, ShareStatus
+from dsshare.organization import (
+    describe_organization,
+    iter_accounts,
+    iter_organizational_units,
+    trusted_access_enabled,
+)
+from dsshare.planning import Plan, plan, plan_responses
+from dsshare.preflight import quota_for
+from dsshare.sharing import unshare
 
 __all__ = [
     "INVITATION_COLUMNS",
@@ -71,8 +90,8 @@ INVITATION_COLUMNS: tuple[str, ...] = (
     "directory_name",
     "ShareNotes",
 )
-#: Consumer-side statuses that are on their way somewhere: accept/reject poll past them.
-TRANSITIONAL: frozenset[str] = frozenset({"Sharing", "Rejecting", "Deleting"})
+#: Where the console's audit folders go (``<root>/<UTC timestamp>-console/audit.jsonl``).
+CONSOLE_RUNS_ROOT = Path("runs")
 
 
 @dataclass(frozen=True)
@@ -160,7 +179,7 @@ class Invitation:
     @property
     def pending(self) -> bool:
         """True while the consumer can still accept or reject it."""
-        return self.status == "PendingAcceptance"
+        return self.status == ShareStatus.PENDING_ACCEPTANCE
 
     @property
     def label(self) -> str:
@@ -228,6 +247,10 @@ class Services(Protocol):
         """Shared directories seen by each consumer account (cross-account role)."""
         ...
 
+    def plan_response(self, invitation: Invitation, accept: bool) -> Plan:
+        """Plan accepting or rejecting one invitation (nothing changes), for review."""
+        ...
+
     def respond(self, invitation: Invitation, accept: bool) -> Invitation:
         """Accept or reject one invitation in its consumer account; return its new state."""
         ...
@@ -254,24 +277,56 @@ class LibraryServices:
     conn
         Every call goes through it (and its cross-account role for consumer accounts).
     settle_timeout
-        Seconds :meth:`respond` waits for a consumer-side status to leave a transition.
+        Seconds :meth:`respond` waits for the consumer-side status to settle.
+    audit
+        Audit log of every mutating call; None opens
+        ``runs/<UTC timestamp>-console/audit.jsonl`` (under the working folder) at the
+        first mutating call.
+    allow_external_owners
+        Allow accepting invitations from owners outside the organization.
     """
 
-    def __init__(self, conn: Connection, *, settle_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        settle_timeout: float = 60.0,
+        audit: AuditLog | None = None,
+        allow_external_owners: bool = False,
+    ) -> None:
         self.conn = conn
         self.settle_timeout = settle_timeout
+        self.allow_external_owners = allow_external_owners
+        self._audit = audit
+        self._audit_lock = threading.Lock()
         self._account_names: dict[str, str] | None = None
+        self._organization: dict[str, Any] | None = None
+        self._organization_read = False
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log mutating calls write to (opened on first use)."""
+        with self._audit_lock:
+            if self._audit is None:
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+                self._audit = AuditLog(CONSOLE_RUNS_ROOT / f"{stamp}-console" / "audit.jsonl")
+            return self._audit
 
     def __repr__(self) -> str:
         return f"LibraryServices({self.conn!r})"
 
     # -- connection -------------------------------------------------------------------
 
-    def identity(self) -> Identity:
-        from dsshare.organization import trusted_access_enabled
+    def organization(self) -> dict[str, Any] | None:
+        """The caller's organization (None outside one), read once per connection."""
+        if not self._organization_read:
+            self._organization = describe_organization(self.conn)
+            self._organization_read = True
+        return self._organization
 
+    def identity(self) -> Identity:
         conn = self.conn
-        org = conn.organization
+        org = self.organization()
         trusted: bool | None = None
         if org is not None and org.get("MasterAccountId") == conn.caller_account_id:
             trusted = trusted_access_enabled(conn)
@@ -289,9 +344,6 @@ class LibraryServices:
 
     def account_names(self) -> dict[str, str]:
         """Account id -> name for the organization (empty outside one or for members)."""
-        from dsshare.errors import AwsError
-        from dsshare.organization import iter_accounts
-
         if self._account_names is None:
             try:
                 self._account_names = {a["Id"]: a.get("Name", "") for a in iter_accounts(self.conn)}
@@ -304,13 +356,11 @@ class LibraryServices:
     # -- share tab --------------------------------------------------------------------
 
     def directories(self) -> list[DirectoryChoice]:
-        from dsshare.sharing import iter_directories, iter_shared_directories
-
         conn = self.conn
         owner = conn.caller_account_id
         choices = []
         for d in iter_directories(conn):
-            if d.get("Type") != "MicrosoftAD":
+            if d.get("Type") != MICROSOFT_AD:
                 continue
             active = sum(
                 1
@@ -331,9 +381,7 @@ class LibraryServices:
         return sorted(choices, key=lambda c: (c.name, c.directory_id))
 
     def targets(self) -> list[TargetChoice]:
-        from dsshare.organization import iter_organizational_units
-
-        if self.conn.organization is None:
+        if self.organization() is None:
             return []
         ous = list(iter_organizational_units(self.conn))
         names = {ou["id"]: ou["name"] for ou in ous}
@@ -359,24 +407,20 @@ class LibraryServices:
         notes: str,
         allow_external: bool,
     ) -> Plan:
-        from dsshare.plan import plan
-
         return plan(
             self.conn, directory_id, list(targets), method=method, notes=notes,
             allow_external=allow_external,
         )  # fmt: skip
 
     def apply(self, plan: Plan, fingerprint: str) -> pd.DataFrame:
-        from dsshare.apply import apply
-
         # progress=True: inside the console's Output, tqdm.auto draws a widget progress bar.
-        return apply(self.conn, plan, expected_fingerprint=fingerprint, progress=True)
+        return apply(
+            self.conn, plan, expected_fingerprint=fingerprint, audit=self.audit, progress=True
+        )
 
     # -- shares tab -------------------------------------------------------------------
 
     def shares(self, directory_id: str) -> pd.DataFrame:
-        from dsshare.sharing import iter_shared_directories
-
         names = self.account_names()
         rows = [
             {
@@ -388,63 +432,71 @@ class LibraryServices:
         return pd.DataFrame(rows, columns=list(SHARE_COLUMNS))
 
     def unshare(self, directory_id: str, accounts: Sequence[str]) -> pd.DataFrame:
-        from dsshare.sharing import unshare
-
-        return unshare(self.conn, directory_id, list(accounts), progress=False)
+        return unshare(self.conn, directory_id, list(accounts), audit=self.audit, progress=False)
 
     # -- invitations tab --------------------------------------------------------------
 
     def invitations(self, accounts: Sequence[str]) -> list[Invitation]:
-        from dsshare.sharing import iter_directories
-
         names = self.account_names()
         found: list[Invitation] = []
         for account_id in accounts:
             for d in iter_directories(self.conn, account_id=account_id):
-                if d.get("Type") != "SharedMicrosoftAD":
+                if d.get("Type") != SHARED_MICROSOFT_AD:
                     continue
                 found.append(_invitation(account_id, d, names.get(account_id, "")))
         return found
 
-    def _consumer_view(self, account_id: str, shared_directory_id: str) -> dict[str, Any] | None:
-        from dsshare.sharing import iter_directories
+    def plan_response(self, invitation: Invitation, accept: bool) -> Plan:
+        """Plan accepting or rejecting one invitation (nothing changes), for review.
 
-        for d in iter_directories(self.conn, account_id=account_id):
-            if d.get("DirectoryId") == shared_directory_id:
-                return d
-        return None
+        Consumer-side plan of the invitation's account, owner directory and Region:
+        guardrails and the external-owner rule make ``refuse`` rows.
+        """
+        return plan_responses(
+            self.conn, [invitation.account_id], Action.ACCEPT if accept else Action.REJECT,
+            owner_directory_ids=[invitation.owner_directory_id] if invitation.owner_directory_id else [],
+            regions=[self.conn.region], allow_external_owners=self.allow_external_owners,
+        )  # fmt: skip
 
     def respond(self, invitation: Invitation, accept: bool) -> Invitation:
-        from dsshare.sharing import accept_shared_directory, reject_shared_directory
+        """Accept or reject one invitation with the engine; return its state afterwards.
 
-        call = accept_shared_directory if accept else reject_shared_directory
-        call(self.conn, invitation.shared_directory_id, account_id=invitation.account_id)
-        deadline = time.monotonic() + self.settle_timeout
-        delay = 0.1
-        while True:
-            seen = self._consumer_view(invitation.account_id, invitation.shared_directory_id)
-            if seen is None:
-                # A rejected share disappears from the consumer's listing.
-                status = "Rejected" if not accept else "Deleted"
-                return _replace_status(invitation, status)
-            status = str(seen.get("ShareStatus", ""))
-            if status not in TRANSITIONAL or time.monotonic() > deadline:
-                return _invitation(invitation.account_id, seen, invitation.account_name)
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        Plans (:meth:`plan_response`), raises PreflightError before any call when the plan
+        refuses it, applies that plan (write-ahead audit, refusing if live state changed in
+        between) and waits on the consumer's side. A failed or in-doubt call raises
+        DsShareError with the row's message; a timeout returns the last status seen.
+        """
+        the_plan = self.plan_response(invitation, accept)
+        the_plan.raise_for_refusals()
+        try:
+            results = apply(
+                self.conn, the_plan, expected_fingerprint=the_plan.fingerprint,
+                audit=self.audit, timeout=self.settle_timeout, progress=False,
+            )  # fmt: skip
+        except WaitTimeoutError as err:
+            if err.results is None:
+                raise
+            results = err.results
+        mine = results[results["shared_directory_id"] == invitation.shared_directory_id]
+        if not len(mine):
+            return invitation
+        row = mine.iloc[0]
+        if row["outcome"] in (Outcome.FAILED, Outcome.IN_DOUBT) and row["error_code"] != "WaitTimeout":
+            raise DsShareError(
+                f"{row['action']} {invitation.shared_directory_id} in {invitation.account_id}: "
+                f"{row['outcome']} ({row['error_code']}): {row['message']}",
+                next_step="Refresh the invitations to see the current state, then try again.",
+            )
+        return replace(invitation, status=str(row["share_status"] or invitation.status))
 
     # -- inventory tab ----------------------------------------------------------------
 
     def collect_inventory(self, regions: Sequence[str]) -> Inventory:
-        from dsshare.inventory.collect import collect_inventory
-
-        org = self.conn.organization
+        org = self.organization()
         whole_org = org is not None and org.get("MasterAccountId") == self.conn.caller_account_id
         return collect_inventory(self.conn, all_accounts=whole_org, regions=list(regions))
 
     def export_inventory(self, inventory: Inventory, folder: str | Path, replace: bool = False) -> Path:
-        from dsshare.inventory.export import export_inventory
-
         return export_inventory(inventory, folder, replace=replace).report
 
 
@@ -463,12 +515,6 @@ def _invitation(account_id: str, d: dict[str, Any], account_name: str) -> Invita
     )
 
 
-def _replace_status(invitation: Invitation, status: str) -> Invitation:
-    from dataclasses import replace
-
-    return replace(invitation, status=status)
-
-
 def connect_services(
     profile: str | None = None, region: str | None = None, endpoint_url: str | None = None
 ) -> LibraryServices:
@@ -476,16 +522,11 @@ def connect_services(
 
     ``endpoint_url`` None falls back to ``AWS_ENDPOINT_URL`` (the sandbox's export).
     """
-    from dsshare.connection import Connection
-
     return LibraryServices(Connection(profile=profile, region=region, endpoint_url=endpoint_url))
 
 
 def available_profiles() -> list[str]:
     """Named profiles in the shared AWS config (none when it cannot be read)."""
-    import botocore.session
-    from botocore.exceptions import BotoCoreError
-
     try:
         return sorted(botocore.session.get_session().available_profiles)
     except BotoCoreError as err:

@@ -1,11 +1,21 @@
 """Apply a plan: make the calls concurrently, wait, and report one row per target.
 
-Calls run on a bounded thread pool with a ``tqdm.auto`` progress bar; one failure never
-aborts the batch, and every plan row becomes a result row (:data:`RESULT_COLUMNS`). Given
-``expected_fingerprint``, apply first re-plans against live state and refuses with
+One executor for every plan: owner-side rows (share, unshare), consumer-side rows
+(accept, reject, leave, read from the consumer accounts by
+:func:`dsshare.planning.plan_responses`) and mixed plans. Calls run on a bounded thread
+pool with a ``tqdm.auto`` progress bar; one failure never aborts the batch, and every plan
+row becomes a result row (:data:`~dsshare.model.RESULT_COLUMNS`). Every call is audited
+before it is made (write-ahead) when an audit log is given.
+
+Given ``expected_fingerprint``, apply first re-plans against live state and refuses with
 :class:`~dsshare.errors.PlanMismatchError` if anything changed since review. Because plans
 skip targets already in the wanted state, re-applying is a no-op and an interrupted apply
-completes when re-planned and applied again.
+completes when re-planned and applied again; that is also how a row ``in_doubt`` (the
+call's answer was lost after botocore's retries) is resolved.
+
+One timeout contract: targets still pending at the deadline become failed rows with
+error_code ``WaitTimeout``, and :class:`~dsshare.errors.WaitTimeoutError` is raised with
+the whole result frame in ``.results``.
 
 Example
 -------
@@ -20,12 +30,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from dsshare import sharing
+from dsshare import calls
+from dsshare.audit import AuditLog
+from dsshare.connection import Connection
 from dsshare.errors import (
     AwsError,
     DirectoryAlreadySharedError,
@@ -35,53 +47,32 @@ from dsshare.errors import (
     PlanMismatchError,
     WaitTimeoutError,
 )
-from dsshare.plan import MUTATING_ACTIONS, Plan, PlanRow, replan
+from dsshare.model import (
+    MUTATING_ACTIONS,
+    RESULT_COLUMNS,
+    Action,
+    Outcome,
+    PlanRow,
+    ShareMethod,
+    ShareStatus,
+    Side,
+    transition,
+)
+from dsshare.planning import Plan, replan
 from dsshare.validation import validate_positive
-from dsshare.waiters import Watch, terminal_statuses, wait_for_share_status
-
-if TYPE_CHECKING:
-    from dsshare.audit import AuditLog
-    from dsshare.connection import Connection
+from dsshare.waiting import Watch, WatchedShare, wait_for_shares
 
 __all__ = ["OUTCOMES", "RESULT_COLUMNS", "apply", "plan_frame_as_results"]
 
 logger = logging.getLogger(__name__)
 
-#: Columns of every bulk result frame, in order.
-#:
-#: directory_id, region
-#:     the owner directory and its Region.
-#: account_id
-#:     the target account.
-#: action
-#:     what was (or would be) done: share | unshare | accept | reject | leave | skip | refuse.
-#:     A share that was also accepted (auto_accept) stays ``share``.
-#: outcome
-#:     planned (dry run) | done | skipped | failed.
-#: share_status
-#:     the record's ShareStatus after the action (and the wait), else the last known one.
-#: shared_directory_id
-#:     the consumer-side SharedDirectoryId, when there is one.
-#: method
-#:     ShareMethod.
-#: error_code
-#:     AWS error code, a preflight check code (refuse rows), a failure status
-#:     (ShareFailed, RejectFailed, ...) or WaitTimeout; None on success.
-#: message
-#:     what happened, in words (never the ShareNotes text).
-RESULT_COLUMNS: tuple[str, ...] = (
-    "directory_id",
-    "region",
-    "account_id",
-    "action",
-    "outcome",
-    "share_status",
-    "shared_directory_id",
-    "method",
-    "error_code",
-    "message",
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
+#: What a row in doubt says, besides the error.
+IN_DOUBT_MESSAGE = (
+    "outcome unknown: the answer was lost after retries and the call may have landed; "
+    "run the same plan again: it re-reads live state and skips or completes this target"
 )
-OUTCOMES: tuple[str, ...] = ("planned", "done", "skipped", "failed")
+_PENDING = "pending"
 
 
 @dataclass
@@ -99,11 +90,11 @@ class _Result:
             "directory_id": self.row.directory_id,
             "region": self.row.region,
             "account_id": self.row.account_id,
-            "action": self.action,
-            "outcome": self.outcome,
-            "share_status": self.share_status,
+            "action": str(self.action),
+            "outcome": str(self.outcome),
+            "share_status": None if self.share_status is None else str(self.share_status),
             "shared_directory_id": self.shared_directory_id,
-            "method": self.row.method,
+            "method": None if self.row.method is None else str(self.row.method),
             "error_code": self.error_code,
             "message": self.message,
         }
@@ -121,15 +112,15 @@ def _initial(row: PlanRow, outcome: str) -> _Result:
         outcome=outcome,
         share_status=row.share_status,
         shared_directory_id=row.shared_directory_id,
-        error_code=row.check if row.action == "refuse" else None,
+        error_code=row.check if row.action == Action.REFUSE else None,
         message=row.reason,
     )
 
 
 def plan_frame_as_results(plan: Plan) -> pd.DataFrame:
     """The plan as a result frame for a dry run: planned, skipped or failed (refused)."""
-    outcome = {"skip": "skipped", "refuse": "failed"}
-    return _frame([_initial(row, outcome.get(row.action, "planned")) for row in plan.rows])
+    outcome = {Action.SKIP: Outcome.SKIPPED, Action.REFUSE: Outcome.FAILED}
+    return _frame([_initial(row, outcome.get(Action(row.action), Outcome.PLANNED)) for row in plan.rows])
 
 
 def _call(
@@ -139,38 +130,31 @@ def _call(
     sid: str | None,
     notes: str,
     audit: AuditLog | None,
-) -> str:
+) -> str | None:
     """Make the one AWS call for ``row``; return the SharedDirectoryId concerned.
 
-    ``sid`` is the share's current SharedDirectoryId (consumer actions need it).
+    ``sid`` is the share's current SharedDirectoryId: consumer actions act on it in the
+    consumer account, whichever side the row was planned from.
     """
     owner = row.owner_account_id
-    if action == "share":
-        return sharing.share_directory(
-            conn, row.directory_id, row.account_id, method=row.method or "HANDSHAKE",
+    if action == Action.SHARE:
+        return calls.share_directory(
+            conn, row.directory_id, row.account_id, method=row.method or ShareMethod.HANDSHAKE,
             notes=notes, region=row.region, owner_account_id=owner, audit=audit,
         )  # fmt: skip
-    if action == "unshare":
-        return sharing.unshare_directory(
+    if action == Action.UNSHARE:
+        return calls.unshare_directory(
             conn, row.directory_id, row.account_id, region=row.region,
             owner_account_id=owner, audit=audit,
         )  # fmt: skip
     if sid is None:
-        raise ParameterError("shared_directory_id", None, f"a known share for {action}")
-    if action == "accept":
-        sharing.accept_shared_directory(
-            conn, sid, account_id=row.account_id, region=row.region, audit=audit
-        )
-    elif action == "reject":
-        sharing.reject_shared_directory(
-            conn, sid, account_id=row.account_id, region=row.region, audit=audit
-        )
-    elif action == "leave":
-        sharing.leave_shared_directory(
-            conn, sid, account_id=row.account_id, region=row.region, audit=audit
-        )
-    else:
-        raise ParameterError("action", action, "share, unshare, accept, reject or leave")
+        return None
+    consumer_call = {
+        Action.ACCEPT: calls.accept_shared_directory,
+        Action.REJECT: calls.reject_shared_directory,
+        Action.LEAVE: calls.leave_shared_directory,
+    }[Action(action)]
+    consumer_call(conn, sid, account_id=row.account_id, region=row.region, audit=audit)
     return sid
 
 
@@ -192,19 +176,25 @@ def _run_calls(
             sid = _call(
                 conn, result.row, action, result.shared_directory_id, notes_for(result.row), audit
             )
-        except DirectoryAlreadySharedError as err:
-            result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
-            return
-        except DirectoryNotSharedError as err:
-            result.outcome, result.error_code, result.message = "skipped", err.code, str(err)
+        except (DirectoryAlreadySharedError, DirectoryNotSharedError) as err:
+            result.outcome, result.error_code, result.message = Outcome.SKIPPED, err.code, str(err)
             return
         except AwsError as err:
-            result.outcome, result.error_code, result.message = "failed", err.code, str(err)
+            if err.in_doubt:
+                result.outcome, result.error_code = Outcome.IN_DOUBT, err.code
+                result.message = f"{action} {IN_DOUBT_MESSAGE} ({err.operation} {err.code})"
+                return
+            result.outcome, result.error_code, result.message = Outcome.FAILED, err.code, str(err)
             return
         except DsShareError as err:
-            result.outcome, result.error_code, result.message = "failed", type(err).__name__, str(err)
+            result.outcome, result.error_code = Outcome.FAILED, type(err).__name__
+            result.message = str(err)
             return
-        result.outcome, result.error_code = "done", None
+        if sid is None:
+            result.outcome, result.error_code = Outcome.FAILED, "NoSharedDirectory"
+            result.message = f"no known SharedDirectoryId to {action}; re-plan"
+            return
+        result.outcome, result.error_code = Outcome.DONE, None
         result.shared_directory_id = sid
         result.share_status = None  # unknown until the wait reads it
         result.message = f"{action} called"
@@ -219,49 +209,51 @@ def _run_calls(
             bar.update(1)
 
 
+def _watched(result: _Result, auto_accept: bool) -> WatchedShare:
+    row = result.row
+    found = transition(result.action, row.method, auto_accept)
+    absent = found.absent if row.side == Side.CONSUMER else None
+    return WatchedShare(
+        side=row.side,
+        directory_id=row.directory_id,
+        region=row.region,
+        owner_account_id=row.owner_account_id,
+        shared_directory_id=result.shared_directory_id or "",
+        watch=Watch(row.account_id, frozenset(found.success), frozenset(found.failure), absent),
+    )
+
+
 def _wait(
     conn: Connection,
-    waiting: Sequence[tuple[_Result, Watch]],
+    waiting: Sequence[tuple[_Result, WatchedShare]],
     deadline: float,
     poll_interval: float,
 ) -> dict[str, str]:
-    """Wait per owner directory until ``deadline`` (monotonic); update results in place.
+    """Wait until ``deadline`` (monotonic); update results in place.
 
-    Returns account -> last status for the targets still pending.
+    Returns account -> last status for the targets still pending, whose rows become
+    failed rows with error_code ``WaitTimeout``.
     """
-    groups: dict[tuple[str, str, str], dict[str, tuple[_Result, Watch]]] = {}
-    for result, watch in waiting:
-        row = result.row
-        key = (row.directory_id, row.region, row.owner_account_id)
-        assert result.shared_directory_id is not None
-        groups.setdefault(key, {})[result.shared_directory_id] = (result, watch)
+    if not waiting:
+        return {}
+    final, still = wait_for_shares(
+        conn, [share for _, share in waiting], deadline=deadline, poll_interval=poll_interval
+    )
     pending: dict[str, str] = {}
-    for (directory_id, region, owner), members in groups.items():
-        watches = {sid: watch for sid, (_, watch) in members.items()}
-        # Every group shares one deadline; one that starts late still polls once.
-        timeout = max(deadline - time.monotonic(), 0.001)
-        try:
-            final = wait_for_share_status(
-                conn, directory_id, watches, region=region, owner_account_id=owner,
-                timeout=timeout, poll_interval=poll_interval,
-            )  # fmt: skip
-        except WaitTimeoutError as err:
-            pending.update(err.pending)
-            for result, _ in members.values():
-                status = err.pending.get(result.row.account_id)
-                if status is not None:
-                    result.share_status = status
-                    result.outcome, result.error_code = "failed", "WaitTimeout"
-                    result.message = f"still {status} when the wait timed out"
-            continue
-        for sid, status in final.items():
-            result, watch = members[sid]
-            result.share_status = status
-            if status in watch.failure:
-                result.outcome, result.error_code = "failed", status
-                result.message = f"{result.action} ended in {status}"
-            else:
-                result.message = f"{result.action} done: {status}"
+    for index, status in still.items():
+        result = waiting[index][0]
+        pending[result.row.account_id] = status
+        result.share_status = status
+        result.outcome, result.error_code = Outcome.FAILED, "WaitTimeout"
+        result.message = f"still {status} when the wait timed out"
+    for index, status in final.items():
+        result, share = waiting[index]
+        result.share_status = status
+        if status in share.watch.failure:
+            result.outcome, result.error_code = Outcome.FAILED, status
+            result.message = f"{result.action} ended in {status}"
+        else:
+            result.message = f"{result.action} done: {status}"
     return pending
 
 
@@ -278,14 +270,15 @@ def apply(
     *,
     poll_interval: float = 0.25,
 ) -> pd.DataFrame:
-    """Carry out a plan; return one row per plan row (:data:`RESULT_COLUMNS`).
+    """Carry out any plan; return one row per plan row (:data:`RESULT_COLUMNS`).
 
     Parameters
     ----------
     conn
         The connection.
     plan
-        From :func:`dsshare.plan.plan` or :func:`dsshare.plan.plan_desired_state`.
+        From :func:`dsshare.planning.plan`, :func:`~dsshare.planning.plan_desired_state`
+        or :func:`~dsshare.planning.plan_responses`.
     expected_fingerprint
         The fingerprint the operator reviewed. When given, apply re-plans against live
         state and raises PlanMismatchError (calling nothing) if it differs; the live rows
@@ -295,10 +288,11 @@ def apply(
         cross-account role) once PendingAcceptance, then wait for Shared. Rows skipped as
         already PendingAcceptance are accepted too.
     wait, timeout
-        Wait up to ``timeout`` seconds for terminal statuses; WaitTimeoutError names the
-        targets still pending and carries the result frame in ``.results``.
+        Wait up to ``timeout`` seconds for terminal statuses; targets still pending are
+        failed rows (WaitTimeout) and WaitTimeoutError, naming them, carries the result
+        frame in ``.results``.
     audit
-        Audit log; one line per mutating call.
+        Audit log; an intent line before and one line after each mutating call.
     progress
         Show ``tqdm.auto`` progress bars.
     max_workers
@@ -325,16 +319,19 @@ def apply(
     }
 
     def notes_for(row: PlanRow) -> str:
+        if row.action != Action.SHARE:
+            return ""
         return notes.get((row.directory_id, row.region, row.owner_account_id), "")
 
     results = [
-        _initial(row, "failed" if row.action == "refuse" else "skipped") for row in plan.rows
+        _initial(row, Outcome.FAILED if row.action == Action.REFUSE else Outcome.SKIPPED)
+        for row in plan.rows
     ]
-    calls = [(r, r.action) for r in results if r.action in MUTATING_ACTIONS]
-    for result, _ in calls:
-        result.outcome = "pending"
-    label = ", ".join(sorted({f"{a} {r.row.directory_id}" for r, a in calls})) or "apply"
-    _run_calls(conn, calls, notes_for, audit, progress, max_workers, label)
+    work = [(r, r.action) for r in results if r.action in MUTATING_ACTIONS]
+    for result, _ in work:
+        result.outcome = _PENDING
+    label = ", ".join(sorted({f"{a} {r.row.directory_id or r.row.account_id}" for r, a in work}))
+    _run_calls(conn, work, notes_for, audit, progress, max_workers, label or "apply")
 
     deadline = time.monotonic() + timeout
     pending: dict[str, str] = {}
@@ -342,22 +339,21 @@ def apply(
         share_keys = {
             (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id)
             for r in plan.requests
-            if r.action == "share"
+            if r.action == Action.SHARE
         }
         pending.update(
             _accept_handshakes(
-                conn, results, share_keys, notes_for, audit, progress, max_workers, deadline,
-                poll_interval,
+                conn, results, share_keys, audit, progress, max_workers, deadline, poll_interval
             )
-        )  # fmt: skip
+        )
     if wait:
-        waiting: list[tuple[_Result, Watch]] = []
+        waiting: list[tuple[_Result, WatchedShare]] = []
         for r in results:
-            if r.outcome != "done" or r.shared_directory_id is None:
+            if r.outcome != Outcome.DONE or r.shared_directory_id is None:
                 continue
-            success, failure = terminal_statuses(r.action, r.row.method, auto_accept=auto_accept)
-            if r.share_status not in success:
-                waiting.append((r, Watch(r.row.account_id, success, failure)))
+            share = _watched(r, auto_accept)
+            if r.share_status not in share.watch.success:
+                waiting.append((r, share))
         pending.update(_wait(conn, waiting, deadline, poll_interval))
     frame = _frame(results)
     if pending:
@@ -369,7 +365,6 @@ def _accept_handshakes(
     conn: Connection,
     results: Sequence[_Result],
     share_keys: set[tuple[str, str, str]],
-    notes_for: Callable[[PlanRow], str],
     audit: AuditLog | None,
     progress: bool,
     max_workers: int,
@@ -381,27 +376,25 @@ def _accept_handshakes(
     Accepts the HANDSHAKE shares just made, and the targets of a share request that were
     skipped because their share was already PendingAcceptance. Returns pending targets.
     """
-    made = [r for r in results if r.outcome == "done" and r.action == "share"
-            and r.row.method == "HANDSHAKE"]  # fmt: skip
-    pending = _wait(
-        conn,
-        [(r, Watch(r.row.account_id, *terminal_statuses("share", "HANDSHAKE"))) for r in made],
-        deadline,
-        poll_interval,
-    )
-    to_accept = [r for r in made if r.outcome == "done" and r.share_status == "PendingAcceptance"]
+    made = [r for r in results if r.outcome == Outcome.DONE and r.action == Action.SHARE
+            and r.row.method == ShareMethod.HANDSHAKE]  # fmt: skip
+    pending = _wait(conn, [(r, _watched(r, False)) for r in made], deadline, poll_interval)
+    to_accept = [
+        r for r in made
+        if r.outcome == Outcome.DONE and r.share_status == ShareStatus.PENDING_ACCEPTANCE
+    ]  # fmt: skip
     for r in results:
         key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
         if (
-            r.action == "skip"
+            r.action == Action.SKIP
             and key in share_keys
-            and r.row.method == "HANDSHAKE"
-            and r.row.share_status == "PendingAcceptance"
+            and r.row.method == ShareMethod.HANDSHAKE
+            and r.row.share_status == ShareStatus.PENDING_ACCEPTANCE
             and r.row.shared_directory_id
         ):
-            r.action = "accept"
-            r.outcome = "pending"
+            r.action = Action.ACCEPT
+            r.outcome = _PENDING
             to_accept.append(r)
-    work = [(r, "accept") for r in to_accept]
-    _run_calls(conn, work, notes_for, audit, progress, max_workers, "accept")
+    work = [(r, str(Action.ACCEPT)) for r in to_accept]
+    _run_calls(conn, work, lambda _row: "", audit, progress, max_workers, "accept")
     return pending

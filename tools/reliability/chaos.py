@@ -109,7 +109,7 @@ def share_state(
     owner_account_id: str | None = None,
 ) -> ShareState:  # fmt: skip
     """Read ``directory_id``'s share records through the API (DescribeSharedDirectories)."""
-    from dsshare.sharing import iter_shared_directories
+    from dsshare.calls import iter_shared_directories
 
     found: dict[str, list[tuple[str, str]]] = {}
     for record in iter_shared_directories(

@@ -6,7 +6,7 @@ preview) and ``docs/img/console-inventory.png`` (the Inventory tab after a colle
 
 Example
 -------
-``python -m dsshare.widgets.screenshots --out docs/img``
+``python -m tools.screenshots --out docs/img``
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+
+from dsshare.errors import DsShareError
 
 from . import browser
 from .serve import REPO_ROOT, sandbox_env, start_voila
@@ -57,7 +59,7 @@ def take_screenshots(out: Path) -> list[Path]:
                 console.screenshot(path=str(inventory_png))
                 chromium.close()
             if offsite:
-                raise RuntimeError(f"the console reached off-host: {offsite}")
+                raise DsShareError(f"the console reached off-host: {offsite}")
         finally:
             server.stop()
     return [share_png, inventory_png]
@@ -65,7 +67,7 @@ def take_screenshots(out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m dsshare.widgets.screenshots",
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots",
                                      description="Regenerate the console screenshots.")  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "img")
     args = parser.parse_args(argv)

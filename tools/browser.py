@@ -12,6 +12,8 @@ import shutil
 from collections.abc import Sequence
 from typing import Any
 
+from dsshare.errors import DsShareError
+
 __all__ = [
     "CHROMIUM_ARGS",
     "chromium_path",
@@ -42,7 +44,7 @@ def launch(playwright: Any) -> Any:
     """Launch headless system Chromium with the flags the sandboxed CI needs."""
     path = chromium_path()
     if path is None:
-        raise RuntimeError("chromium is not installed (apt-get install chromium)")
+        raise DsShareError("chromium is not installed (apt-get install chromium)")
     return playwright.chromium.launch(executable_path=path, args=list(CHROMIUM_ARGS), headless=True)
 
 

@@ -1,6 +1,6 @@
 """Serve the console offline: the sandbox plus JupyterLab (``make lab``) or Voila (``make app``).
 
-``python -m dsshare.widgets.serve lab`` starts a demo-seeded sandbox in this process, then
+``python -m tools.serve lab`` starts a demo-seeded sandbox in this process, then
 JupyterLab (or Voila) as a subprocess on 127.0.0.1 whose kernels inherit the sandbox's
 ``AWS_ENDPOINT_URL`` and dummy credentials, prints the URL to open, and stops both on Ctrl-C.
 The browser tests and ``make screenshots`` use the same functions.
@@ -31,6 +31,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsshare.errors import DsShareError
+
 __all__ = [
     "CONFIG_DIR",
     "DATA_DIR",
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 #: The repository root (the package is installed in editable mode from ``lib/``).
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "etc" / "jupyter"
 DATA_DIR = REPO_ROOT / "share" / "jupyter"
 USER_SETTINGS = CONFIG_DIR / "lab" / "user-settings"
@@ -91,7 +93,7 @@ class Server:
     log: Path
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until the server answers HTTP, or raise RuntimeError with its log."""
+        """Block until the server answers HTTP, or raise DsShareError with its log."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -103,7 +105,7 @@ class Server:
                 return  # it answers (a redirect or 403 still means it is up)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.25)
-        raise RuntimeError(f"the server did not start; its log:\n{self.log.read_text(errors='replace')[-4000:]}")
+        raise DsShareError(f"the server did not start; its log:\n{self.log.read_text(errors='replace')[-4000:]}")
 
     def stop(self) -> None:
         """Terminate the server (and wait for it)."""
@@ -173,9 +175,9 @@ def _sandbox(port: int) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dsshare.widgets.serve lab|app``: sandbox + JupyterLab or Voila."""
+    """``python -m tools.serve lab|app``: sandbox + JupyterLab or Voila."""
     parser = argparse.ArgumentParser(
-        prog="python -m dsshare.widgets.serve",
+        prog="python -m tools.serve",
         description="Serve the sharing console against a demo-seeded sandbox, on 127.0.0.1 only.",
     )
     parser.add_argument("kind", choices=("lab", "app"), help="lab: JupyterLab; app: Voila")

@@ -1,4 +1,4 @@
-"""``python -m dsshare.reliability`` (``make reliability``): one run, one table of figures.
+"""``python -m tools.reliability`` (``make reliability``): one run, one table of figures.
 
 Starts a demo sandbox in this process and runs, against it over HTTP:
 
@@ -8,7 +8,7 @@ Starts a demo sandbox in this process and runs, against it over HTTP:
 2. crash and resume: ``dsshare run share_directory`` SIGKILLed (with its kernel) mid-apply,
    then rerun with the same parameters;
 3. concurrency: two share runs with overlapping targets at once;
-4. hostile input: the corpus of :mod:`dsshare.reliability.hostile` through every entry point;
+4. hostile input: the corpus of :mod:`tools.reliability.hostile` through every entry point;
 5. secrets: runs with planted credentials and ShareNotes, every file they left scanned.
 
 Prints the figures and exits 1 if any must-be-zero figure is not zero.
@@ -31,7 +31,8 @@ import boto3
 
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
-from dsshare.reliability.chaos import (
+from dsshare.model import ShareMethod, ShareStatus
+from tools.reliability.chaos import (
     account_audit,
     duplicate_shares,
     inject_chaos,
@@ -41,7 +42,7 @@ from dsshare.reliability.chaos import (
     state_mismatches,
 )
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -108,7 +109,7 @@ def chaos_share(sb: Any, work: Path, figures: Figures) -> None:
         sb.set_latency(0)
         state = share_state(Connection(), directory)
         states.append(state)
-        figures.unfinished_jobs += int((frame["share_status"] != "Shared").sum())
+        figures.unfinished_jobs += int((frame["share_status"] != ShareStatus.SHARED).sum())
         figures.duplicate_shares += sum(n - 1 for n in duplicate_shares(state).values())
         lines, torn = read_audit_lines([audit_path])
         accounting = account_audit(log, lines)
@@ -153,7 +154,7 @@ def chaos_inventory(sb: Any, figures: Figures) -> None:
 
 
 def crash_and_resume(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
+    from tools.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
 
     sb.reset()
     directory = sb.directory_id("global.example.com")
@@ -181,14 +182,14 @@ def crash_and_resume(sb: Any, work: Path, figures: Figures) -> None:
     figures.duplicate_shares += sum(n - 1 for n in duplicate_shares(after).values())
     figures.unfinished_jobs += 0 if rerun.exit_code == 0 else 1
     expected = dict(before.records)
-    expected.update({a: (("Shared", "HANDSHAKE"),) for a in targets})
+    expected.update({a: ((ShareStatus.SHARED, ShareMethod.HANDSHAKE),) for a in targets})
     figures.final_state_mismatches += sum(
         1 for a in set(expected) | set(after.records) if expected.get(a) != after.records.get(a)
     )
 
 
 def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.runs import finish, start_share, write_parameters
+    from tools.reliability.runs import finish, start_share, write_parameters
 
     sb.reset()
     directory = sb.directory_id("global.example.com")
@@ -206,7 +207,7 @@ def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
     state = share_state(Connection(), directory)
     figures.duplicate_shares += sum(n - 1 for n in duplicate_shares(state).values())
     figures.final_state_mismatches += sum(
-        1 for a in targets if state.records.get(a) != (("Shared", "HANDSHAKE"),)
+        1 for a in targets if state.records.get(a) != ((ShareStatus.SHARED, ShareMethod.HANDSHAKE),)
     )
     figures.unfinished_jobs += sum(
         1 for run in runs for row in run.results if row["outcome"] not in ("done", "skipped")
@@ -218,7 +219,7 @@ def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
 
 
 def hostile(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.hostile import reader_trials, run_corpus
+    from tools.reliability.hostile import reader_trials, run_corpus
 
     sb.reset()
     trials = run_corpus(Connection(), sb, sb.directory_id("global.example.com"), "200000000004",
@@ -235,7 +236,7 @@ def hostile(sb: Any, work: Path, figures: Figures) -> None:
 def secrets(sb: Any, work: Path, figures: Figures) -> None:
     import subprocess
 
-    from dsshare.reliability.leaks import planted_environment, scan_paths
+    from tools.reliability.leaks import planted_environment, scan_paths
 
     sb.reset()
     notes = "Canary-ShareNotes-7f3a: PIN 4242"
@@ -289,7 +290,7 @@ def table(figures: Figures) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dsshare.reliability", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.reliability", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, help="run only these scenarios")
     parser.add_argument("--json", type=Path, help="also write the figures here")

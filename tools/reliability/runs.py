@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dsshare.errors import DsShareError
+
 __all__ = ["RunOutcome", "descendants", "kill_run", "results_of", "run_share", "start_share"]
 
 
@@ -129,7 +131,7 @@ def kill_when_audited(
 ) -> int:
     """SIGKILL the run once its audit file holds ``lines`` lines; return the lines seen.
 
-    Raises RuntimeError when the run ends (or the timeout passes) first: the crash must
+    Raises DsShareError when the run ends (or the timeout passes) first: the crash must
     land in the middle of apply for the scenario to mean anything.
     """
     deadline = time.monotonic() + timeout
@@ -138,7 +140,7 @@ def kill_when_audited(
             kill_run(process)
             return audit.read_bytes().count(b"\n")
         if process.poll() is not None:
-            raise RuntimeError(f"the run ended (exit {process.returncode}) before the kill")
+            raise DsShareError(f"the run ended (exit {process.returncode}) before the kill")
         time.sleep(0.005)
     kill_run(process)
-    raise RuntimeError(f"no {lines} audit lines within {timeout}s")
+    raise DsShareError(f"no {lines} audit lines within {timeout}s")
