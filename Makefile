@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.dsshare-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lint typecheck pytest bench bench-startup lab app screenshots reliability sandbox clean
+.PHONY: venv demo test lint typecheck pytest bench bench-quick bench-startup lab app screenshots reliability sandbox clean
 
 venv: $(STAMP)
 
@@ -34,9 +34,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every scenario side by side (see README, "Performance"); exits non-zero if a run errors.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.inventory_bench
+	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.startup_bench
+
+# The same without the 1,000-10,000-account scale runs.
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks --skip scale
 
 bench-startup: $(STAMP)
 	$(BIN)/python -m benchmarks.startup_bench

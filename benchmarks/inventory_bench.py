@@ -356,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         default=8.0,
         help="address-space cap of each measured child process (default 8)",
     )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--phase", choices=["kit", "sequential"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -372,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
         },
-        "params": {k: v for k, v in vars(args).items() if k != "phase"},
+        "params": {k: v for k, v in vars(args).items() if k not in ("phase", "out")},
     }
     print(
         f"scale org: {args.accounts} accounts x {len(args.regions)} Regions, {args.directories} "
@@ -506,11 +507,15 @@ def main(argv: list[str] | None = None) -> int:
             f"targets: >=15x faster than sequential: {'met' if met['15x_sequential'] else 'NOT met'}; "
             f"within 1.5x of the lower bound: {'met' if met['1.5x_lower_bound'] else 'NOT met'}"
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    target = RESULTS / f"inventory-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"inventory-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     target.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"results: {target}")
-    return 0
+    # A failed or erroring run is an error of the benchmark (missed targets are not).
+    failed = kit["errors"] or (
+        "large" in report and ("failed" in report["large"] or report["large"]["errors"])
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

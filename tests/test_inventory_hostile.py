@@ -64,7 +64,7 @@ def test_the_frames_keep_the_text_exactly_and_every_file_shows_it_safely(
     assert accounts.loc[hostile["alice"], "ou_path"].endswith(OU_NAME)
     assert MESSAGE in set(inv.errors["message"])
 
-    result = export_inventory(inv, tmp_path / "inv")
+    result = export_inventory(inv, tmp_path / "inv", xlsx=True)
 
     # HTML: nothing raw, every hostile text visible as escapes, no markup injected.
     document = result.report.read_text(encoding="utf-8")

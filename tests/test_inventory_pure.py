@@ -268,17 +268,28 @@ def test_report_is_self_contained_html_with_charts_and_escaped_values() -> None:
 
 
 def test_export_writes_snapshot_report_and_workbook(tmp_path: Path) -> None:
-    first = export_inventory(make(world()), tmp_path / "a")
+    openpyxl = pytest.importorskip("openpyxl")
+    first = export_inventory(make(world()), tmp_path / "a", xlsx=True)
     assert (tmp_path / "a" / "report.html").is_file() and (tmp_path / "a" / "findings.csv").is_file()
-    if first.workbook is not None:
-        openpyxl = pytest.importorskip("openpyxl")
-        assert "shares" in openpyxl.load_workbook(first.workbook).sheetnames
+    assert first.workbook is not None
+    assert "shares" in openpyxl.load_workbook(first.workbook).sheetnames
+    assert set(first.timings) == {"derived", "snapshot", "report", "xlsx"}
     gone = world(share_records=[], directories=[(OWNER, "us-east-1", owner_dir("d-0000000001"))])
     second = export_inventory(make(gone), tmp_path / "b", compare=tmp_path / "a")
     assert second.drift is not None
     assert second.drift[["frame", "change"]].values.tolist() == [
         ["shares", "removed"], ["directories", "removed"]]
     assert "0 new, 2 gone, 0 changed" in BeautifulSoup(second.report.read_text(), "html.parser").find(id="drift-summary").text
+
+
+def test_export_writes_no_workbook_nor_parquet_unless_asked(tmp_path: Path) -> None:
+    result = export_inventory(make(world()), tmp_path / "plain")
+    assert result.workbook is None
+    names = {p.relative_to(tmp_path / "plain").as_posix() for p in result.files}
+    assert "inventory.xlsx" not in names
+    assert not any(name.startswith("parquet/") for name in names)
+    assert json.loads(result.manifest.read_text())["parquet"] is False
+    assert "xlsx" not in result.timings
 
 
 def test_docs_describe_every_column_and_finding_type() -> None:

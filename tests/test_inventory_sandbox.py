@@ -246,6 +246,23 @@ def test_cli_writes_report_and_csvs_for_the_whole_org_in_every_region(aws_env: S
     assert "8 share records" in printed and "report:" in printed
 
 
+def test_cli_writes_xlsx_and_parquet_only_when_asked_and_prints_timings(
+    aws_env: Sandbox, tmp_path: Path, capsys
+) -> None:
+    args = ["inventory", "--accounts", aws_env.manifest["management_account_id"],
+            "--regions", "us-east-1", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+    assert not (tmp_path / "plain" / "inventory.xlsx").exists()
+    assert not (tmp_path / "plain" / "parquet").exists()
+    assert "timings:" not in capsys.readouterr().out
+    assert main([*args, "--out", str(tmp_path / "all"), "--xlsx", "--parquet", "--timings"]) == 0
+    assert (tmp_path / "all" / "inventory.xlsx").is_file()
+    assert (tmp_path / "all" / "parquet" / "shares.parquet").is_file()
+    timings = capsys.readouterr().out.split("timings: ", 1)[1].splitlines()[0]
+    steps = [part.rsplit(" ", 1)[0] for part in timings.split(", ")]
+    assert steps[-7:] == ["connect", "collect", "derived", "snapshot", "report", "xlsx", "summary"]
+
+
 def test_cli_exits_3_and_names_the_unreadable_account(aws_env: Sandbox, tmp_path: Path, capsys) -> None:
     carol = aws_env.account_id("sandbox-carol")
     aws_env.add_fault("AssumeRole", code="AccessDenied", account_id=carol)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from dsshare.errors import DsShareError, ParameterError
+from dsshare.extras import require
 from dsshare.safetext import terminal
 from dsshare.validation import validate_role_name
 
@@ -125,6 +128,17 @@ def register(subparsers: Any) -> None:
         "--concurrency", type=_positive, default=None, help="calls in flight at once (default 32)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--xlsx", action="store_true", help="also write inventory.xlsx (needs openpyxl)"
+    )
+    parser.add_argument(
+        "--parquet", action="store_true", help="also write parquet/<frame>.parquet (needs pyarrow)"
+    )
+    parser.add_argument(
+        "--timings",
+        action="store_true",
+        help="print where the time went: start-up, collection, each output",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -199,6 +213,21 @@ def _adopt_snapshot(args: argparse.Namespace) -> int:
     print(f"Adopted from the snapshot {args.from_snapshot} ({inventory.meta.scope.describe()})")
     print("\n".join(lines))
     return 0
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux /proc; None elsewhere)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def format_timings(timings: Mapping[str, float]) -> str:
+    """One line: each step's seconds, in order (``dsshare inventory --timings``)."""
+    return "timings: " + ", ".join(f"{step} {seconds:.2f}s" for step, seconds in timings.items())
 
 
 def summary_lines(inventory: Inventory, result: Export, *, top: int = 5) -> list[str]:
@@ -311,9 +340,27 @@ def problem_lines(inventory: Inventory, *, all_accounts: bool) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``dsshare inventory``; return the exit code."""
+    timings: dict[str, float] = {}
+    age = _process_age()
+    if age is not None:
+        timings["start-up"] = age
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = now - clock
+        clock = now
+
     from dsshare.connection import Connection
 
     from .collect import DEFAULT_CONCURRENCY, collect_inventory, enabled_regions
+    lap("imports")
+    # Checked before any AWS call; MissingExtraError reaches `dsshare`, which names the extra.
+    if args.xlsx:
+        require("openpyxl", "xlsx", "The XLSX workbook (--xlsx)")
+    if args.parquet:
+        require("pyarrow", "parquet", "Parquet copies of the snapshot (--parquet)")
 
     if args.from_snapshot is not None:
         return _adopt_snapshot(args)
@@ -339,6 +386,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.all_regions:
             regions = enabled_regions(conn)
+        lap("connect")
         inventory = collect_inventory(
             conn,
             accounts=accounts or None,
@@ -348,7 +396,13 @@ def run(args: argparse.Namespace) -> int:
             concurrency=concurrency,
             progress=not args.no_progress,
         )
-        result = export_inventory(inventory, out, compare=args.compare, replace=args.force)
+        lap("collect")
+        result = export_inventory(
+            inventory, out, compare=args.compare, replace=args.force,
+            xlsx=args.xlsx, parquet=args.parquet,
+        )  # fmt: skip
+        timings.update(result.timings)
+        clock = time.perf_counter()
         adoption_lines = _adopt(args, inventory)
     except ParameterError as err:
         print(f"dsshare inventory: {terminal(err)}", file=sys.stderr)
@@ -360,6 +414,9 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     for line in adoption_lines:
         print(line)
+    if args.timings:
+        lap("summary")
+        print(f"  {format_timings(timings)}")
     problems = problem_lines(inventory, all_accounts=args.all_accounts)
     for line in problems:
         print(line, file=sys.stderr)

@@ -2,7 +2,8 @@
 
 Pure with respect to AWS: takes an :class:`Inventory` (and optionally the
 previous snapshot's folder) and writes the snapshot, the derived views, the
-HTML report and, when openpyxl is installed, an XLSX workbook.
+HTML report and, when asked for (``xlsx=True``, ``parquet=True``), an XLSX workbook and
+Parquet copies of the frames: the optional formats cost nothing unless asked for.
 
 The output folder is new, empty, or an earlier dsshare snapshot that the operator asked to
 replace (``--force``, or the console's confirmation): :func:`check_output_folder` refuses
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from dsshare.errors import ParameterError
+from dsshare.extras import require
 
 from .drift import Baseline
 from .drift import drift as compute_drift
@@ -28,7 +31,7 @@ from .findings import findings as compute_findings
 from .findings import pending as compute_pending
 from .findings import quota as compute_quota
 from .model import Inventory
-from .report import write_report, write_xlsx, xlsx_available
+from .report import write_report, write_xlsx
 from .snapshot import MANIFEST, SnapshotError, read_manifest, read_snapshot, write_snapshot
 
 __all__ = [
@@ -58,6 +61,9 @@ class Export:
     baseline: Baseline | None = None
     """The snapshot ``drift`` was computed against."""
     files: list[Path] = field(default_factory=list)
+    #: Seconds each step took: drift, derived, snapshot (CSV, and Parquet when asked),
+    #: report, xlsx (only the steps that ran).
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def is_snapshot_folder(path: str | Path) -> bool:
@@ -133,8 +139,10 @@ def export_inventory(
     *,
     compare: str | Path | None = None,
     replace: bool = False,
+    xlsx: bool = False,
+    parquet: bool = False,
 ) -> Export:
-    """Write snapshot, derived views, report (and XLSX) for ``inventory`` into ``out``.
+    """Write snapshot, derived views, report (and XLSX, Parquet) for ``inventory`` into ``out``.
 
     Parameters
     ----------
@@ -148,20 +156,35 @@ def export_inventory(
         written as ``drift.csv`` and shown in the report (it may be ``out`` itself).
     replace
         Replace the earlier snapshot in ``out``.
+    xlsx, parquet
+        Also write ``inventory.xlsx`` (needs openpyxl) and ``parquet/<frame>.parquet``
+        (needs pyarrow); MissingExtraError when asked for without the package.
 
     Examples
     --------
     >>> result = export_inventory(inv, "runs/inv", compare="runs/last-week")  # doctest: +SKIP
     >>> result.drift.groupby("change").size()                                 # doctest: +SKIP
     """
+    if xlsx:  # checked before anything is written
+        require("openpyxl", "xlsx", "The XLSX workbook")
     final = Path(out)
     replacing = check_output_folder(final, replace=replace)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = now - clock
+        clock = now
+
     drift: pd.DataFrame | None = None
     baseline: Baseline | None = None
     if compare is not None:
         before = read_snapshot(compare)
         drift = compute_drift(before, inventory)
         baseline = Baseline(Path(compare), before.meta.collected_at)
+        lap("drift")
     folder = final.with_name(f".{final.name}.dsshare-new-{uuid.uuid4().hex[:8]}") if replacing else final
     derived = {
         "quota": compute_quota(inventory),
@@ -170,16 +193,22 @@ def export_inventory(
     }
     if drift is not None:
         derived["drift"] = drift
+    lap("derived")
     compared_with = (
         None
         if baseline is None
         else {"path": str(baseline.path), "collected_at": baseline.collected_at.isoformat()}
     )
-    manifest = write_snapshot(inventory, folder, derived=derived, compared_with=compared_with)
+    manifest = write_snapshot(
+        inventory, folder, derived=derived, parquet=parquet, compared_with=compared_with
+    )
+    lap("snapshot")
     report = write_report(inventory, folder / REPORT, drift=drift, baseline=baseline)
+    lap("report")
     workbook = None
-    if xlsx_available():
+    if xlsx:
         workbook = write_xlsx({**inventory.frames(), **derived}, folder / WORKBOOK)
+        lap("xlsx")
     if replacing:
         old = final.with_name(f".{final.name}.dsshare-old-{uuid.uuid4().hex[:8]}")
         final.rename(old)
@@ -200,4 +229,5 @@ def export_inventory(
         drift=drift,
         baseline=baseline,
         files=sorted(p for p in folder.rglob("*") if p.is_file()),
+        timings=timings,
     )

@@ -12,7 +12,7 @@ Layout of a snapshot folder::
     pending.csv
     findings.csv
     drift.csv                only when compared with an earlier snapshot
-    parquet/<frame>.parquet  the same frames, when pyarrow is installed
+    parquet/<frame>.parquet  the same frames, when asked for (needs pyarrow)
 
 ShareNotes never reaches disk: frames only hold its SHA-256 and length. Text is written as
 AWS returned it (control characters included), except that a text cell a spreadsheet
@@ -62,7 +62,7 @@ class SnapshotError(DsShareError):
 
 
 def parquet_available() -> bool:
-    """True when pyarrow is importable (Parquet copies are then written)."""
+    """True when pyarrow is importable (Parquet copies can then be written)."""
     return importlib.util.find_spec("pyarrow") is not None
 
 
@@ -99,7 +99,7 @@ def write_snapshot(
     path: str | Path,
     *,
     derived: Mapping[str, pd.DataFrame] | None = None,
-    parquet: bool | None = None,
+    parquet: bool = False,
     compared_with: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``inventory`` (and optional derived frames) into the folder ``path``.
@@ -113,7 +113,7 @@ def write_snapshot(
     derived
         Extra frames by schema name (quota, pending, findings, drift).
     parquet
-        Also write Parquet copies; default: when pyarrow is installed.
+        Also write Parquet copies (needs pyarrow: MissingExtraError without it).
     compared_with
         The earlier snapshot ``derived["drift"]`` was computed against, as
         ``{"path": ..., "collected_at": ...}``; kept in the manifest.
@@ -129,7 +129,7 @@ def write_snapshot(
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    use_parquet = parquet_available() if parquet is None else parquet
+    use_parquet = parquet
     if use_parquet:
         require("pyarrow", "parquet", "Parquet copies of the snapshot")
     frames: dict[str, pd.DataFrame] = dict(inventory.frames())

@@ -31,6 +31,7 @@ import functools
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -383,6 +384,19 @@ def _chosen_folder(params: Mapping[str, Any], out: str | os.PathLike[str] | None
     return folder
 
 
+def _skip_iri_grammars() -> None:
+    """Keep jsonschema from compiling rfc3987_syntax's grammars while papermill loads.
+
+    papermill imports nbformat, which imports jsonschema, whose format module imports
+    ``rfc3987_syntax`` when it is installed (Jupyter's server extras install it) and so
+    compiles 38 lark grammars: 2-3 s of every ``dsshare run`` on 2 cores, measured by
+    ``benchmarks/bulk_share_bench.py``. They back the "iri" string formats only, and
+    nbformat validates without a format checker, so no notebook check changes. Marking
+    the module absent (unless something already imported it) makes jsonschema skip them.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def _run_folder(spec: RunbookSpec, chosen: Path | None) -> Path:
     if chosen is None:
         return record.new_run_folder(spec.name)
@@ -406,6 +420,7 @@ def execute(
     folders ``notes: file:PATH`` may read from (``dsshare run`` passes its ``-f`` files'
     folders; ``$DSSHARE_NOTES_DIR`` is always allowed).
     """
+    _skip_iri_grammars()
     pm = require("papermill", "runbooks", "dsshare run")
     require("ipykernel", "runbooks", "dsshare run")  # the kernel the notebooks run on
     from jupyter_client.kernelspec import NoSuchKernel
