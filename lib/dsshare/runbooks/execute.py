@@ -115,6 +115,17 @@ def kernel_manager_class() -> type[Any] | None:
         def _ip_default(self) -> str:  # for ipc: the socket files' path prefix
             return str(_ipc_folder() / f"kernel-{uuid.uuid4().hex[:12]}")
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts every kernel before it asks it to shut down. A
+            # runbook's kernel is shut down after papermill has run its cells, so there is
+            # nothing to interrupt, and the SIGINT can land inside the kernel's handling of
+            # the shutdown request: ipykernel then logs "KeyboardInterrupt caught in kernel."
+            # on the operator's terminal (seen on a loaded machine). Interrupts asked for
+            # any other time (interrupt_kernel) are sent as usual.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return IpcKernelManager
 
 
