@@ -16,10 +16,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.serialize import JSONSerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
-from moto.ds.models import ds_backends
 from moto.moto_server.werkzeug_app import create_backend_app
 
 from dsshare.sandbox import Sandbox, dispatch, wire
+from dsshare.sandbox.backend import sharing_backends
 from dsshare.sandbox.records import REGISTRY, utcnow
 from dsshare.sandbox.responses import _owner_description
 from dsshare.sandbox.shapes import output_json
@@ -86,8 +86,8 @@ def test_sharing_answers_are_aws_json_with_a_request_id(sb: Sandbox, aws) -> Non
 def test_bodies_are_what_moto_s_serializer_would_write(sb: Sandbox) -> None:
     """The direct serialization replaced moto's generic one: byte for byte the same bodies."""
     now = utcnow()
-    management = ds_backends[sb.manifest["management_account_id"]]["us-east-1"]
-    consumer = ds_backends[sb.account_id("prod-data")]["us-east-1"]
+    management = sharing_backends[sb.manifest["management_account_id"]]["us-east-1"]
+    consumer = sharing_backends[sb.account_id("prod-data")]["us-east-1"]
     results = {
         "DescribeSharedDirectories": {
             "SharedDirectories": [r.to_dict(now) for r in REGISTRY.all()],

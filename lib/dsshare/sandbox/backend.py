@@ -7,12 +7,13 @@ applies "dsshare models it as" lines of that file, listed in the README ("The sa
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from moto.ds import urls as ds_urls
-from moto.ds.models import Directory, DirectoryServiceBackend, ds_backends
+from moto.core.base_backend import AccountSpecificBackend, BackendDict
+from moto.ds.models import Directory, DirectoryServiceBackend
 from moto.utilities.paginator import Paginator
 
 from .exceptions import (
@@ -152,16 +153,11 @@ def regions_info(directory: Directory) -> dict[str, Any] | None:
 
 def owner_directory(account_id: str, region: str, directory_id: str) -> Directory | None:
     """The owner's moto Directory for a record, if it still exists."""
-    return ds_backends[account_id][region].directories.get(directory_id)
+    return sharing_backends[account_id][region].directories.get(directory_id)
 
 
 class SharingBackend(DirectoryServiceBackend):
     """moto's Directory Service backend with the five sharing operations."""
-
-    @property
-    def _url_module(self) -> Any:
-        # moto derives the URL module from the class's module; ours is not moto's.
-        return ds_urls
 
     # -- owner side -------------------------------------------------------
 
@@ -414,7 +410,7 @@ class SharingBackend(DirectoryServiceBackend):
             raise DirectoryAlreadyInRegionException(
                 f"Directory {directory_id} is already in {region_name}."
             )
-        target: DirectoryServiceBackend = ds_backends[self.account_id][region_name]
+        target: DirectoryServiceBackend = sharing_backends[self.account_id][region_name]
         target._verify_subnets(region_name, vpc_settings)
         replica = Directory(
             self.account_id,
@@ -456,3 +452,44 @@ class SharingBackend(DirectoryServiceBackend):
                     raise EntityDoesNotExistException(f"Directory {directory_id} does not exist.")
             entries = [e for e in entries if e.directory_id in directory_ids]
         return entries
+
+
+class SharingBackendDict(BackendDict):  # type: ignore[type-arg]
+    """The sandbox's own Directory Service state: account id -> Region -> SharingBackend.
+
+    A moto ``BackendDict`` that only the sandbox's server reads (through
+    :class:`dsshare.sandbox.responses.SharingResponse`); moto's ``ds_backends`` stays
+    moto's, so ``mock_aws`` code in the same process sees moto's Directory Service
+    unchanged. Two differences from moto's dicts, both local to this one:
+
+    - an account is created on first lookup without joining moto's reset list
+      (``BackendDict._instances``, which every ``mock_aws`` start resets): the sandbox
+      resets its own world (:meth:`dsshare.sandbox.Sandbox.reset`);
+    - a present account is read straight from the dict. moto's lookup re-registers the
+      account on every call, scanning every account and every registered dict under its
+      global lock (~20 us per lookup with a few hundred accounts).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(SharingBackend, "ds")
+        self._accounts_lock = threading.Lock()
+
+    def __getitem__(self, account_id: str) -> AccountSpecificBackend[SharingBackend]:
+        accounts: AccountSpecificBackend[SharingBackend] | None = dict.get(self, account_id)
+        if accounts is None:
+            with self._accounts_lock:
+                accounts = dict.get(self, account_id)
+                if accounts is None:
+                    accounts = AccountSpecificBackend(
+                        service_name=self.service_name,
+                        account_id=account_id,
+                        backend=self.backend,
+                        use_boto3_regions=self._use_boto3_regions,
+                        additional_regions=self._additional_regions,
+                    )
+                    dict.__setitem__(self, account_id, accounts)
+        return accounts
+
+
+#: Every account's and Region's sharing backend, for the sandbox's server alone.
+sharing_backends = SharingBackendDict()

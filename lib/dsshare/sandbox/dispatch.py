@@ -1,10 +1,13 @@
-"""How a request reaches moto: the dispatcher, the direct route past Flask, warm-up.
+"""How a request reaches moto: the sandbox's apps, the dispatcher, the direct route, warm-up.
 
 moto's server wraps every service in a Flask app behind a host dispatcher. The sandbox
-keeps moto's view functions and answers, but remembers which backend serves each host and
-calls the view directly for plain ``POST /`` requests; everything else still goes
-through Flask. The moto internals used here are checked by the shape guard in
-:mod:`dsshare.sandbox.install`.
+builds its own dispatcher and apps (moto's ``DomainDispatcherApplication`` and
+``create_backend_app``), with Directory Service answered by the sandbox's
+:class:`~dsshare.sandbox.responses.SharingResponse`: moto's classes and module state stay
+as they are for any other code in the process. It keeps moto's view functions and
+answers, but remembers which backend serves each host and calls the view directly for
+plain ``POST /`` requests; everything else still goes through Flask. The moto behaviour
+relied on here is exercised by the guard (:mod:`dsshare.sandbox.guard`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from flask import Flask, Response
 from moto.core.utils import convert_to_flask_response
+from moto.ds.responses import DirectoryServiceResponse
 from moto.moto_api import recorder
 from moto.moto_server.werkzeug_app import (
     BackendRequest,
@@ -27,7 +31,35 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
+from .responses import SharingResponse
+
 logger = logging.getLogger(__name__)
+
+#: The response classes the sandbox answers with instead of moto's, in its own apps.
+RESPONSE_CLASSES: dict[str, tuple[type, type]] = {
+    "ds": (DirectoryServiceResponse, SharingResponse),
+}
+
+
+def create_app(service: str) -> Flask:
+    """moto's Flask app for ``service``, answering with the sandbox's response class.
+
+    ``create_backend_app`` builds a new app on every call, from moto's URL table; the
+    Directory Service app's views call ``DirectoryServiceResponse.dispatch``. The app is
+    the sandbox's own (one per :class:`Dispatcher`), so its views are pointed at the
+    sandbox's subclass here, leaving moto's class and URL table as they are.
+    """
+    app = create_backend_app(service)  # type: ignore[arg-type]
+    classes = RESPONSE_CLASSES.get(service)
+    if classes is not None:
+        moto_class, ours = classes
+        for endpoint, view in list(app.view_functions.items()):
+            if (
+                isinstance(view, convert_to_flask_response)
+                and getattr(view.callback, "__self__", None) is moto_class
+            ):
+                app.view_functions[endpoint] = convert_to_flask_response(ours.dispatch)
+    return app
 
 
 class Dispatcher(DomainDispatcherApplication):
@@ -44,7 +76,7 @@ class Dispatcher(DomainDispatcherApplication):
     MAX_HOSTS = 4096
 
     def __init__(self) -> None:
-        super().__init__(create_backend_app)
+        super().__init__(create_app)  # type: ignore[arg-type]
         self._backend_of_host: dict[str | None, Any] = {}
 
     def get_backend_for_host(self, host: str | None) -> Any:

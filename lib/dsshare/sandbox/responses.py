@@ -1,7 +1,7 @@
 """Request parsing and serialization for the sharing operations.
 
-These methods are attached to moto's DirectoryServiceResponse by
-:func:`dsshare.sandbox.install.install`. Each validates its input against the
+These are the methods of :class:`SharingResponse`, the sandbox's subclass of moto's
+DirectoryServiceResponse (moto's own class is left as it is). Each validates its input against the
 botocore model first, then checks its output against the same model while
 writing it as the JSON protocol's body. They answer ``(body, headers)``, which
 moto's ``BaseResponse.call_action`` sends as is (plus the request id), instead
@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.exceptions import InvalidToken
-from moto.ds.models import ds_backends
-from moto.ds.responses import _directory_description
+from moto.ds import responses as ds_responses
+from moto.ds.responses import DirectoryServiceResponse
 from moto.utilities.paginator import TokenDecoder
 
-from .backend import ConsumerView, SharingBackend, regions_info
+from .backend import ConsumerView, SharingBackend, regions_info, sharing_backends
 from .exceptions import InvalidNextTokenException, InvalidParameterException
 from .records import utcnow
 from .shapes import json_content_type, output_json, validate_input
@@ -30,14 +30,7 @@ Response = tuple[str, dict[str, str]]
 
 
 def _backend(response: Any) -> SharingBackend:
-    account_id = response.current_account
-    # BackendDict.__getitem__ re-registers the account on every lookup, scanning every
-    # account and backend dict (~20 us with a few hundred accounts); an account that is
-    # there needs none of that. A new one still goes through it.
-    accounts = dict.get(ds_backends, account_id)
-    if accounts is None:
-        accounts = ds_backends[account_id]
-    backend: SharingBackend = accounts[response.region]
+    backend: SharingBackend = sharing_backends[response.current_account][response.region]
     return backend
 
 
@@ -141,7 +134,8 @@ def add_region(self: Any) -> Response:
 
 
 def _owner_description(directory: Any) -> dict[str, Any]:
-    description = _directory_description(directory)
+    # Read from the module at call time: a moto without it fails the guard, by name.
+    description = ds_responses._directory_description(directory)
     description["RegionsInfo"] = regions_info(directory)
     return {k: v for k, v in description.items() if v is not None and v != {}}
 
@@ -172,7 +166,7 @@ def describe_directories(self: Any) -> Response:
     return _result("DescribeDirectories", result)
 
 
-#: The response methods the sandbox adds (or replaces, for the last two).
+#: The operations the sandbox adds to moto's Directory Service, and those it answers itself.
 ADDED = {
     "share_directory": share_directory,
     "unshare_directory": unshare_directory,
@@ -185,3 +179,22 @@ REPLACED = {
     "delete_directory": delete_directory,
     "describe_directories": describe_directories,
 }
+
+
+class SharingResponse(DirectoryServiceResponse):
+    """moto's Directory Service answers plus the sharing API, over the sandbox's backends.
+
+    The sandbox's server routes Directory Service requests here
+    (:func:`dsshare.sandbox.dispatch.create_app`); moto's DirectoryServiceResponse and
+    ``ds_backends`` are untouched. moto's own operations (CreateMicrosoftAD, tags, ...)
+    reach :data:`~dsshare.sandbox.backend.sharing_backends` through ``ds_backend``.
+    """
+
+    @property
+    def ds_backend(self) -> SharingBackend:
+        return _backend(self)
+
+
+# The operations are the functions above, as listed in ADDED and REPLACED (one list).
+for _name, _operation in {**ADDED, **REPLACED}.items():
+    setattr(SharingResponse, _name, _operation)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import moto.organizations.utils as org_utils
-from moto.ds.models import ds_backends
 from moto.ec2.models import ec2_backends
 from moto.moto_api._internal import mock_random
 from moto.organizations.models import organizations_backends
 
+from .backend import sharing_backends
 from .records import REGISTRY, ShareRecord, utcnow
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: dummy credentials act here
@@ -98,7 +98,7 @@ class World:
     def directory(self, account_id: str, region: str, name: str, edition: str | None,
                   kind: str = "MicrosoftAD") -> str:
         directory_id = create_directory(account_id, region, name, edition, kind)
-        directory = ds_backends[account_id][region].directories[directory_id]
+        directory = sharing_backends[account_id][region].directories[directory_id]
         self.manifest["directories"].append({
             "id": directory_id, "account_id": account_id, "region": region, "name": name,
             "edition": edition, "type": directory.directory_type, "stage": directory.stage,
@@ -144,7 +144,7 @@ def network(account_id: str, region: str) -> dict[str, Any]:
 def create_directory(account_id: str, region: str, name: str, edition: str | None,
                      kind: str = "MicrosoftAD") -> str:
     """Create a MicrosoftAD (any edition, Hybrid included) or SimpleAD directory in moto."""
-    backend = ds_backends[account_id][region]
+    backend = sharing_backends[account_id][region]
     short = name.split(".")[0].upper()[:15]
     common = {"region": region, "name": name, "short_name": short, "password": PASSWORD,
               "description": f"{name} (sandbox)", "vpc_settings": network(account_id, region),

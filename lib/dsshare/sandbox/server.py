@@ -12,17 +12,18 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from moto.ds.models import ds_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.organizations.models import organizations_backends
 
+from .backend import sharing_backends
 from .dispatch import Dispatcher, warm_up
 from .faults import FaultMiddleware, FaultRule, Faults
-from .install import install
+from .guard import ensure_moto_shape
 from .records import REGISTRY, ShareRecord, utcnow
 from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, network, seed
 from .wire import KeepAliveRequestHandler, SandboxHTTPServer
@@ -35,6 +36,26 @@ logger = logging.getLogger(__name__)
 
 class SandboxError(RuntimeError):
     """Bad sandbox settings or control request."""
+
+
+#: moto's switch for the ~7,800 default AMIs it loads into every EC2 backend it creates.
+_LOAD_DEFAULT_AMIS = "MOTO_EC2_LOAD_DEFAULT_AMIS"
+
+
+@contextmanager
+def _without_default_amis() -> Iterator[None]:
+    """moto's default AMIs off while the seeds build their VPCs, then as they were.
+
+    Loading them is 0.4 s of every reset, for images nobody here asks about. The
+    switch is process-wide, so it is put back (an explicit setting always wins).
+    """
+    before = os.environ.get(_LOAD_DEFAULT_AMIS)
+    os.environ.setdefault(_LOAD_DEFAULT_AMIS, "false")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(_LOAD_DEFAULT_AMIS, None)
 
 
 class Sandbox:
@@ -122,7 +143,7 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(
             logging.INFO if self.log_requests else logging.WARNING
         )
-        install()
+        ensure_moto_shape()
         dispatcher = Dispatcher()
         app = FaultMiddleware(dispatcher, self.faults, control=self._control_app)
         # Bind before reseeding: moto's state is process-wide, and a port that is taken
@@ -172,14 +193,11 @@ class Sandbox:
     # -- state --------------------------------------------------------------
 
     def _reseed(self) -> None:
-        # moto loads ~7,800 default AMIs into every EC2 backend it creates, which the
-        # seeds touch for their VPCs: 0.4 s of every reset, for images nobody here asks
-        # about. moto's own switch turns that off (an explicit setting still wins).
-        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        with REGISTRY.lock:
+        with REGISTRY.lock, _without_default_amis():
             moto_api_backend.reset()
             # moto keeps member->management links across resets; drop them.
             organizations_backends.master_accounts.clear()
+            sharing_backends.clear()
             REGISTRY.clear()
             REGISTRY.transition_delay = self.transition_delay
             world = seed(self.seed_name, self.regions, **self.scale_options)
@@ -246,7 +264,7 @@ class Sandbox:
     def set_directory_stage(self, directory_id: str, stage: str, region: str | None = None) -> None:
         """Force a directory's Stage (e.g. ``Creating``) to provoke the 'not Active' path."""
         entry = self._directory_entry(directory_id, region)
-        ds_backends[entry["account_id"]][entry["region"]].directories[directory_id].stage = stage
+        sharing_backends[entry["account_id"]][entry["region"]].directories[directory_id].stage = stage
 
     def hide_share(self, shared_directory_id: str, side: str) -> None:
         """Make one side stop seeing a share record, as AWS's two views can disagree.
@@ -270,8 +288,9 @@ class Sandbox:
     def add_region(self, directory_id: str, region: str) -> None:
         """Replicate an Enterprise directory to ``region`` (AddRegion with a fresh VPC)."""
         entry = self._directory_entry(directory_id, None)
-        backend = ds_backends[entry["account_id"]][entry["region"]]
-        backend.add_region(directory_id, region, network(entry["account_id"], region))
+        backend = sharing_backends[entry["account_id"]][entry["region"]]
+        with _without_default_amis():
+            backend.add_region(directory_id, region, network(entry["account_id"], region))
         self.manifest["directories"].append(dict(entry, region=region))
 
     def force_share_status(self, shared_directory_id: str, status: str) -> None:
@@ -294,8 +313,9 @@ class Sandbox:
         stage: str = "Active",
     ) -> str:
         """Create one more owner directory (any edition, including Hybrid, any Stage)."""
-        directory_id = create_directory(account_id, region, name, edition, kind)
-        directory = ds_backends[account_id][region].directories[directory_id]
+        with _without_default_amis():
+            directory_id = create_directory(account_id, region, name, edition, kind)
+        directory = sharing_backends[account_id][region].directories[directory_id]
         directory.stage = stage
         self.manifest["directories"].append(
             {
