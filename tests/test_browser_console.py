@@ -10,9 +10,13 @@ then they fail, so CI can never pass without running them.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
 import re
 import shutil
+import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +76,9 @@ def page_for(chromium: Any, name: str) -> Iterator[tuple[Any, list[str]]]:
         (FAILURES / f"{name}.console.txt").write_text("\n".join(console))
         raise
     finally:
+        # As a person closing the tab: Voila's beforeunload handler shuts the kernel down.
+        with contextlib.suppress(Exception):
+            page.close(run_before_unload=True)
         context.close()
 
 
@@ -108,6 +115,8 @@ def test_voila_share_flow_then_accept_an_invitation(
     with page_for(chromium, "voila-share-flow") as (page, offsite):
         page.goto(voila.url)
         page.locator(".dsshare-console").wait_for(timeout=LOAD_TIMEOUT)
+        # The app shows the console, not the notebook's how-to-run text.
+        assert "Run all cells" not in page.locator("body").inner_text()
 
         # Share tab (opened once connected): directory, two accounts and one OU.
         browser.pick(page, ".dsshare-directory select", [global_id])
@@ -168,3 +177,66 @@ def test_jupyterlab_run_all_renders_the_console_with_the_sandbox_directories(
             assert any(name in label and "free" in label for label in labels), labels
         assert page.locator(".jp-Dialog").count() == 0, "a dialog (kernel selection?) appeared"
         assert offsite == [], f"JupyterLab reached off-host: {offsite}"
+
+
+def _kernels_after_settling(server: Server, seconds: float = 20) -> list[int]:
+    """The server's kernels once none is left or ``seconds`` passed (a shutdown takes a moment)."""
+    deadline = time.monotonic() + seconds
+    while server.kernels() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return server.kernels()
+
+
+def _handshake(server: Server, path: str, *, host: str | None = None, origin: str | None = None,
+               cookie: str | None = None, websocket: bool = False) -> int:
+    """The HTTP status a raw request to ``server`` gets, with the Host/Origin given."""
+    netloc = urllib.parse.urlsplit(server.url).netloc
+    connection = http.client.HTTPConnection(netloc, timeout=10)
+    headers = {"Host": host or netloc}
+    if origin:
+        headers["Origin"] = origin
+    if cookie:
+        headers["Cookie"] = cookie
+    if websocket:
+        headers.update({
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        })  # fmt: skip
+    try:
+        connection.request("GET", path, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_voila_refuses_foreign_hosts_and_origins_and_culls_the_kernel_of_a_closed_page(
+    chromium: Any, voila: Server
+) -> None:
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(voila.url).query)["token"][0]
+    # The readiness check (and any earlier test's closed page) left no kernel running.
+    assert _kernels_after_settling(voila) == []
+    # Without the token there is no console (a redirect to the login page, no kernel).
+    assert _handshake(voila, "/") == 302
+    # A foreign Host (DNS rebinding) is refused even with the token; loopback names are not.
+    assert _handshake(voila, f"/login?token={token}", host="attacker.example") == 403
+    assert _handshake(voila, "/login", host="localhost") == 200
+
+    with page_for(chromium, "voila-hardening") as (page, _offsite):
+        page.goto(voila.url)
+        page.locator(".dsshare-console").wait_for(timeout=LOAD_TIMEOUT)
+        assert len(voila.kernels()) == 1
+        config = json.loads(page.locator("#jupyter-config-data").inner_text())
+        channels = f"/api/kernels/{config['kernelId']}/channels"
+        base = f"http://{urllib.parse.urlsplit(voila.url).netloc}"
+        # What a foreign page in the same browser could send: the page's cookies, no token.
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+        # The kernel websocket: refused without credentials, for a foreign Origin or a
+        # foreign Host; opened for the console's own page.
+        assert _handshake(voila, channels, origin=base, websocket=True) == 403
+        assert _handshake(voila, channels, origin="http://attacker.example", cookie=cookie,
+                          websocket=True) == 403  # fmt: skip
+        assert _handshake(voila, channels, host="attacker.example", origin="http://attacker.example",
+                          cookie=cookie, websocket=True) == 403  # fmt: skip
+        assert _handshake(voila, channels, origin=base, cookie=cookie, websocket=True) == 101
+    # The page is closed: its kernel goes with it.
+    assert _kernels_after_settling(voila) == []
