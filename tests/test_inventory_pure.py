@@ -278,7 +278,7 @@ def test_export_writes_snapshot_report_and_workbook(tmp_path: Path) -> None:
     assert second.drift is not None
     assert second.drift[["frame", "change"]].values.tolist() == [
         ["shares", "removed"], ["directories", "removed"]]
-    assert "Drift since the previous snapshot" in second.report.read_text()
+    assert "0 new, 2 gone, 0 changed" in BeautifulSoup(second.report.read_text(), "html.parser").find(id="drift-summary").text
 
 
 def test_docs_describe_every_column_and_finding_type() -> None:

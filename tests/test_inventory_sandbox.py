@@ -265,7 +265,8 @@ def test_cli_compare_reports_drift(aws_env: Sandbox, aws, tmp_path: Path, capsys
     aws("ds").share_directory(DirectoryId=aws_env.directory_id("global.example.com"), ShareMethod="HANDSHAKE",
                               ShareTarget={"Id": aws_env.account_id("sandbox-bob"), "Type": "ACCOUNT"})
     assert main([*args, "--out", str(tmp_path / "b"), "--compare", str(tmp_path / "a")]) == 0
-    assert "drift: 1 added" in capsys.readouterr().out
+    assert f"compared with {tmp_path / 'a'} taken " in (printed := capsys.readouterr().out)
+    assert ": 1 new, 0 gone, 0 changed" in printed
     assert pd.read_csv(tmp_path / "b" / "drift.csv")["change"].tolist() == ["added"]
 
 

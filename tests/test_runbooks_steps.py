@@ -193,3 +193,18 @@ def test_latest_snapshot_is_the_newest_earlier_one(tmp_path: Path) -> None:
     current = snapshot("20261103T000000Z-inventory_report", "2026-11-03T00:00:00+00:00")
     assert steps.latest_snapshot(tmp_path, exclude=current.parent) == newer
     assert steps.latest_snapshot(tmp_path / "empty") is None
+
+
+def test_a_consumer_leaves_from_its_own_side_and_the_waiter_sees_it_gone(aws_env: Sandbox, aws: Any) -> None:
+    from dsshare.connection import Connection
+
+    prod_data = aws_env.account_id("prod-data")
+    plan = plan_responses(Connection(), [prod_data], "leave", owner_account_ids=[OWNER_SERVICES],
+                          regions=["us-east-1"])  # fmt: skip
+    assert [(r.action, r.side) for r in plan.rows] == [("leave", "consumer")]
+    results = apply(Connection(), plan, expected_fingerprint=plan.fingerprint, timeout=30, progress=False)
+    assert (results.iloc[0]["outcome"], results.iloc[0]["share_status"]) == ("done", "Deleted")
+    services = aws_env.directory_id("services.example.com")
+    assert owner_status(aws, services, prod_data, owner=OWNER_SERVICES) == "Deleted"
+    listed = aws("ds", account_id=prod_data).describe_directories()["DirectoryDescriptions"]
+    assert services not in [d.get("OwnerDirectoryDescription", {}).get("DirectoryId") for d in listed]

@@ -102,7 +102,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Consumer actions :func:`plan_responses` plans.
-RESPONSE_ACTIONS: tuple[Action, ...] = (Action.ACCEPT, Action.REJECT)
+RESPONSE_ACTIONS: tuple[Action, ...] = (Action.ACCEPT, Action.REJECT, Action.LEAVE)
 
 
 @dataclass(frozen=True)
@@ -705,7 +705,7 @@ def plan_responses(
     guardrails: Guardrails | None = None,
     max_workers: int = 8,
 ) -> Plan:
-    """Plan accepting or rejecting the invitations consumer accounts see (consumer side).
+    """Plan accepting, rejecting or leaving the shares consumer accounts see (consumer side).
 
     Reads each account x Region's own DescribeDirectories through the cross-account role,
     so invitations from any owner are found. An account or Region that cannot be read
@@ -717,7 +717,7 @@ def plan_responses(
         Consumer account ids and OU ids, or ``["ALL"]`` (every ACTIVE account of the
         organization).
     action
-        accept or reject.
+        accept or reject (PendingAcceptance invitations), or leave (Shared directories).
     owner_account_ids, owner_directory_ids
         Only invitations from these owners / for these owner directories (empty: any).
     regions
@@ -734,7 +734,7 @@ def plan_responses(
     >>> apply(conn, p, expected_fingerprint=p.fingerprint)                             # doctest: +SKIP
     """
     if action not in RESPONSE_ACTIONS:
-        raise ParameterError("action", action, "accept or reject")
+        raise ParameterError("action", action, "accept, reject or leave")
     listed = list(accounts)
     request = ResponseRequest(
         accounts=tuple(listed if listed == [ALL] else validate_targets(listed)),

@@ -313,7 +313,7 @@ def respond(
     max_workers: int = DEFAULT_MAX_WORKERS,
     guardrails: Guardrails | None = None,
 ) -> pd.DataFrame:
-    """Accept or reject the invitations consumer accounts see, from the consumer side.
+    """Accept or reject the invitations consumer accounts see (or leave their Shared ones).
 
     Plans with :func:`dsshare.planning.plan_responses` (owners outside the organization
     need ``allow_external_owners``; guardrails apply) and applies with the one engine;

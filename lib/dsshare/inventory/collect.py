@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from dsshare import calls, organization
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, DsShareError, ParameterError, from_client_error
+from dsshare.safetext import terminal
 from dsshare.validation import is_root_id, validate_account_id, validate_ou_id, validate_regions
 
 from . import build
@@ -138,6 +139,7 @@ class _Collector:
         )
         self.placement: dict[str, str] = {}
         self.organization: dict[str, Any] | None = None
+        self.organization_logged = False
         self.trusted_access: bool | None = None
 
     @property
@@ -205,14 +207,23 @@ class _Collector:
             # is nothing to list; accounts are then only those asked for.
             logger.info("inventory: the caller is not in an organization")
             return
-        logger.warning(
-            "inventory: could not read %s (%s): %s",
-            "/".join(str(v) for v in where.values() if v),
-            row.get("code"),
-            row.get("message"),
-        )
+        organization_wide = where.get("stage") == "organization"
         with self.lock:
             self.raw.errors.append(row)
+            repeated = organization_wide and self.organization_logged
+            self.organization_logged = self.organization_logged or organization_wide
+        # The three organization reads run at once and fail together (no access, no
+        # credentials): they are logged once, at info, since callers report them from the
+        # error rows (the CLI prints one line; the report shows a banner). AWS text is
+        # escaped, so a control character in a message cannot drive the terminal.
+        level = logging.DEBUG if repeated else logging.INFO if organization_wide else logging.WARNING
+        logger.log(
+            level,
+            "inventory: could not read %s (%s): %s",
+            terminal("/".join(str(v) for v in where.values() if v)),
+            terminal(row.get("code")),
+            terminal(row.get("message")),
+        )
 
     # -- organization units -------------------------------------------------------
 

@@ -7,6 +7,9 @@ share made again after Deleted shows as a new (added) record, as AWS keeps both.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,6 +17,8 @@ import pandas as pd
 from . import schema
 from .model import Inventory
 from .schema import records
+
+__all__ = ["COMPARED", "Baseline", "drift", "drift_counts"]
 
 #: Columns compared for each frame (the rest is identity or derived context).
 COMPARED: dict[str, tuple[str, ...]] = {
@@ -98,3 +103,30 @@ def drift(before: Inventory, after: Inventory) -> pd.DataFrame:
     rows = _diff_frame("shares", before.shares, after.shares)
     rows += _diff_frame("directories", before.directories, after.directories)
     return schema.conform(rows, schema.DRIFT)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The earlier snapshot a drift was computed against: where it is and when it was taken."""
+
+    path: Path
+    collected_at: dt.datetime
+
+
+def drift_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Records ``new`` (added), ``gone`` (removed) and ``changed`` (one or more fields).
+
+    A record with several changed fields counts once.
+
+    Examples
+    --------
+    >>> from dsshare.inventory.model import Inventory
+    >>> drift_counts(drift(Inventory.empty(), Inventory.empty()))
+    {'new': 0, 'gone': 0, 'changed': 0}
+    """
+    changed = frame[frame["change"] == "changed"]
+    return {
+        "new": int((frame["change"] == "added").sum()),
+        "gone": int((frame["change"] == "removed").sum()),
+        "changed": int(changed[["frame", "key"]].drop_duplicates().shape[0]),
+    }

@@ -22,15 +22,22 @@ import pandas as pd
 
 from dsshare.errors import ParameterError
 
+from .drift import Baseline
 from .drift import drift as compute_drift
 from .findings import findings as compute_findings
 from .findings import pending as compute_pending
 from .findings import quota as compute_quota
 from .model import Inventory
 from .report import write_report, write_xlsx, xlsx_available
-from .snapshot import MANIFEST, read_snapshot, write_snapshot
+from .snapshot import MANIFEST, SnapshotError, read_manifest, read_snapshot, write_snapshot
 
-__all__ = ["Export", "check_output_folder", "export_inventory", "is_snapshot_folder"]
+__all__ = [
+    "Export",
+    "check_compare_folder",
+    "check_output_folder",
+    "export_inventory",
+    "is_snapshot_folder",
+]
 
 REPORT = "report.html"
 WORKBOOK = "inventory.xlsx"
@@ -48,6 +55,8 @@ class Export:
     quota: pd.DataFrame
     pending: pd.DataFrame
     drift: pd.DataFrame | None = None
+    baseline: Baseline | None = None
+    """The snapshot ``drift`` was computed against."""
     files: list[Path] = field(default_factory=list)
 
 
@@ -100,6 +109,24 @@ def check_output_folder(path: str | Path, *, replace: bool = False, parameter: s
     return True
 
 
+def check_compare_folder(path: str | Path, *, parameter: str = "--compare") -> None:
+    """Refuse, before any AWS call, a baseline that is not a snapshot this dsshare can read.
+
+    Raises :class:`~dsshare.errors.ParameterError` naming ``parameter`` when ``path`` is
+    missing, is not a dsshare snapshot folder, or has another schema version.
+    """
+    folder = Path(path)
+    if not folder.is_dir() or not is_snapshot_folder(folder):
+        raise ParameterError(
+            parameter, str(folder),
+            f"an earlier snapshot folder (written by dsshare inventory --out, holding {MANIFEST})",
+        )  # fmt: skip
+    try:
+        read_manifest(folder)
+    except SnapshotError as err:
+        raise ParameterError(parameter, str(folder), f"a snapshot this dsshare reads ({err.message})") from err
+
+
 def export_inventory(
     inventory: Inventory,
     out: str | Path,
@@ -129,7 +156,12 @@ def export_inventory(
     """
     final = Path(out)
     replacing = check_output_folder(final, replace=replace)
-    drift = compute_drift(read_snapshot(compare), inventory) if compare is not None else None
+    drift: pd.DataFrame | None = None
+    baseline: Baseline | None = None
+    if compare is not None:
+        before = read_snapshot(compare)
+        drift = compute_drift(before, inventory)
+        baseline = Baseline(Path(compare), before.meta.collected_at)
     folder = final.with_name(f".{final.name}.dsshare-new-{uuid.uuid4().hex[:8]}") if replacing else final
     derived = {
         "quota": compute_quota(inventory),
@@ -138,8 +170,13 @@ def export_inventory(
     }
     if drift is not None:
         derived["drift"] = drift
-    manifest = write_snapshot(inventory, folder, derived=derived)
-    report = write_report(inventory, folder / REPORT, drift=drift)
+    compared_with = (
+        None
+        if baseline is None
+        else {"path": str(baseline.path), "collected_at": baseline.collected_at.isoformat()}
+    )
+    manifest = write_snapshot(inventory, folder, derived=derived, compared_with=compared_with)
+    report = write_report(inventory, folder / REPORT, drift=drift, baseline=baseline)
     workbook = None
     if xlsx_available():
         workbook = write_xlsx({**inventory.frames(), **derived}, folder / WORKBOOK)
@@ -161,5 +198,6 @@ def export_inventory(
         quota=derived["quota"],
         pending=derived["pending"],
         drift=drift,
+        baseline=baseline,
         files=sorted(p for p in folder.rglob("*") if p.is_file()),
     )

@@ -26,19 +26,25 @@ class Scope:
     regions: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """One line for humans, e.g. ``all accounts x us-east-1,eu-west-1``."""
+        """One line for humans, e.g. ``all accounts × 2 Regions (us-east-1, eu-west-1)``.
+
+        What was asked for; :func:`dsshare.inventory.present.scope_line` says what was read.
+        """
         if self.all_accounts:
             who = "all accounts"
         else:
             parts = []
             if self.accounts:
-                parts.append(f"{len(self.accounts)} account(s)")
+                parts.append(f"{len(self.accounts)} account{'s' if len(self.accounts) != 1 else ''}")
             if self.ous:
-                parts.append(f"OU(s) {','.join(self.ous)}")
+                parts.append(f"OU{'s' if len(self.ous) != 1 else ''} {', '.join(self.ous)}")
             who = " + ".join(parts) or "no accounts"
+        count = f"{len(self.regions)} Region{'s' if len(self.regions) != 1 else ''}"
+        if not self.regions:
+            return f"{who} × no Regions"
         if len(self.regions) > 4:
-            return f"{who} x {len(self.regions)} Regions"
-        return f"{who} x {','.join(self.regions) or 'no Regions'}"
+            return f"{who} × {count}"
+        return f"{who} × {count} ({', '.join(self.regions)})"
 
 
 @dataclass

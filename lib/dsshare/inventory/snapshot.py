@@ -14,7 +14,10 @@ Layout of a snapshot folder::
     drift.csv                only when compared with an earlier snapshot
     parquet/<frame>.parquet  the same frames, when pyarrow is installed
 
-ShareNotes never reaches disk: frames only hold its SHA-256 and length.
+ShareNotes never reaches disk: frames only hold its SHA-256 and length. Text is written as
+AWS returned it (control characters included), except that a text cell a spreadsheet
+would run as a formula (starting with ``= + - @``, tab or CR) gets a leading apostrophe;
+:func:`read_snapshot` takes it off again (see :func:`dsshare.safetext.csv_cell`).
 """
 
 from __future__ import annotations
@@ -31,11 +34,20 @@ import pandas as pd
 
 from dsshare import __version__
 from dsshare.errors import DsShareError
+from dsshare.safetext import csv_cell, csv_value
 
 from . import schema
 from .model import Inventory, InventoryMeta
 
-__all__ = ["MANIFEST", "SnapshotError", "parquet_available", "read_snapshot", "write_snapshot"]
+__all__ = [
+    "MANIFEST",
+    "SnapshotError",
+    "parquet_available",
+    "read_frame",
+    "read_manifest",
+    "read_snapshot",
+    "write_snapshot",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +70,26 @@ def _sha256(path: Path) -> str:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """One frame as CSV; text cells a spreadsheet would run as formulas get an apostrophe."""
     out = frame.copy()
     for column in out.columns:
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].map(lambda v: v.isoformat() if pd.notna(v) else None)
+        elif isinstance(out[column].dtype, pd.StringDtype):
+            out[column] = out[column].map(csv_cell, na_action="ignore")
     out.to_csv(path, index=False, lineterminator="\n")
+
+
+def read_frame(path: str | Path, frame_schema: schema.FrameSchema) -> pd.DataFrame:
+    """One CSV of a snapshot (collected or derived) with its declared columns and dtypes."""
+    return _read_csv(Path(path), frame_schema)
 
 
 def _read_csv(path: Path, frame_schema: schema.FrameSchema) -> pd.DataFrame:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    for column in frame_schema.columns:
+        if column.kind == schema.STRING and column.name in raw.columns:
+            raw[column.name] = raw[column.name].map(csv_value, na_action="ignore")
     return schema.conform(raw, frame_schema)
 
 
@@ -76,6 +99,7 @@ def write_snapshot(
     *,
     derived: Mapping[str, pd.DataFrame] | None = None,
     parquet: bool | None = None,
+    compared_with: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``inventory`` (and optional derived frames) into the folder ``path``.
 
@@ -89,6 +113,9 @@ def write_snapshot(
         Extra frames by schema name (quota, pending, findings, drift).
     parquet
         Also write Parquet copies; default: when pyarrow is installed.
+    compared_with
+        The earlier snapshot ``derived["drift"]`` was computed against, as
+        ``{"path": ..., "collected_at": ...}``; kept in the manifest.
 
     Returns
     -------
@@ -126,6 +153,8 @@ def write_snapshot(
         "frames": listed,
         "parquet": use_parquet,
     }
+    if compared_with is not None:
+        manifest["compared_with"] = dict(compared_with)
     target = folder / MANIFEST
     target.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     logger.info("snapshot written to %s (%d frames)", folder, len(listed))

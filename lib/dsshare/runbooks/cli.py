@@ -16,6 +16,7 @@ import sys
 from typing import Any, TextIO
 
 from dsshare.errors import ParameterError
+from dsshare.inventory.cli import snapshot_summary_lines
 
 from .catalog import get_runbook, runbooks
 
@@ -75,6 +76,8 @@ def format_result(result: Any) -> list[str]:
         lines.append("plan: " + ", ".join(f"{k} {v}" for k, v in result.plan_summary.items()))
     if result.report is not None:
         lines.append(f"report: {result.report}")
+        # inventory_report: findings by severity and the drift against the named snapshot
+        lines.extend(line.removeprefix("  ") for line in snapshot_summary_lines(result.folder / "snapshot"))
     if result.dry_run and result.fingerprint:
         lines.append(f"fingerprint: {result.fingerprint}")
     if result.dry_run and result.notes_text:
