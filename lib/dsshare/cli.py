@@ -11,6 +11,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+#: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
 #: Modules that contribute a subcommand, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "dsshare.sandbox.cli",
@@ -35,7 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        # A second Ctrl-C while a command was already stopping: no traceback either.
+        print("dsshare: interrupted (Ctrl-C).", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

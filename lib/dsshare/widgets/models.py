@@ -720,9 +720,9 @@ class InvitationsModel(HasTraits):
             self.selected = []
             names = self.names()
             states = "; ".join(f"{_named(i.account_id, names)} now {i.status}" for i in done)
-            verb = "Accepted" if accept else "Rejected"
+            verb = "Accept" if accept else "Reject"
             self.last = (
-                f"{verb} {len(done)} of {_count(len(chosen), 'invitation')}" + (f": {states}." if states else ".")
+                f"{verb}ed {len(done)} of {_count(len(chosen), 'invitation')}" + (f": {states}." if states else ".")
             )
             if accept and done:
                 self.last += " The owner's Shares tab shows them as Shared once they settle."
