@@ -76,9 +76,11 @@ class Feedback(widgets.VBox):  # type: ignore[misc]
         """The HTML currently shown (for tests)."""
         return str(self._message.value)
 
-    def run(self, action: Callable[[], object], done: str | Callable[[], str] = "") -> bool:
+    def run(self, action: Callable[[], object], done: str | Callable[[], str] = "",
+            *, keep_output: bool = True) -> bool:  # fmt: skip
         """Run ``action``; show ``done`` (or what it returns, read afterwards) on success or
-        the failure; return success."""
+        the failure; return success. ``keep_output=False`` clears what the action displayed
+        once it succeeded (a progress bar that closes itself would read "Loading widget")."""
         self._message.value = render.info_box("Working…", css_class="dsshare-busy")
         self._output.clear_output()
         with self._output:
@@ -99,6 +101,8 @@ class Feedback(widgets.VBox):  # type: ignore[misc]
                 logger.exception("console action failed")
                 self._message.value = render.unexpected_box(err)
                 return False
+        if not keep_output:
+            self._output.clear_output()
         text = done() if callable(done) else done
         self._message.value = render.info_box(text, css_class="dsshare-done") if text else ""
         return True
@@ -515,7 +519,7 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
                                      "region", "status", "directory", "exported",
                                      "replace_pending"])  # fmt: skip
         self._collect.on_click(lambda _: self.feedback.run(
-            model.collect, done=lambda: f"Inventory collected at {model.collected_at()}."))
+            model.collect, done=lambda: f"Inventory collected at {model.collected_at()}.", keep_output=False))
         self._export.on_click(lambda _: self.feedback.run(
             model.export, done=lambda: f"Report written with {model.export_note()}."))
         self._replace.on_click(lambda _: self.feedback.run(
@@ -585,9 +589,9 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
                 used, title="Quota used per directory (%)", maximum=100.0, colours={}, suffix=notes
             )
             self._table.value = render.table(
-                model.filtered_shares(),
+                model.filtered_shares().rename(columns={"CreatedDateTime": "CreatedDateTime (UTC)"}),
                 ["region", "OwnerAccountId", "owner_directory_name", "SharedAccountId", "ShareStatus",
-                 "ShareMethod", "SharedDirectoryId", "CreatedDateTime"],
+                 "ShareMethod", "SharedDirectoryId", "CreatedDateTime (UTC)"],
                 empty="No share records match the filters.",
             )  # fmt: skip
         self._exported.value = (
