@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from dsshare.errors import DsShareError
+from dsshare.model import ShareStatus
 
 from . import browser
 from .serve import REPO_ROOT, sandbox_env, start_voila
@@ -71,7 +72,7 @@ def take_screenshots(out: Path) -> list[Path]:
                 browser.click_tab(page, "Inventory")
                 page.locator(".dsshare-collect").click()
                 page.locator(".dsshare-charts svg").first.wait_for(timeout=LOAD_TIMEOUT)
-                page.locator(".dsshare-filter-status select").select_option(label="PendingAcceptance")
+                page.locator(".dsshare-filter-status select").select_option(label=ShareStatus.PENDING_ACCEPTANCE.value)
                 page.locator(".dsshare-export-scope", has_text="filter: status").wait_for()
                 console.screenshot(path=str(inventory_png))
                 chromium.close()
