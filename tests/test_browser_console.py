@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from dsshare.sandbox import Sandbox
-from dsshare.widgets import browser
-from dsshare.widgets.serve import (
+from tools import browser
+from tools.serve import (
     NOTEBOOK,
     REPO_ROOT,
     Server,
@@ -35,6 +33,8 @@ from dsshare.widgets.serve import (
     start_lab,
     start_voila,
 )
+
+from dsshare.sandbox import Sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -16,12 +16,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import dsshare
-from dsshare import validation
-from dsshare.cli import main
-from dsshare.errors import DsShareError, ParameterError
-from dsshare.reliability.hostile import (
+from tools.reliability.hostile import (
     HOSTILE_TEXT,
     HOSTILE_TYPED,
     HOSTILE_YAML,
@@ -29,6 +24,11 @@ from dsshare.reliability.hostile import (
     reader_trials,
     run_corpus,
 )
+
+import dsshare
+from dsshare import validation
+from dsshare.cli import main
+from dsshare.errors import DsShareError, ParameterError
 from dsshare.runbooks.catalog import runbooks
 from dsshare.runbooks.parameters import parse_cli_value, resolve_parameters
 from dsshare.sandbox import Sandbox

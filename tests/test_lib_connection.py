@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
+import botocore.session
 import pytest
+from botocore.credentials import RefreshableCredentials
 
 from dsshare import connection as connection_module
 from dsshare.calls import iter_directories
@@ -42,7 +46,7 @@ def test_caller_identity_is_the_management_account(conn: Connection, aws_env: Sa
     assert conn.caller_arn.startswith("arn:aws:")
     assert conn.caller_account_id == conn.caller_arn.split(":")[4]
     assert len(calls(aws_env, "GetCallerIdentity")) == 1, "identity is read once and cached"
-    assert conn.organization is not None and conn.organization["FeatureSet"] == "ALL"
+    assert not hasattr(conn, "organization"), "organization facts are gathered, not cached here"
 
 
 def test_member_accounts_are_reached_by_assume_role_cached_per_account(
@@ -291,3 +295,62 @@ def test_timestamps_come_back_in_utc_from_own_and_role_clients(
             assert abs(datetime.now(UTC) - launched) < timedelta(days=3650)
     assumed = conn._roles[member].expires  # noqa: SLF001 - parsed from AssumeRole's XML
     assert assumed.tzinfo is UTC and assumed > datetime.now(UTC)
+
+
+# -- a boto3 session handed in (SSO, aws-vault, an already-assumed role) ---------------------
+
+
+def test_a_boto3_session_gives_its_credentials_and_region(aws_env: Sandbox) -> None:
+    session = boto3.Session(aws_access_key_id="sso-like", aws_secret_access_key="sso-like",
+                            region_name="eu-west-1")  # fmt: skip
+    conn = Connection(session=session)
+    assert conn.region == "eu-west-1" and conn.endpoint_url == aws_env.endpoint_url
+    assert conn.caller_account_id == aws_env.manifest["management_account_id"]
+    member = aws_env.account_id("prod-app1")
+    list(iter_directories(conn, account_id=member))
+    assert calls(aws_env, "DescribeDirectories")[-1]["account_id"] == member
+    assert calls(aws_env, "DescribeDirectories")[-1]["region"] == "eu-west-1"
+    parsers = session._session.get_component("response_parser_factory")
+    assert "timestamp_parser" not in parsers._defaults, "the caller's session is not changed"
+
+
+def test_an_already_assumed_session_acts_as_its_account(aws_env: Sandbox) -> None:
+    member = aws_env.account_id("dev-app1")
+    sts = boto3.client("sts", endpoint_url=aws_env.endpoint_url, region_name="us-east-1")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="operator")["Credentials"]  # fmt: skip
+    session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                            aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"])  # fmt: skip
+    conn = Connection(session=session)
+    assert conn.caller_account_id == member
+    list(iter_directories(conn))
+    assert calls(aws_env, "DescribeDirectories")[-1]["account_id"] == member
+
+
+def test_a_sessions_refreshing_credentials_keep_refreshing(aws_env: Sandbox) -> None:
+    refreshed: list[int] = []
+
+    def refresh() -> dict[str, str]:
+        refreshed.append(1)
+        expiry = datetime.now(UTC) + timedelta(minutes=1)  # inside botocore's refresh window
+        return {"access_key": "refreshed", "secret_key": "refreshed", "token": "t",
+                "expiry_time": expiry.isoformat()}  # fmt: skip
+
+    core = botocore.session.Session()
+    core._credentials = RefreshableCredentials.create_from_metadata(
+        refresh(), refresh, "sso-test"
+    )
+    refreshed.clear()
+    conn = Connection(session=boto3.Session(botocore_session=core))
+    list(iter_directories(conn))
+    list(iter_directories(conn))
+    assert len(refreshed) >= 2, "each signing asked the session's credentials to refresh"
+
+
+def test_a_session_and_a_profile_together_are_refused(aws_env: Sandbox) -> None:
+    with pytest.raises(ParameterError, match="profile"):
+        Connection(profile="ops", session=boto3.Session())
+    with pytest.raises(ParameterError, match="session"):
+        Connection(session="ops")  # type: ignore[arg-type]
+    assert aws_env.request_log == []

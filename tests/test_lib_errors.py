@@ -19,7 +19,7 @@ from dsshare.errors import (
     from_client_error,
 )
 
-#: Every error code of AWS_SHARING.md's table, plus throttling.
+#: Every error code of docs/aws-sharing.md's table, plus throttling.
 DOCUMENTED_CODES = [
     "DirectoryAlreadySharedException",
     "EntityDoesNotExistException",

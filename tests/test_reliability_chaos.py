@@ -11,10 +11,7 @@ from pathlib import Path
 import boto3
 import pandas as pd
 import pytest
-
-import dsshare
-from dsshare.inventory.collect import collect_inventory
-from dsshare.reliability.chaos import (
+from tools.reliability.chaos import (
     account_audit,
     duplicate_shares,
     inject_chaos,
@@ -22,6 +19,9 @@ from dsshare.reliability.chaos import (
     state_mismatches,
     torn_lines,
 )
+
+import dsshare
+from dsshare.inventory.collect import collect_inventory
 from dsshare.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow

@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from tools.reliability.chaos import account_audit, duplicate_shares, read_audit_lines, share_state
+from tools.reliability.runs import RunOutcome, finish, start_share, write_parameters
 
 import dsshare
-from dsshare.reliability.chaos import account_audit, duplicate_shares, read_audit_lines, share_state
-from dsshare.reliability.runs import RunOutcome, finish, start_share, write_parameters
 from dsshare.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow

@@ -9,16 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-import dsshare
-from dsshare.reliability.chaos import (
+from tools.reliability.chaos import (
     account_audit,
     duplicate_shares,
     read_audit_lines,
     read_in_doubt,
     share_state,
 )
-from dsshare.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
+from tools.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
+
+import dsshare
 from dsshare.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow

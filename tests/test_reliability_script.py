@@ -1,4 +1,4 @@
-"""``make reliability`` (``python -m dsshare.reliability``) prints its table from one run and
+"""``make reliability`` (``python -m tools.reliability``) prints its table from one run and
 fails when a must-be-zero figure is not zero. Run here in a child process: the script starts
 its own sandbox, and moto's state is per process."""
 
@@ -10,17 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from dsshare.reliability.__main__ import Figures, table
+from tools.reliability.__main__ import Figures, table
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_hostile_scenario_prints_the_table_and_writes_the_figures(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "dsshare.reliability", "--only", "hostile",
+        [sys.executable, "-m", "tools.reliability", "--only", "hostile",
          "--json", str(tmp_path / "figures.json")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1],
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "hostile inputs tried" in done.stdout and "secret leaks found" in done.stdout

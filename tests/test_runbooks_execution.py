@@ -275,7 +275,7 @@ def test_plain_papermill_runs_a_runbook_too(aws_env: Sandbox, tmp_path: Path) ->
 def test_the_demo_ends_with_the_paths_of_the_report_and_the_executed_notebooks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dsshare.runbooks.demo import main as demo
+    from tools.demo import main as demo
 
     assert demo(tmp_path) == 0
     out = capsys.readouterr().out

@@ -89,17 +89,38 @@ def test_an_invitation_from_another_region_is_entity_does_not_exist(
 
 
 @pytest.mark.parametrize("call", CALLS)
-def test_an_invitation_still_sharing_is_not_visible_yet(sb: Sandbox, aws, call: str) -> None:
+def test_an_invitation_can_be_answered_as_soon_as_share_directory_returned(
+    sb: Sandbox, aws, call: str
+) -> None:
+    # Terraform's accepter calls AcceptSharedDirectory right after ShareDirectory, while
+    # the owner's record may still read Sharing (docs/sandbox-fidelity.md).
+    sb.set_transition_delay(60)
+    bob = sb.account_id("sandbox-bob")
+    corp = sb.directory_id("corp.example.com")
+    shared_id = aws("ds").share_directory(
+        DirectoryId=corp, ShareTarget={"Id": bob, "Type": "ACCOUNT"}, ShareMethod="HANDSHAKE"
+    )["SharedDirectoryId"]
+    consumer = aws("ds", account_id=bob)
+    [seen] = consumer.describe_directories(DirectoryIds=[shared_id])["DirectoryDescriptions"]
+    assert (seen["ShareStatus"], seen["Stage"]) == ("Sharing", "Requested")
+    getattr(consumer, call)(SharedDirectoryId=shared_id)
+    [record] = aws("ds").describe_shared_directories(
+        OwnerDirectoryId=corp, SharedDirectoryIds=[shared_id]
+    )["SharedDirectories"]
+    assert record["ShareStatus"] == ("Shared" if call == "accept_shared_directory" else "Rejecting")
+
+
+def test_an_organizations_share_still_sharing_is_no_invitation(sb: Sandbox, aws) -> None:
     sb.set_transition_delay(60)
     bob = sb.account_id("sandbox-bob")
     shared_id = aws("ds").share_directory(
         DirectoryId=sb.directory_id("corp.example.com"),
         ShareTarget={"Id": bob, "Type": "ACCOUNT"},
-        ShareMethod="HANDSHAKE",
+        ShareMethod="ORGANIZATIONS",
     )["SharedDirectoryId"]
     with pytest.raises(ClientError) as excinfo:
-        getattr(aws("ds", account_id=bob), call)(SharedDirectoryId=shared_id)
-    assert error(excinfo)[0] == "EntityDoesNotExistException"
+        aws("ds", account_id=bob).accept_shared_directory(SharedDirectoryId=shared_id)
+    assert error(excinfo)[0] == "DirectoryAlreadySharedException"
 
 
 @pytest.mark.parametrize("call", CALLS)

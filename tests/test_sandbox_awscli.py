@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import pytest
 
 from dsshare.cli import main
 from dsshare.sandbox import Sandbox
+from dsshare.sandbox.control import ControlClient
 
 BIN = Path(sys.executable).parent
 DSSHARE = str(BIN / "dsshare")
@@ -118,11 +118,8 @@ def cli_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 @pytest.fixture
 def cli(cli_sandbox: Running) -> Running:
     """The CLI-started sandbox, reset to its demo world through the control endpoint."""
-    request = urllib.request.Request(
-        cli_sandbox.exports["AWS_ENDPOINT_URL"] + "/_dsshare/reset", method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert json.loads(response.read()) == {"reset": True}
+    control = ControlClient(cli_sandbox.exports["AWS_ENDPOINT_URL"], timeout=10)
+    assert control.post("reset") == {"reset": True}
     return cli_sandbox
 
 

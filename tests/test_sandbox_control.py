@@ -6,26 +6,45 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from dsshare.sandbox import Sandbox
+from dsshare.sandbox.cli import exposure_warning
+from dsshare.sandbox.control import client_url
+
+
+@pytest.fixture
+def own_world(sandbox: Sandbox) -> Iterator[None]:
+    """Let a test start its own Sandbox; reseed the session's demo world afterwards."""
+    yield
+    sandbox.reset()
 
 
 def control(sb: Sandbox, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
+    """A control request through the library's client (the headers the API requires)."""
+    return sb.control.request(method, path, payload)
+
+
+def raw_request(
+    sb: Sandbox,
+    method: str,
+    path: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """Status, headers and JSON body of a hand-made control request (errors included)."""
     request = urllib.request.Request(
-        f"{sb.endpoint_url}/_dsshare/{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
+        f"{sb.endpoint_url}/_dsshare/{path}", data=data, method=method, headers=headers or {}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"] == "application/json"
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
 
 
 def control_error(
@@ -34,11 +53,12 @@ def control_error(
     data = (
         raw if raw is not None else (json.dumps(payload).encode() if payload is not None else None)
     )
-    request = urllib.request.Request(f"{sb.endpoint_url}/_dsshare/{path}", data=data, method=method)
-    with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(request, timeout=10)
-    assert excinfo.value.code == 400
-    return str(json.loads(excinfo.value.read())["error"])
+    status, headers, body = raw_request(
+        sb, method, path, data, {"Content-Type": "application/json"}
+    )
+    assert status == 400
+    assert headers["Content-Type"] == "application/json"
+    return str(body["error"])
 
 
 def test_manifest(sb: Sandbox) -> None:
@@ -218,3 +238,161 @@ def test_bad_control_requests_are_400_with_a_reason(
 
 def test_a_body_that_is_not_json_is_400(sb: Sandbox) -> None:
     assert control_error(sb, "POST", "faults", raw=b"{not json")
+
+
+@pytest.mark.parametrize(
+    "raw, complaint",
+    [
+        (b"[1, 2]", "must be a JSON object"),
+        (b'"text"', "must be a JSON object"),
+        (b'{"operation": 5}', "operation must be text"),
+        (b'{"code": "Bad\\r\\nX-Injected: 1"}', "code must be an AWS error code"),
+        (b'{"count": "three"}', "count must be a whole number"),
+    ],
+)
+def test_malformed_fault_rules_are_json_400_naming_the_problem(
+    sb: Sandbox, raw: bytes, complaint: str
+) -> None:
+    assert complaint in control_error(sb, "POST", "faults", raw=raw)
+
+
+@pytest.mark.parametrize(
+    "path, payload, complaint",
+    [
+        (
+            "directories",
+            {"account_id": 123456789012, "region": "us-east-1", "name": "x"},
+            "12 digits",
+        ),
+        ("directories", {"account_id": "123456789012", "region": "mars-1", "name": "x"}, "region"),
+        (
+            "directories",
+            {"account_id": "123456789012", "region": "us-east-1", "name": "x", "edition": "Huge"},
+            "edition",
+        ),
+        ("directory-stage", {"directory_id": "d-0000000000", "stage": "Sleeping"}, "stage"),
+        ("share-status", {"status": "Shared"}, "shared_directory_id"),
+    ],
+)
+def test_bad_world_controls_are_json_400_never_a_traceback(
+    sb: Sandbox, path: str, payload: dict, complaint: str
+) -> None:
+    assert complaint in control_error(sb, "POST", path, payload)
+
+
+def test_a_cross_origin_text_plain_post_from_a_web_page_is_refused(sb: Sandbox) -> None:
+    """What any page the operator visits can send without a CORS preflight."""
+    status, headers, body = raw_request(
+        sb,
+        "POST",
+        "reset",
+        b"{}",
+        {"Content-Type": "text/plain", "Origin": "https://attacker.example"},
+    )
+    assert status == 403
+    assert headers["Content-Type"] == "application/json"
+    assert "cross-origin" in body["error"]
+    assert "Access-Control-Allow-Origin" not in headers
+    assert sb.manifest["shares"]  # nothing was reset: the request never reached the world
+
+
+def test_a_cross_origin_json_request_is_refused(sb: Sandbox) -> None:
+    status, _, body = raw_request(
+        sb,
+        "POST",
+        "faults",
+        b'{"code": "ThrottlingException"}',
+        {"Content-Type": "application/json", "Origin": "http://localhost:8888"},
+    )
+    assert status == 403 and "cross-origin" in body["error"]
+    assert sb.faults.rules == []
+
+
+def test_a_same_origin_text_plain_post_is_refused_as_not_json(sb: Sandbox) -> None:
+    status, _, body = raw_request(sb, "POST", "faults", b"{}", {"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in body["error"]
+    status, _, body = raw_request(sb, "DELETE", "faults")
+    assert status == 415
+    assert sb.faults.rules == []
+
+
+def test_the_sandbox_s_own_origin_may_drive_it(sb: Sandbox) -> None:
+    status, _, body = raw_request(
+        sb,
+        "POST",
+        "transition-delay",
+        b'{"seconds": 0.05}',
+        {"Content-Type": "application/json", "Origin": sb.endpoint_url},
+    )
+    assert (status, body) == (200, {"seconds": 0.05})
+
+
+def test_a_rebound_host_name_is_refused(sb: Sandbox) -> None:
+    """DNS rebinding: a page's own name resolving to 127.0.0.1 sends its own Host."""
+    port = sb.endpoint_url.rsplit(":", 1)[1]
+    status, _, body = raw_request(
+        sb, "GET", "manifest", headers={"Host": f"attacker.example:{port}"}
+    )
+    assert status == 403 and "host" in body["error"]
+    status, _, _ = raw_request(sb, "GET", "manifest", headers={"Host": f"localhost:{port}"})
+    assert status == 200
+
+
+def test_a_sandbox_with_a_token_refuses_control_requests_without_it(own_world: None) -> None:
+    # Bound to loopback here (tests never listen beyond it); a sandbox bound beyond
+    # loopback gets a token of its own (next test) and enforces it the same way.
+    with Sandbox(seed="empty", transition_delay=0, control_token="s3cret-" + "x" * 20) as guarded:
+        status, _, body = raw_request(guarded, "GET", "manifest")
+        assert status == 403 and "X-Dsshare-Token" in body["error"]
+        status, _, _ = raw_request(guarded, "GET", "manifest", headers={"X-Dsshare-Token": "wrong"})
+        assert status == 403
+        # The library's client sends it.
+        assert guarded.control.get("manifest")["seed"] == "empty"
+        assert guarded.control.post("reset") == {"reset": True}
+
+
+def test_a_sandbox_bound_beyond_loopback_makes_a_token_and_a_usable_url() -> None:
+    exposed = Sandbox(seed="empty", host="0.0.0.0")  # not started: nothing listens
+    assert exposed.control_token and len(exposed.control_token) >= 24
+    assert Sandbox(seed="empty", host="0.0.0.0").control_token != exposed.control_token
+    assert client_url("0.0.0.0", 4566) == "http://127.0.0.1:4566"
+    assert client_url("::", 4566) == "http://[::1]:4566"
+    assert client_url("192.0.2.7", 4566) == "http://192.0.2.7:4566"
+
+
+def test_the_exposure_warning_names_the_emulator_the_control_api_and_the_token() -> None:
+    warning = exposure_warning("0.0.0.0", 4566, "tok-123")
+    lines = warning.splitlines()
+    assert len(lines) > 5
+    assert "every interface" in lines[0] and "4566" in lines[0]
+    assert "AWS emulator" in warning and "control API" in warning
+    assert "X-Dsshare-Token" in warning and "tok-123" in warning
+    assert "0.0.0.0" not in warning  # never offered as a URL
+
+
+def test_a_loopback_sandbox_needs_no_token(sb: Sandbox) -> None:
+    assert sb.control_token is None
+    assert raw_request(sb, "GET", "manifest")[0] == 200
+
+
+def test_fault_messages_are_escaped_for_every_protocol(sb: Sandbox, aws_once) -> None:
+    """A message with markup, quotes and control characters reaches each client intact."""
+    message = "a <b>bold</b> & \"quoted\" 'message' ]]> with\ttab"
+    control(sb, "POST", "faults", {"service": "sts", "code": "AccessDenied", "message": message})
+    control(sb, "POST", "faults", {"service": "ds", "code": "ClientException", "message": message})
+    with pytest.raises(ClientError) as sts_error:
+        aws_once("sts").get_caller_identity()
+    assert sts_error.value.response["Error"] == {
+        "Type": "Sender",
+        "Code": "AccessDenied",
+        "Message": message,
+    }
+    with pytest.raises(ClientError) as ds_error:
+        aws_once("ds").describe_directories()
+    assert ds_error.value.response["Error"]["Message"] == message
+    control(sb, "DELETE", "faults")
+    nul = "bad \x00 byte"
+    control(sb, "POST", "faults", {"service": "sts", "code": "AccessDenied", "message": nul})
+    with pytest.raises(ClientError) as replaced:
+        aws_once("sts").get_caller_identity()
+    assert replaced.value.response["Error"]["Message"] == "bad \ufffd byte"

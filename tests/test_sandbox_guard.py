@@ -27,7 +27,11 @@ from moto.utilities.paginator import Paginator
 
 from dsshare.sandbox import MotoShapeError, Sandbox, check_moto_shape, dispatch
 from dsshare.sandbox.backend import SharingBackend, SharingBackendDict, sharing_backends
-from dsshare.sandbox.exceptions import InvalidParameterException, SandboxModelError
+from dsshare.sandbox.exceptions import (
+    InvalidParameterException,
+    InvalidTargetException,
+    SandboxModelError,
+)
 from dsshare.sandbox.records import ShareRecord
 from dsshare.sandbox.responses import ADDED, REPLACED, SharingResponse
 from dsshare.sandbox.shapes import check_output, validate_input
@@ -372,7 +376,9 @@ def test_a_sandbox_bug_surfaces_as_a_500_instead_of_leaking(
     ],
 )
 def test_validate_input_applies_the_model(operation: str, params: dict, fragment: str) -> None:
-    with pytest.raises(InvalidParameterException) as excinfo:
+    # An operation whose model lists no InvalidParameterException answers with one it lists.
+    expected = InvalidTargetException if operation == "UnshareDirectory" else InvalidParameterException
+    with pytest.raises(expected) as excinfo:
         validate_input("ds", operation, params)
     assert fragment in excinfo.value.message
     assert "top secret" not in excinfo.value.message
@@ -410,11 +416,13 @@ def test_importing_the_sandbox_needs_no_moto_and_using_it_names_the_extra() -> N
         "try:\n"
         "    sandbox.Sandbox\n"
         "except sandbox.SandboxNotInstalledError as err:\n"
+        "    from dsshare.errors import DsShareError\n"
+        "    assert isinstance(err, DsShareError)\n"
         "    print(type(err).__mro__[1].__name__, '|', err)\n"
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        "DsShareError | The dsshare sandbox needs moto, which is not installed. "
+        "MissingExtraError | The dsshare sandbox needs moto, which is not installed. "
         "Next step: pip install 'dsshare[sandbox]'"
     )
 

@@ -74,7 +74,11 @@ def test_handshake_share_is_sharing_then_pending_then_shared_once_accepted(
     shared_id = owner.share_directory(
         DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE", ShareNotes="hello"
     )["SharedDirectoryId"]
-    assert consumer_view(consumer, shared_id) is None  # nothing to see while Sharing
+    # The invitation is there from the moment ShareDirectory answered (Terraform's accepter
+    # relies on it; docs/sandbox-fidelity.md), still Sharing.
+    early = consumer_view(consumer, shared_id)
+    assert early is not None
+    assert (early["ShareStatus"], early["Stage"]) == ("Sharing", "Requested")
     assert watch(lambda: owner_status(owner, corp, shared_id), "PendingAcceptance") == [
         "Sharing",
         "PendingAcceptance",

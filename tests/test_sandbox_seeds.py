@@ -6,6 +6,7 @@ sandbox, so tests that start one put the session's demo world back afterwards.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import pytest
 from botocore.config import Config
 
 from dsshare.sandbox import Sandbox, SandboxError
+from dsshare.sandbox.records import REGISTRY
 
 SCALE_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
@@ -272,3 +274,69 @@ def test_a_scale_world_without_shares_needs_no_directories(own_world: None) -> N
             sb.manifest["directories"],
             sb.manifest["shares"],
         ) == (6, [], [])
+
+
+# -- every seed is consistent in time --------------------------------------------------------
+
+
+def _ds(sb: Sandbox, account_id: str, region: str):  # type: ignore[no-untyped-def]
+    """A Directory Service client acting in ``account_id`` (AssumeRole into the seed's role)."""
+    sts = client(sb, "sts", region)
+    if account_id != sb.manifest["management_account_id"]:
+        creds = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{sb.manifest['role_name']}",
+            RoleSessionName="seed-check",
+        )["Credentials"]
+        return boto3.client(
+            "ds", endpoint_url=sb.endpoint_url, region_name=region,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+    return client(sb, "ds", region)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "seed, options",
+    [("demo", {}), ("scale", {"accounts": 40, "directories": 6, "shares": 120}), ("empty", {})],
+)
+def test_every_seeded_timestamp_comes_after_its_directory_launched(
+    own_world: None, seed: str, options: dict[str, int]
+) -> None:
+    with Sandbox(seed=seed, transition_delay=0, **options) as sb:
+        launched: dict[tuple[str, str, str], dt.datetime] = {}
+        for entry in sb.manifest["directories"]:
+            ds = _ds(sb, entry["account_id"], entry["region"])
+            [owner] = ds.describe_directories(DirectoryIds=[entry["id"]])["DirectoryDescriptions"]
+            assert owner["StageLastUpdatedDateTime"] >= owner["LaunchTime"]
+            launched[(entry["account_id"], entry["region"], entry["id"])] = owner["LaunchTime"]
+            for record in ds.describe_shared_directories(OwnerDirectoryId=entry["id"])[
+                "SharedDirectories"
+            ] if entry["type"] == "MicrosoftAD" else []:
+                assert owner["LaunchTime"] < record["CreatedDateTime"], record
+                assert record["CreatedDateTime"] <= record["LastUpdatedDateTime"], record
+        records = list(REGISTRY.all())
+        assert len(records) == len(sb.manifest["shares"])
+        for record in records:
+            owner_launch = launched[
+                (record.owner_account_id, record.region, record.owner_directory_id)
+            ]
+            assert _aware(owner_launch) < record.created
+            assert all(record.created <= at for at, _ in record.timeline)
+            # The consumer's SharedMicrosoftAD launched with the share, after its owner.
+            views = _ds(sb, record.shared_account_id, record.region)
+            for view in views.describe_directories()["DirectoryDescriptions"]:
+                assert view["LaunchTime"] <= view["StageLastUpdatedDateTime"]
+                assert view["LaunchTime"] > launched[
+                    (
+                        view["OwnerDirectoryDescription"]["AccountId"],
+                        record.region,
+                        view["OwnerDirectoryDescription"]["DirectoryId"],
+                    )
+                ]
+            if seed == "scale":
+                break  # one consumer's views suffice for the large world

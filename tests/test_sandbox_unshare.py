@@ -165,15 +165,16 @@ def test_the_owner_account_is_invalid_target(sb: Sandbox, aws) -> None:
     assert owner in message and "owner" in message
 
 
-def test_a_malformed_directory_id_is_invalid_parameter(sb: Sandbox, aws) -> None:
+def test_a_malformed_directory_id_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
+    # UnshareDirectory's model lists no InvalidParameterException (docs/sandbox-fidelity.md).
     with pytest.raises(ClientError) as excinfo:
         aws("ds").unshare_directory(DirectoryId="corp", UnshareTarget=target("200000000004"))
     code, message = error(excinfo)
-    assert code == "InvalidParameterException"
+    assert code == "EntityDoesNotExistException"
     assert "'corp'" in message and "DirectoryId" in message
 
 
-def test_an_unknown_target_type_is_invalid_parameter(sb: Sandbox) -> None:
+def test_an_unknown_target_type_is_invalid_target(sb: Sandbox) -> None:
     ds = boto3.client(
         "ds",
         endpoint_url=sb.endpoint_url,
@@ -186,7 +187,7 @@ def test_an_unknown_target_type_is_invalid_parameter(sb: Sandbox) -> None:
     with pytest.raises(ClientError) as excinfo:
         ds.unshare_directory(DirectoryId=corp, UnshareTarget={"Id": "200000000004", "Type": "OU"})
     code, message = error(excinfo)
-    assert code == "InvalidParameterException"
+    assert code == "InvalidTargetException"
     assert "UnshareTarget.Type" in message and "[ACCOUNT]" in message
 
 

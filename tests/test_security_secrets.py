@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools.reliability.leaks import PLANTED, planted_environment, scan_paths, scan_text
 
 import dsshare
-from dsshare.reliability.leaks import PLANTED, planted_environment, scan_paths, scan_text
 from dsshare.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools.serve import free_port
 
 from dsshare.connection import Connection
 from dsshare.sandbox import Sandbox
 from dsshare.widgets import console
-from dsshare.widgets.serve import free_port
 from dsshare.widgets.services import LibraryServices
 from dsshare.widgets.views import ConsoleView
 

@@ -1,7 +1,7 @@
 """The one place that builds boto3 sessions and clients.
 
-A :class:`Connection` holds a boto3 session (from the normal credential chain or a named
-profile), the Regions to work in, an optional endpoint URL (``AWS_ENDPOINT_URL`` by default,
+A :class:`Connection` holds a boto3 session (from the normal credential chain, a named
+profile, or a ``boto3.Session`` you already have: SSO, aws-vault, an assumed role), the Regions to work in, an optional endpoint URL (``AWS_ENDPOINT_URL`` by default,
 so the sandbox's exports just work) and the retry configuration. Clients are cached and safe
 to share across threads. Work in another account goes through STS AssumeRole into
 ``arn:aws:iam::<account>:role/<role_name>``; the temporary credentials are cached per account
@@ -15,6 +15,10 @@ Example
 >>> conn.caller_account_id                           # doctest: +SKIP
 '123456789012'
 >>> ds = conn.client("ds", account_id="200000000004")  # assumes the member role  # doctest: +SKIP
+>>> Connection(session=boto3.Session(profile_name="sso-admin"))  # doctest: +SKIP
+
+The connection is transport only: facts about the organization are read by the code that
+gathers them (:mod:`dsshare.organization`), not cached here.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any, cast
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, CredentialResolver, Credentials
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from botocore.utils import parse_timestamp
 
@@ -72,6 +77,24 @@ class _RoleCredentials:
         return now + REFRESH_MARGIN < self.expires
 
 
+class _GivenCredentials(CredentialProvider):
+    """The credentials of a boto3 session handed in (refreshing ones keep refreshing)."""
+
+    METHOD = "dsshare-given-session"
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+
+    def load(self) -> Credentials:
+        return self._credentials
+
+
+def _config_profile(core: botocore.session.Session) -> str | None:
+    """The named profile a botocore session reads its config from, if it names one."""
+    name = core.profile
+    return name if name is not None and name in core.available_profiles else None
+
+
 class Connection:
     """AWS access for dsshare: sessions, Regions, retries and cross-account roles.
 
@@ -79,6 +102,10 @@ class Connection:
     ----------
     profile
         Named profile from the shared config; None uses boto3's default credential chain.
+    session
+        A ``boto3.Session`` to take credentials (and the default Region) from, e.g. SSO,
+        aws-vault or an already-assumed role; refreshing credentials keep refreshing. The
+        session is not changed. Give either ``profile`` or ``session``, not both.
     region
         Default Region for clients. Defaults to the first of ``regions``, then to the
         profile's or environment's Region.
@@ -110,7 +137,15 @@ class Connection:
         retry_mode: str = "standard",
         max_attempts: int = 8,
         max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
+        *,
+        session: boto3.session.Session | None = None,
     ) -> None:
+        if session is not None and not isinstance(session, boto3.session.Session):
+            raise ParameterError("session", type(session).__name__, "a boto3.Session")
+        if session is not None and profile is not None:
+            raise ParameterError(
+                "profile", profile, "None when a session is given (the session has its own)"
+            )
         if retry_mode not in RETRY_MODES:
             raise ParameterError("retry_mode", retry_mode, "one of " + ", ".join(RETRY_MODES))
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
@@ -126,25 +161,43 @@ class Connection:
         region_list = validate_regions(list(regions)) if regions is not None else []
         if region is not None:
             region = validate_region(region)
+        default_region: str | None = None
+        if session is None:
+            core = botocore.session.Session(profile=profile)
+            try:
+                core.get_scoped_config()
+            except ProfileNotFound as err:
+                raise ParameterError(
+                    "profile", profile, "a profile defined in the AWS config or credentials file"
+                ) from err
+        else:
+            # A botocore session of our own over the given session's credentials, so the
+            # settings below (UTC timestamps) never change the caller's session.
+            given = session._session  # boto3 has no public accessor for it
+            credentials = session.get_credentials()
+            if credentials is None:
+                raise ParameterError("session", "a session without credentials",
+                                     "a boto3.Session that resolves credentials")  # fmt: skip
+            profile = _config_profile(given)
+            core = botocore.session.Session(profile=profile)
+            core.register_component("data_loader", given.get_component("data_loader"))
+            core.register_component(
+                "credential_provider", CredentialResolver([_GivenCredentials(credentials)])
+            )
+            default_region = session.region_name
         self._profile = profile
-        core = botocore.session.Session(profile=profile)
-        try:
-            core.get_scoped_config()
-        except ProfileNotFound as err:
-            raise ParameterError(
-                "profile", profile, "a profile defined in the AWS config or credentials file"
-            ) from err
         self._session = boto3.session.Session(botocore_session=core)
+        default_region = default_region or self._session.region_name
         # Role clients come from a second botocore session of the same profile whose only
         # credentials are "the bound account's role keys"; it shares the loaded models.
         roles = botocore.session.Session(profile=profile)
         roles.register_component("data_loader", core.get_component("data_loader"))
         roles.register_component("credential_provider", role_resolver(self._role_keys))
-        for session in (core, roles):
-            parsers = session.get_component("response_parser_factory")
+        for botocore_session in (core, roles):
+            parsers = botocore_session.get_component("response_parser_factory")
             parsers.set_parser_defaults(timestamp_parser=utc_timestamp)
         self._role_boto_session = boto3.session.Session(botocore_session=roles)
-        resolved = region or (region_list[0] if region_list else None) or self._session.region_name
+        resolved = region or (region_list[0] if region_list else None) or default_region
         if not resolved:
             raise ParameterError(
                 "region", None, "a Region (argument, AWS_DEFAULT_REGION or the profile's region)"
@@ -169,8 +222,6 @@ class Connection:
         self._roles: dict[str, _RoleCredentials] = {}
         self._account_locks: dict[str, threading.RLock] = {}
         self._identity: dict[str, str] | None = None
-        self._organization: dict[str, Any] | None = None
-        self._organization_loaded = False
 
     def __repr__(self) -> str:
         return (
@@ -233,20 +284,10 @@ class Connection:
         """ARN of the calling principal (used in audit lines)."""
         return self._caller_identity()["Arn"]
 
-    @property
-    def organization(self) -> dict[str, Any] | None:
-        """The caller's organization (DescribeOrganization), None outside one; cached."""
-        with self._lock:
-            if not self._organization_loaded:
-                self._organization = self.describe_organization()
-                self._organization_loaded = True
-            return self._organization
-
     def describe_organization(self) -> dict[str, Any] | None:
         """DescribeOrganization's ``Organization`` now (not cached), None outside one.
 
-        Here rather than in :mod:`dsshare.organization` because the connection's own
-        :attr:`organization` needs it and the connection sits below that module.
+        Here rather than in :mod:`dsshare.organization`, which builds on the connection.
         """
         try:
             response = self.client("organizations").describe_organization()

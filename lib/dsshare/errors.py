@@ -1,7 +1,7 @@
 """The dsshare exception hierarchy: one base to catch, structured fields to read.
 
 Every error the library raises is a :class:`DsShareError`. AWS errors are translated by
-:func:`from_client_error` into one class per AWS error code (see ``AWS_SHARING.md``), keeping
+:func:`from_client_error` into one class per AWS error code (see ``docs/aws-sharing.md``), keeping
 the operation, code, message and request id, and adding what the operator should do next.
 All exceptions pickle, so they cross thread and process boundaries intact.
 
@@ -36,6 +36,7 @@ __all__ = [
     "InvalidNextTokenError",
     "InvalidParameterError",
     "InvalidTargetError",
+    "MissingExtraError",
     "OrganizationsError",
     "ParameterError",
     "PlanMismatchError",
@@ -218,6 +219,22 @@ class WaitTimeoutError(DsShareError):
         listed = _listed([f"{acct} ({status})" for acct, status in sorted(self.pending.items())])
         super().__init__(
             f"Timed out after {timeout:g}s waiting for {len(self.pending)} target(s): {listed}."
+        )
+
+
+class MissingExtraError(DsShareError, ImportError):
+    """A feature needs an optional dependency (a ``dsshare[...]`` extra) that is not installed.
+
+    ``module`` is the module that could not be imported, ``extra`` the extra that brings it.
+    """
+
+    def __init__(self, feature: str, module: str, extra: str) -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed.",
+            next_step=f"pip install 'dsshare[{extra}]'",
         )
 
 

@@ -20,7 +20,7 @@ from . import schema
 
 #: Default per-Region quota of consumer accounts for one directory, by edition.
 EDITION_QUOTAS: Mapping[str, int] = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}
-#: Statuses that do not count against the quota (dsshare's model, see AWS_SHARING.md).
+#: Statuses that do not count against the quota (dsshare's model, see docs/aws-sharing.md).
 NOT_COUNTING = INACTIVE_STATUSES
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from dsshare import __version__
+from dsshare.extras import require
 from dsshare.model import ShareStatus
 from dsshare.safetext import html_text, terminal, xlsx_text
 
@@ -614,6 +615,7 @@ def write_xlsx(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     UTC (Excel has no time zones). The workbook is written to a temporary file and renamed,
     so a failure leaves no half-written ``.xlsx``.
     """
+    require("openpyxl", "xlsx", "The XLSX workbook")
     target = Path(path)
     with _atomic(target) as temporary:
         with pd.ExcelWriter(temporary, engine="openpyxl") as writer:

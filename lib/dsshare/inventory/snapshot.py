@@ -34,6 +34,7 @@ import pandas as pd
 
 from dsshare import __version__
 from dsshare.errors import DsShareError
+from dsshare.extras import require
 from dsshare.safetext import csv_cell, csv_value
 
 from . import schema
@@ -129,6 +130,8 @@ def write_snapshot(
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     use_parquet = parquet_available() if parquet is None else parquet
+    if use_parquet:
+        require("pyarrow", "parquet", "Parquet copies of the snapshot")
     frames: dict[str, pd.DataFrame] = dict(inventory.frames())
     for name, frame in (derived or {}).items():
         frames[name] = schema.conform(frame, schema.SCHEMAS[name])

@@ -3,6 +3,7 @@
     dsshare run RUNBOOK [-f params.yaml]... [-p key value]... [--out DIR]
     dsshare run --list
     dsshare run --describe RUNBOOK
+    dsshare run --template RUNBOOK [--out FILE]
 
 Parameter files apply in the order given, then ``-p`` pairs. Exit codes: 0 success, 1 a
 target failed or a cell raised (the executed notebook is still written), 2 bad parameters
@@ -23,6 +24,7 @@ from dsshare.inventory.cli import snapshot_summary_lines
 from dsshare.model import MUTATING_ACTIONS
 
 from .catalog import get_runbook, runbooks
+from .files import write_template
 
 __all__ = [
     "EXIT_BAD_PARAMETERS",
@@ -63,9 +65,17 @@ def register(subparsers: Any) -> None:
         metavar=("KEY", "VALUE"),
         help="one parameter, overriding files; lists as a,b or [a, b]; repeatable",
     )  # fmt: skip
-    parser.add_argument("--out", metavar="DIR", help="run folder (new or empty)")
+    parser.add_argument(
+        "--out", metavar="DIR",
+        help="run folder (new or empty); with --template, the file to write",
+    )  # fmt: skip
     parser.add_argument("--list", action="store_true", help="list the runbooks and exit")
     parser.add_argument("--describe", metavar="RUNBOOK", help="show a runbook's parameters")
+    parser.add_argument(
+        "--template", metavar="RUNBOOK",
+        help="write RUNBOOK's commented parameter file to start from (RUNBOOK.yaml, or --out; "
+        "never overwrites) and exit",
+    )  # fmt: skip
     parser.set_defaults(handler=run)
 
 
@@ -139,6 +149,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.describe:
             describe(args.describe, sys.stdout)
+            return 0
+        if args.template:
+            written = write_template(args.template, args.out)
+            print(f"wrote {written}; fill it in, then: dsshare run {args.template} -f {written}")
             return 0
         if not args.runbook:
             names = ", ".join(spec.name for spec in runbooks())

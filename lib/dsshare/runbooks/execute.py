@@ -27,10 +27,15 @@ Example
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,17 +43,18 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-from jupyter_client.manager import AsyncKernelManager
 
 from dsshare import inputs
 from dsshare.audit import intents_path
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, ParameterError
+from dsshare.extras import require
 from dsshare.model import MUTATING_ACTIONS, RESULT_COLUMNS, Outcome
 from dsshare.organization import parents_not_found
 
 from . import record
 from .catalog import get_runbook
+from .files import notebook_path, runbooks_dir
 from .parameters import (
     RunbookSpec,
     parse_cli_value,
@@ -82,28 +88,42 @@ KERNEL_LOG = "kernel.log"
 EXIT_INTERRUPTED = 130
 #: Environment variable carrying literal ShareNotes to the kernel.
 NOTES_ENV = "DSSHARE_SHARE_NOTES"
-#: Overrides where the runbook notebooks are (default: notebooks/runbooks of the checkout).
-RUNBOOKS_DIR_ENV = "DSSHARE_RUNBOOKS_DIR"
 
 
-def runbooks_dir() -> Path:
-    """Folder holding the runbook notebooks."""
-    configured = os.environ.get(RUNBOOKS_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "notebooks" / "runbooks"
+# -- the kernel -----------------------------------------------------------------------------
 
 
-def notebook_path(runbook: str) -> Path:
-    """The notebook of ``runbook``; ParameterError when it cannot be found."""
-    path = runbooks_dir() / f"{runbook}.ipynb"
-    if not path.is_file():
-        raise ParameterError(
-            "runbook", runbook,
-            f"a runbook with a notebook in {runbooks_dir()} (set {RUNBOOKS_DIR_ENV} to the "
-            "checkout's notebooks/runbooks when dsshare is not installed from a checkout)",
-        )  # fmt: skip
-    return path
+@functools.cache
+def _ipc_folder() -> Path:
+    """A private folder (mode 0700) for this process's kernel sockets, removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix="dsshare-kernels-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+@functools.cache
+def kernel_manager_class() -> type[Any] | None:
+    """The kernel manager runbooks run with: IPC transport (Unix sockets) where there is one.
+
+    Over papermill's default TCP transport every kernel warns that it runs "over TCP
+    without encryption" (anyone on the machine could connect to its loopback ports). Unix
+    sockets in a private folder are reachable by this user only, and the kernel says
+    nothing. On Windows (no IPC transport) the default manager is kept: None.
+    """
+    if os.name == "nt":
+        return None
+    manager = require("jupyter_client.manager", "runbooks", "dsshare run")
+    traits = require("traitlets", "runbooks", "dsshare run")
+
+    class IpcKernelManager(manager.AsyncKernelManager):  # type: ignore[misc,name-defined]
+        """An AsyncKernelManager on the IPC transport, its sockets in a private folder."""
+
+        transport = traits.CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        def _ip_default(self) -> str:  # for ipc: the socket files' path prefix
+            return str(_ipc_folder() / f"kernel-{uuid.uuid4().hex[:12]}")
+
+    return IpcKernelManager
 
 
 # -- parameter sources ----------------------------------------------------------------------
@@ -300,10 +320,9 @@ def _heading(cells: Sequence[Any], index: int) -> str | None:
 
 def _cell_failure(notebook: Path, ename: str, evalue: str) -> CellFailure:
     """Locate the failing cell in the executed notebook (its id and the heading above it)."""
-    import nbformat
-
+    nbformat = require("nbformat", "runbooks", "dsshare run")
     try:
-        nb = nbformat.read(str(notebook), as_version=4)  # type: ignore[no-untyped-call]
+        nb = nbformat.read(str(notebook), as_version=4)
     except (OSError, ValueError):
         return CellFailure(ename, evalue)
     for index, cell in enumerate(nb.cells):
@@ -342,13 +361,14 @@ def _conclude(
     )
 
 
-def _kernel_manager_logging_to(log: IO[bytes]) -> type[AsyncKernelManager]:
-    """A kernel manager whose kernels write their own log (stderr) to ``log``, so a
-    kernel's warnings and the traceback of a kernel stopped by Ctrl-C stay out of the
-    operator's terminal (the run folder's kernel.log keeps them)."""
+def _kernel_manager_logging_to(log: IO[bytes], base: type[Any] | None) -> type[Any]:
+    """``base`` (else jupyter_client's AsyncKernelManager) whose kernels write their own log
+    (stderr) to ``log``, so a kernel's warnings and the traceback of a kernel stopped by
+    Ctrl-C stay out of the operator's terminal (the run folder's kernel.log keeps them)."""
+    parent = base or require("jupyter_client.manager", "runbooks", "dsshare run").AsyncKernelManager
 
-    class RunKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+    class RunKernelManager(parent):  # type: ignore[misc,valid-type]
+        async def start_kernel(self, **kw: Any) -> None:
             kw.setdefault("stderr", log)
             await super().start_kernel(**kw)
 
@@ -483,7 +503,8 @@ def execute(
     folders ``notes: file:PATH`` may read from (``dsshare run`` passes its ``-f`` files'
     folders; ``$DSSHARE_NOTES_DIR`` is always allowed).
     """
-    import papermill as pm
+    pm = require("papermill", "runbooks", "dsshare run")
+    require("ipykernel", "runbooks", "dsshare run")  # the kernel the notebooks run on
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
@@ -509,10 +530,11 @@ def execute(
     kernel_log = (folder / KERNEL_LOG).open("ab")
     try:
         with environment(env):
+            manager = kernel_manager_class()
             pm.execute_notebook(
                 str(source), str(notebook), parameters=kernel_params, kernel_name=kernel_name,
                 progress_bar=False, log_output=False, cwd=None,
-                kernel_manager_class=_kernel_manager_logging_to(kernel_log),
+                kernel_manager_class=_kernel_manager_logging_to(kernel_log, manager),
             )  # fmt: skip
     except PapermillExecutionError as err:
         failure = _cell_failure(notebook, str(err.ename), str(err.evalue))

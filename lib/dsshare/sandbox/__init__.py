@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from dsshare.errors import DsShareError
+from dsshare.errors import MissingExtraError
 
 if TYPE_CHECKING:
     from .faults import FaultRule
@@ -40,10 +40,11 @@ class MotoShapeError(RuntimeError):
     """moto no longer behaves the way the sandbox extension was written against."""
 
 
-class SandboxNotInstalledError(DsShareError):
-    """The sandbox's dependencies (moto and its server) are not installed."""
+class SandboxNotInstalledError(MissingExtraError):
+    """The sandbox's dependencies (moto and its server) are not installed.
 
-    default_next_step = INSTALL_HINT
+    A :class:`~dsshare.errors.MissingExtraError`: its next step is ``INSTALL_HINT``.
+    """
 
 
 def load(module: str) -> Any:
@@ -62,9 +63,7 @@ def load(module: str) -> Any:
         missing = (err.name or "").split(".")[0]
         if missing not in _EXTRA_MODULES:
             raise
-        raise SandboxNotInstalledError(
-            f"The dsshare sandbox needs {missing}, which is not installed."
-        ) from err
+        raise SandboxNotInstalledError("The dsshare sandbox", missing, "sandbox") from err
     except ImportError as err:
         if not (err.name or "").startswith("moto"):
             raise

@@ -1,6 +1,6 @@
 """The sharing half of Directory Service, added to moto's backend.
 
-Semantics follow ../shared/AWS_SHARING.md; where AWS is silent the sandbox
+Semantics follow docs/aws-sharing.md; where AWS is silent the sandbox
 applies "dsshare models it as" lines of that file, listed in the README ("The sandbox").
 """
 
@@ -86,6 +86,7 @@ def paginated(func: Callable[..., list[T]]) -> Callable[..., tuple[list[T], str 
 
 #: How the consumer's directory Stage reads for each share status.
 CONSUMER_STAGE = {
+    "Sharing": "Requested",
     "PendingAcceptance": "Requested",
     "Shared": "Active",
     "Rejecting": "Deleting",
@@ -93,10 +94,23 @@ CONSUMER_STAGE = {
     "ShareFailed": "Failed",
     "RejectFailed": "Failed",
 }
+#: The owner's VpcSettings members a consumer's OwnerDirectoryDescription carries (the
+#: AWS CLI's documented describe-directories example: no SecurityGroupId).
+OWNER_VPC_MEMBERS = ("VpcId", "SubnetIds", "AvailabilityZones")
+#: The Size a SharedMicrosoftAD reports: "Small" for Standard, as the AWS CLI's documented
+#: example shows; "Large" for the larger editions is modelled.
+SHARED_SIZE = {"Standard": "Small"}
 
 
 class ConsumerView:
-    """The SharedMicrosoftAD a consumer account sees for one share record."""
+    """The SharedMicrosoftAD a consumer account sees for one share record.
+
+    Its members are those of the AWS CLI's documented ``describe-directories`` example of
+    a SharedMicrosoftAD (tests/fixtures/aws_examples.json): the consumer's own id, alias
+    and access URL, the owner's name and edition, the share's status, method and notes
+    (when any), and the owner's id, account, DNS addresses and VPC; no Description and
+    no top-level DnsIpAddrs. RADIUS members appear only when the owner configured RADIUS.
+    """
 
     def __init__(self, record: ShareRecord, owner: Directory) -> None:
         self.record = record
@@ -106,13 +120,26 @@ class ConsumerView:
     def describe(self, now: dt.datetime) -> dict[str, Any]:
         owner, record = self.owner, self.record
         status = record.status(now)
-        return {
-            "DirectoryId": record.shared_directory_id,
+        shared_id = record.shared_directory_id
+        owner_description: dict[str, Any] = {
+            "DirectoryId": owner.directory_id,
+            "AccountId": owner.account_id,
+            "DnsIpAddrs": owner.dns_ip_addrs,
+            "VpcSettings": {
+                k: v for k, v in (owner.vpc_settings or {}).items() if k in OWNER_VPC_MEMBERS
+            },
+        }
+        if owner.radius_settings:
+            owner_description["RadiusSettings"] = owner.radius_settings
+            owner_description["RadiusStatus"] = owner.radius_status
+        description: dict[str, Any] = {
+            "DirectoryId": shared_id,
             "Name": owner.name,
             "ShortName": owner.short_name,
+            "Size": SHARED_SIZE.get(owner.edition or "Standard", "Large"),
             "Edition": owner.edition,
-            "Description": owner.description,
-            "DnsIpAddrs": owner.dns_ip_addrs,
+            "Alias": shared_id,
+            "AccessUrl": f"{shared_id}.awsapps.com",
             "Stage": CONSUMER_STAGE.get(status, "Requested"),
             "ShareStatus": status,
             "ShareMethod": record.method,
@@ -122,19 +149,11 @@ class ConsumerView:
             "Type": "SharedMicrosoftAD",
             "SsoEnabled": False,
             "DesiredNumberOfDomainControllers": 0,
-            "OwnerDirectoryDescription": {
-                "DirectoryId": owner.directory_id,
-                "AccountId": owner.account_id,
-                "DnsIpAddrs": owner.dns_ip_addrs,
-                "VpcSettings": {
-                    k: v
-                    for k, v in (owner.vpc_settings or {}).items()
-                    if k in ("VpcId", "SubnetIds", "SecurityGroupId", "AvailabilityZones")
-                },
-                "RadiusSettings": owner.radius_settings or {},
-                "RadiusStatus": owner.radius_status,
-            },
+            "OwnerDirectoryDescription": owner_description,
         }
+        if record.notes is None:
+            del description["ShareNotes"]
+        return description
 
 
 def regions_of(directory: Directory) -> list[str]:
@@ -167,7 +186,7 @@ class SharingBackend(DirectoryServiceBackend):
         """The caller's own directory; ``shared_error`` if it names a SharedMicrosoftAD it sees.
 
         A consumer's SharedMicrosoftAD exists, but it is not a directory that can be
-        shared or unshared (AWS_SHARING.md, "Methods and their prerequisites").
+        shared or unshared (docs/aws-sharing.md, "The two methods and what each needs").
         """
         directory = self.directories.get(directory_id)
         if directory is not None:
@@ -233,7 +252,7 @@ class SharingBackend(DirectoryServiceBackend):
                 shared_account_id=target,
                 region=self.region_name,
                 method=share_method,
-                notes=share_notes or "",
+                notes=share_notes,
                 created=now,
             )
             final = "PendingAcceptance" if share_method == "HANDSHAKE" else "Shared"
@@ -330,6 +349,33 @@ class SharingBackend(DirectoryServiceBackend):
 
     # -- consumer side ----------------------------------------------------
 
+    def _validate_directory_id(self, directory_id: str) -> None:
+        """moto's check that a directory exists, knowing the caller's SharedMicrosoftAD too.
+
+        moto reaches it only for the operations a consumer may call on its shared
+        directory (tags: ListTagsForResource, AddTagsToResource, RemoveTagsFromResource);
+        the others are refused before moto (:func:`consumer_refusal`). Tags a consumer puts
+        on its shared directory are its own, kept in its own backend.
+        """
+        record = REGISTRY.get(directory_id)
+        if (
+            directory_id not in self.directories
+            and record is not None
+            and self._is_consumer_of(record)
+            and not record.hidden_from_consumer
+        ):
+            return
+        super()._validate_directory_id(directory_id)
+
+    def consumer_directory(self, directory_id: str) -> ShareRecord | None:
+        """The share record behind ``directory_id`` if it is a SharedMicrosoftAD the caller sees."""
+        if directory_id in self.directories:
+            return None
+        record = REGISTRY.get(directory_id)
+        if record is None or record.hidden_from_consumer or not self._is_consumer_of(record):
+            return None
+        return record
+
     def _is_consumer_of(self, record: ShareRecord, now: dt.datetime | None = None) -> bool:
         return (
             record.shared_account_id == self.account_id
@@ -358,11 +404,20 @@ class SharingBackend(DirectoryServiceBackend):
         return record.shared_directory_id
 
     def _answer_invitation(self, shared_directory_id: str, steps: list[str]) -> ShareRecord:
-        """Move a PendingAcceptance record the caller consumes through ``steps``."""
+        """Move a HANDSHAKE invitation the caller consumes through ``steps``.
+
+        The invitation can be answered from the moment ShareDirectory returned: while it
+        is still Sharing (on its way to PendingAcceptance) as well as PendingAcceptance.
+        Terraform's accepter calls AcceptSharedDirectory right after ShareDirectory, and
+        the provider's acceptance tests pass against AWS that way (docs/sandbox-fidelity.md).
+        """
         with REGISTRY.lock:
             record = self._consumer_record(shared_directory_id)
             status = record.status()
-            if status != "PendingAcceptance":
+            invited = status == "PendingAcceptance" or (
+                status == "Sharing" and record.method == "HANDSHAKE"
+            )
+            if not invited:
                 raise DirectoryAlreadySharedException(
                     f"Shared directory {shared_directory_id} is {status}, not PendingAcceptance."
                 )
@@ -395,7 +450,7 @@ class SharingBackend(DirectoryServiceBackend):
     def add_region(self, directory_id: str, region_name: str, vpc_settings: dict[str, Any]) -> None:
         """Replicate an Enterprise directory to ``region_name`` under the same DirectoryId.
 
-        Sharing stays Regional (AWS_SHARING.md, "Methods and their prerequisites"): the
+        Sharing stays Regional (docs/aws-sharing.md, "The two methods and what each needs"): the
         replica is shared, or not, with its own ShareDirectory calls in its Region.
         """
         directory = self._owned_directory(directory_id)
@@ -493,3 +548,50 @@ class SharingBackendDict(BackendDict):  # type: ignore[type-arg]
 
 #: Every account's and Region's sharing backend, for the sandbox's server alone.
 sharing_backends = SharingBackendDict()
+
+
+#: What a consumer may call on its SharedMicrosoftAD, by DirectoryId or ResourceId, beyond
+#: DescribeDirectories (which lists it): its own tags, leaving (DeleteDirectory), and the
+#: sharing calls, which answer for it themselves. The rest AWS refuses (modelled on
+#: AWS's answers to DescribeEventTopics and GetSnapshotLimits; docs/sandbox-fidelity.md).
+CONSUMER_OPERATIONS = frozenset(
+    {
+        "ListTagsForResource",
+        "AddTagsToResource",
+        "RemoveTagsFromResource",
+        "DeleteDirectory",
+        "ShareDirectory",
+        "UnshareDirectory",
+        "DescribeSharedDirectories",
+    }
+)
+#: AWS's message for a refused operation on a SharedMicrosoftAD, and the exceptions.
+NOT_FOR_SHARED = "Operation is not supported for Shared MicrosoftAD directories."
+REFUSAL_MESSAGES = {
+    "GetSnapshotLimits": "Snapshot limits can be fetched only for VPC or Microsoft AD directories.",
+}
+
+
+def consumer_refusal(
+    account_id: str, region: str, operation: str, params: dict[str, Any]
+) -> ClientException | None:
+    """The ClientException AWS answers ``operation`` with on the caller's SharedMicrosoftAD.
+
+    None when the request names no SharedMicrosoftAD of the caller, or the operation is
+    one a consumer may call on it (:data:`CONSUMER_OPERATIONS`).
+    """
+    if operation in CONSUMER_OPERATIONS:
+        return None
+    directory_id = params.get("DirectoryId")
+    if not isinstance(directory_id, str):
+        return None
+    accounts = dict.get(sharing_backends, account_id)
+    backend = dict.get(accounts, region) if accounts is not None else None
+    if backend is None:
+        if not REGISTRY.get(directory_id):
+            return None
+        backend = sharing_backends[account_id][region]
+    if backend.consumer_directory(directory_id) is None:
+        return None
+    return ClientException(REFUSAL_MESSAGES.get(operation, NOT_FOR_SHARED))
+

@@ -8,6 +8,7 @@ import signal
 import sys
 from typing import Any
 
+from .control import TOKEN_ENV, TOKEN_HEADER, is_loopback, is_wildcard
 from .seeds import SEEDS
 from .server import Sandbox, SandboxError
 
@@ -60,12 +61,34 @@ def register(subparsers: Any) -> None:
 
 def export_lines(sandbox: Sandbox) -> list[str]:
     """Shell lines that point boto3 and the AWS CLI at the sandbox (dummy credentials)."""
-    return [
+    lines = [
         f"export AWS_ENDPOINT_URL={sandbox.endpoint_url}",
         "export AWS_ACCESS_KEY_ID=sandbox",
         "export AWS_SECRET_ACCESS_KEY=sandbox",
         f"export AWS_DEFAULT_REGION={sandbox.regions[0]}",
     ]
+    if sandbox.control_token:
+        lines.append(f"export {TOKEN_ENV}={sandbox.control_token}")
+    return lines
+
+
+def exposure_warning(host: str, port: int, token: str | None) -> str:
+    """What listening beyond loopback exposes, said plainly (several lines)."""
+    where = "every interface of this machine" if is_wildcard(host) else host
+    return "\n".join(
+        [
+            f"WARNING: the sandbox listens on {where} (port {port}), not only on loopback.",
+            "  Anyone who can reach this port can:",
+            "  - call the AWS emulator (Directory Service, Organizations, STS, IAM, ...) with",
+            "    any credentials: read and change the sandbox's directories, shares and",
+            "    organization;",
+            "  - drive the control API (/_dsshare/: reset the world, inject faults, read the",
+            f"    request log) if they also hold its token, sent as the {TOKEN_HEADER} header:",
+            f"      {token}",
+            "  Nothing here is real AWS, but keep the port off untrusted networks; the",
+            "  default --host 127.0.0.1 exposes nothing.",
+        ]
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
     except (SandboxError, ValueError, OSError) as err:
         print(f"dsshare sandbox: {err}", file=sys.stderr)
         return 2
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {args.host}, not loopback only", file=sys.stderr)
+    if not is_loopback(args.host):
+        port = int(sandbox.endpoint_url.rsplit(":", 1)[1])
+        print(exposure_warning(args.host, port, sandbox.control_token), file=sys.stderr)
 
     def stop(signum: int, frame: object) -> None:
         sandbox.stop()
@@ -88,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     manifest = sandbox.manifest
-    print(f"dsshare sandbox ({args.seed} seed) listening on {sandbox.endpoint_url}")
+    print(f"dsshare sandbox ({args.seed} seed) listening on {sandbox.endpoint_url}"
+          + ("" if is_loopback(args.host) else f" (bound to {args.host})"))
     print(f"  organization {manifest['organization_id']}, management account "
           f"{manifest['management_account_id']}, {len(manifest['accounts'])} accounts, "
           f"{len(manifest['directories'])} directories, {len(manifest['shares'])} shares")

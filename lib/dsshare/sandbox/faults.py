@@ -10,24 +10,29 @@ retries it exactly as it would AWS's, and logged.
 from __future__ import annotations
 
 import io
-import json
 import random
 import re
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
-from botocore.exceptions import UnknownServiceError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.utilities.utils import PARTITION_NAMES
 
-from .shapes import service_model
+from .protocol import (
+    BODY_KEY,
+    ERROR_CODE,
+    REQUEST_KEY,
+    SERVER_CODES,
+    error_response,
+    protocol_of,
+)
+
+__all__ = ["SERVER_CODES", "FaultMiddleware", "FaultRule", "Faults", "error_response", "protocol_of"]
 
 JSON_TARGET_PREFIXES = {
     "DirectoryService_20150416": "ds",
@@ -99,16 +104,6 @@ class AccountOfKey:
 
 
 account_of_key = AccountOfKey()
-
-#: Injected codes that are server faults (HTTP 5xx) rather than client errors.
-SERVER_CODES = {
-    "ServiceException": 500,
-    "InternalFailure": 500,
-    "ServiceUnavailable": 503,
-    "InternalError": 500,
-    "ServiceUnavailableException": 503,
-}
-
 
 @dataclass
 class FaultRule:
@@ -185,6 +180,23 @@ class Faults:
             self.injected = 0
 
     def add(self, rule: FaultRule) -> FaultRule:
+        if not isinstance(rule.code, str) or not ERROR_CODE.match(rule.code):
+            raise ValueError(
+                f"code must be an AWS error code (letters, digits, '.', '_'), got {rule.code!r}"
+            )
+        if rule.message is not None and not isinstance(rule.message, str):
+            raise ValueError(f"message must be text, got {rule.message!r}")
+        for name in ("operation", "service"):
+            if not isinstance(getattr(rule, name), str):
+                raise ValueError(f"{name} must be text, got {getattr(rule, name)!r}")
+        if rule.account_id is not None and not isinstance(rule.account_id, str):
+            raise ValueError(f"account_id must be text (12 digits), got {rule.account_id!r}")
+        if rule.count is not None and (isinstance(rule.count, bool) or not isinstance(rule.count, int)):
+            raise ValueError(f"count must be a whole number, got {rule.count!r}")
+        if rule.probability is not None and (
+            isinstance(rule.probability, bool) or not isinstance(rule.probability, (int, float))
+        ):
+            raise ValueError(f"probability must be a number between 0 and 1, got {rule.probability!r}")
         if rule.probability is not None and not 0.0 <= rule.probability <= 1.0:
             raise ValueError(f"probability must be between 0 and 1, got {rule.probability}")
         if rule.count is not None and rule.count < 0:
@@ -251,64 +263,6 @@ def identify(environ: dict[str, Any], body: bytes) -> RequestInfo | None:
     return RequestInfo(service, operation, account_of_key(access_key), region, target_account)
 
 
-def protocol_of(service: str) -> str:
-    """The botocore wire protocol of ``service`` (``json`` when botocore does not know it)."""
-    try:
-        return str(service_model(service).metadata.get("protocol", "json"))
-    except UnknownServiceError:
-        return "json"
-
-
-def error_response(
-    service: str, code: str, message: str
-) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An error in the service's own wire protocol, as botocore's parser for it expects.
-
-    Query XML for STS (and IAM), EC2's own XML, REST-XML for S3, JSON for Directory
-    Service, Organizations and the rest: a catch-all rule must not hand a JSON body
-    to a client that parses XML.
-    """
-    status = SERVER_CODES.get(code, 403 if code.startswith("AccessDenied") else 400)
-    request_id = str(uuid.uuid4())
-    reason = {
-        400: "Bad Request",
-        403: "Forbidden",
-        500: "Internal Server Error",
-        503: "Service Unavailable",
-    }[status]
-    protocol = protocol_of(service)
-    code_xml, message_xml = escape(code), escape(message)
-    if protocol == "query":
-        kind = "Receiver" if status >= 500 else "Sender"
-        body = (
-            "<ErrorResponse>"
-            f"<Error><Type>{kind}</Type><Code>{code_xml}</Code><Message>{message_xml}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-    elif protocol == "ec2":
-        body = (
-            f"<Response><Errors><Error><Code>{code_xml}</Code><Message>{message_xml}</Message>"
-            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
-        ).encode()
-        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-    elif protocol == "rest-xml":
-        body = (
-            f"<Error><Code>{code_xml}</Code><Message>{message_xml}</Message>"
-            f"<RequestId>{request_id}</RequestId></Error>"
-        ).encode()
-        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
-    else:
-        body = json.dumps({"__type": code, "message": message}).encode()
-        headers = [
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("x-amzn-ErrorType", code),
-            ("x-amzn-RequestId", request_id),
-        ]
-    headers.append(("Content-Length", str(len(body))))
-    return f"{status} {reason}", headers, body
-
-
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -331,6 +285,7 @@ class FaultMiddleware:
         request = identify(environ, body)
         if request is None:
             return self.app(environ, start_response)
+        environ[REQUEST_KEY], environ[BODY_KEY] = request, body
         # moto would otherwise scan every account's IAM again for the same answer; its own
         # header (which a client may already have sent, and which then wins) carries it.
         environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", request.account_id)

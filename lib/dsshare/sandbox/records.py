@@ -7,7 +7,7 @@ every record of the sandbox, indexed both ways, behind one lock.
 Status follows a timeline: each transition schedules its steps at
 ``now + k * transition_delay`` and the current status is read lazily, so no
 background thread is needed and a delay of 0 makes transitions immediate
-(AWS_SHARING.md, "Status lifecycle").
+(docs/aws-sharing.md, "Status lifecycle").
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from moto.moto_api._internal import mock_random
 
 #: Records in these statuses no longer count: against the quota, as "already
-#: shared", or as visible to the consumer (AWS_SHARING.md, "Quotas").
+#: shared", or as visible to the consumer (docs/aws-sharing.md, "Quotas").
 FINISHED = frozenset({"Deleted", "Rejected"})
 #: A new share to the same account is refused while a record is in one of these.
 BLOCKS_RESHARE = frozenset({"Sharing", "PendingAcceptance", "Shared"})
-#: The consumer sees no directory for a record in one of these.
-HIDDEN_FROM_CONSUMER = frozenset({"Sharing", "Deleted", "Rejected"})
+#: The consumer sees no directory for a record in one of these. It does see a record
+#: that is still Sharing: Terraform's accepter accepts right after ShareDirectory
+#: answers, and its waiter counts Sharing as pending (docs/sandbox-fidelity.md).
+HIDDEN_FROM_CONSUMER = frozenset({"Deleted", "Rejected"})
 
 #: Default edition quotas: accounts one directory can be shared with, per Region.
 EDITION_QUOTAS = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}
@@ -45,7 +47,8 @@ class ShareRecord:
     shared_account_id: str
     region: str
     method: str
-    notes: str
+    #: None when the owner gave no ShareNotes: AWS then sends no ShareNotes member.
+    notes: str | None
     created: dt.datetime
     timeline: list[tuple[dt.datetime, str]] = field(default_factory=list)
     #: Sandbox-only: one side no longer sees the record, as after an out-of-band
@@ -78,8 +81,8 @@ class ShareRecord:
             self.timeline.append((now + dt.timedelta(seconds=delay * index), status))
 
     def to_dict(self, now: dt.datetime | None = None) -> dict[str, object]:
-        """The API's SharedDirectory shape."""
-        return {
+        """The API's SharedDirectory shape (no ShareNotes member when none were given)."""
+        shape: dict[str, object] = {
             "OwnerAccountId": self.owner_account_id,
             "OwnerDirectoryId": self.owner_directory_id,
             "ShareMethod": self.method,
@@ -90,6 +93,9 @@ class ShareRecord:
             "CreatedDateTime": self.created,
             "LastUpdatedDateTime": self.last_updated(now),
         }
+        if self.notes is None:
+            del shape["ShareNotes"]
+        return shape
 
 
 class ShareRegistry:

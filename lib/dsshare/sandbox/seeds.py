@@ -24,7 +24,9 @@ from .records import REGISTRY, ShareRecord, utcnow
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: dummy credentials act here
 ROLE_NAME = "OrganizationAccountAccessRole"
 DEFAULT_REGIONS = ("us-east-1", "eu-west-1")
-PASSWORD = "Sandbox-Passw0rd!"  # moto requires one; never a real secret
+PASSWORD = "Sandbox-Passw0rd!"
+#: How long before the seed's "now" its directories launched (every share is younger).
+SEEDED_DIRECTORY_AGE = dt.timedelta(days=90)  # moto requires one; never a real secret
 
 
 @contextmanager
@@ -99,6 +101,15 @@ class World:
                   kind: str = "MicrosoftAD") -> str:
         directory_id = create_directory(account_id, region, name, edition, kind)
         directory = sharing_backends[account_id][region].directories[directory_id]
+        # Seeded directories launched long before any share of theirs was made (a share's
+        # CreatedDateTime comes after its directory's LaunchTime), in creation order; each
+        # took ~25 minutes to become Active.
+        # Naive UTC, as moto keeps its own directories' times.
+        launched = (utcnow() - SEEDED_DIRECTORY_AGE).replace(tzinfo=None) + dt.timedelta(
+            seconds=len(self.manifest["directories"])
+        )
+        directory.launch_time = launched
+        directory.stage_last_updated_date_time = launched + dt.timedelta(minutes=25)
         self.manifest["directories"].append({
             "id": directory_id, "account_id": account_id, "region": region, "name": name,
             "edition": edition, "type": directory.directory_type, "stage": directory.stage,
@@ -106,7 +117,7 @@ class World:
         return directory_id
 
     def share(self, directory_id: str, target: str, method: str, status: str,
-              notes: str = "", age: dt.timedelta = dt.timedelta(days=3)) -> str:
+              notes: str | None = None, age: dt.timedelta = dt.timedelta(days=3)) -> str:
         entry = next(d for d in self.manifest["directories"] if d["id"] == directory_id)
         created = utcnow() - age
         record = ShareRecord(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,11 +22,20 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.organizations.models import organizations_backends
 
 from .backend import sharing_backends
+from .control import (
+    ControlClient,
+    ControlGuard,
+    ControlRefused,
+    client_url,
+    is_loopback,
+)
 from .dispatch import Dispatcher, warm_up
 from .faults import FaultMiddleware, FaultRule, Faults
 from .guard import ensure_moto_shape
+from .protocol import ProtocolMiddleware
 from .records import REGISTRY, ShareRecord, utcnow
 from .seeds import DEFAULT_REGIONS, SEEDS, check_scale, create_directory, network, seed
+from .shapes import service_model
 from .wire import KeepAliveRequestHandler, SandboxHTTPServer
 
 #: Statuses a test may force a share into, to provoke what AWS does rarely.
@@ -97,6 +107,7 @@ class Sandbox:
         shares: int | None = None,
         fault_seed: int = 0,
         log_requests: bool = False,
+        control_token: str | None = None,
     ) -> None:
         if seed not in SEEDS:
             # Checked here, before start() resets moto's (process-wide) state.
@@ -124,6 +135,11 @@ class Sandbox:
                 raise SandboxError(str(err)) from err
         self.fault_seed = fault_seed
         self.log_requests = log_requests
+        #: Required on control requests when listening beyond loopback (printed at start-up).
+        self.control_token = control_token or (
+            None if is_loopback(host) else secrets.token_urlsafe(24)
+        )
+        self.control_guard = ControlGuard(host, self.control_token)
         self.faults = Faults(seed=fault_seed)
         self._initial_latency = (latency_ms, jitter_ms)
         self.manifest: dict[str, Any] = {}
@@ -134,9 +150,15 @@ class Sandbox:
 
     @property
     def endpoint_url(self) -> str:
+        """The URL clients use: loopback when listening on every interface (never 0.0.0.0)."""
         if self._server is None:
             raise SandboxError("the sandbox is not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return client_url(self.host, int(self._server.server_address[1]))
+
+    @property
+    def control(self) -> ControlClient:
+        """A client of this sandbox's control API (with its token, if it needs one)."""
+        return ControlClient(self.endpoint_url, self.control_token)
 
     def start(self) -> Sandbox:
         # werkzeug logs one line per request at INFO; keep it for `--log-requests`.
@@ -145,7 +167,7 @@ class Sandbox:
         )
         ensure_moto_shape()
         dispatcher = Dispatcher()
-        app = FaultMiddleware(dispatcher, self.faults, control=self._control_app)
+        app = FaultMiddleware(ProtocolMiddleware(dispatcher), self.faults, control=self._control_app)
         # Bind before reseeding: moto's state is process-wide, and a port that is taken
         # must not cost another sandbox in this process its world. Bind here rather than
         # in werkzeug, which answers a taken port with sys.exit(1): this raises OSError.
@@ -161,6 +183,7 @@ class Sandbox:
             server.server_close()
             raise
         self._server = server
+        self.control_guard.port = int(server.server_address[1])
         self.set_latency(*self._initial_latency)
         self.manifest["endpoint_url"] = self.endpoint_url
         self._thread = threading.Thread(
@@ -263,6 +286,9 @@ class Sandbox:
 
     def set_directory_stage(self, directory_id: str, stage: str, region: str | None = None) -> None:
         """Force a directory's Stage (e.g. ``Creating``) to provoke the 'not Active' path."""
+        stages = service_model("ds").shape_for("DirectoryStage").enum
+        if stage not in stages:
+            raise SandboxError(f"stage must be one of {', '.join(stages)}, got {stage!r}")
         entry = self._directory_entry(directory_id, region)
         sharing_backends[entry["account_id"]][entry["region"]].directories[directory_id].stage = stage
 
@@ -313,6 +339,19 @@ class Sandbox:
         stage: str = "Active",
     ) -> str:
         """Create one more owner directory (any edition, including Hybrid, any Stage)."""
+        if not (isinstance(account_id, str) and account_id.isdigit() and len(account_id) == 12):
+            raise SandboxError(f"account_id must be 12 digits as text, got {account_id!r}")
+        if region not in self.regions and region not in DEFAULT_REGIONS:
+            raise SandboxError(f"region must be one of {', '.join(self.regions)}, got {region!r}")
+        if not isinstance(name, str) or not name:
+            raise SandboxError(f"name must be a directory name, got {name!r}")
+        if edition not in (None, "Standard", "Enterprise", "Hybrid"):
+            raise SandboxError(f"edition must be Standard, Enterprise or Hybrid, got {edition!r}")
+        if kind not in ("MicrosoftAD", "SimpleAD"):
+            raise SandboxError(f"kind must be MicrosoftAD or SimpleAD, got {kind!r}")
+        stages = service_model("ds").shape_for("DirectoryStage").enum
+        if stage not in stages:
+            raise SandboxError(f"stage must be one of {', '.join(stages)}, got {stage!r}")
         with _without_default_amis():
             directory_id = create_directory(account_id, region, name, edition, kind)
         directory = sharing_backends[account_id][region].directories[directory_id]
@@ -382,16 +421,40 @@ class Sandbox:
     ) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")[len("/_dsshare/") :].strip("/")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
+        length = environ.get("CONTENT_LENGTH") or "0"
+        raw = environ["wsgi.input"].read(int(length)) if length.isdigit() and int(length) else b""
         try:
-            payload = json.loads(raw) if raw else {}
+            self.control_guard.check(environ)
+            payload = json.loads(raw) if raw.strip() else {}
+            if not isinstance(payload, dict):
+                raise SandboxError(
+                    f"the request body must be a JSON object, got {type(payload).__name__}"
+                )
             status, body = "200 OK", self._control(method, path, payload)
-        except (SandboxError, KeyError, ValueError, TypeError) as err:
+        except ControlRefused as err:
+            reason = "Forbidden" if err.status == 403 else "Unsupported Media Type"
+            status, body = f"{err.status} {reason}", {"error": str(err)}
+        except json.JSONDecodeError as err:
+            status, body = "400 Bad Request", {"error": f"the request body is not JSON: {err}"}
+        except KeyError as err:
+            status, body = "400 Bad Request", {"error": f"missing or unknown member {err}"}
+        except (SandboxError, ValueError, TypeError, AttributeError) as err:
             status, body = "400 Bad Request", {"error": str(err)}
+        except Exception:
+            logger.exception("control request %s /_dsshare/%s failed", method, path)
+            status, body = (
+                "500 Internal Server Error",
+                {"error": "the sandbox failed on this control request; its log has the traceback"},
+            )
         data = json.dumps(body, default=str).encode()
         start_response(
-            status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+            status,
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(data))),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Cache-Control", "no-store"),
+            ],
         )
         return [data]
 

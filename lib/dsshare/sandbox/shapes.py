@@ -3,7 +3,7 @@
 botocore validates required members and types on the client, but not patterns,
 enums or lengths: AWS does that on the server, and so does the sandbox. The
 same model checks every response, so a member or enum value AWS would not send
-cannot leak out of the sandbox (AWS_SHARING.md, "Constraints on input"), and
+cannot leak out of the sandbox (docs/aws-sharing.md, "What the API accepts"), and
 writes it as the JSON protocol's body in the same walk.
 """
 
@@ -22,7 +22,14 @@ import botocore.session
 from botocore.model import OperationModel, Shape
 from botocore.utils import parse_to_aware_datetime
 
-from .exceptions import InvalidParameterException, SandboxModelError
+from .exceptions import (
+    ClientException,
+    EntityDoesNotExistException,
+    InvalidParameterException,
+    InvalidTargetException,
+    SandboxModelError,
+    SharingError,
+)
 
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
@@ -125,10 +132,34 @@ def _check_input(shape: Shape, value: Any, path: str, sensitive: bool = False) -
 
 
 def validate_input(service: str, operation: str, params: dict[str, Any]) -> None:
-    """Raise InvalidParameterException when ``params`` break the model's constraints."""
-    shape = operation_model(service, operation).input_shape
-    if shape is not None:
+    """Raise InvalidParameterException when ``params`` break the model's constraints.
+
+    Operations whose model does not list InvalidParameterException (UnshareDirectory,
+    DeleteDirectory) answer with an error they do list, as AWS's answers are modelled:
+    a malformed target is InvalidTargetException, a malformed DirectoryId is an entity
+    that does not exist (EntityDoesNotExistException), anything else ClientException
+    (**modelled**, docs/sandbox-fidelity.md). The message is the same.
+    """
+    model = operation_model(service, operation)
+    shape = model.input_shape
+    if shape is None:
+        return
+    try:
         _check_input(shape, params, "")
+    except InvalidParameterException as err:
+        errors = {error.name for error in model.error_shapes}
+        if "InvalidParameterException" in errors:
+            raise
+        raise _unlisted_parameter_error(errors, err.message) from None
+
+
+def _unlisted_parameter_error(errors: set[str], message: str) -> SharingError:
+    """The error an operation without InvalidParameterException answers bad input with."""
+    if "InvalidTargetException" in errors and "Target" in message:
+        return InvalidTargetException(message)
+    if "EntityDoesNotExistException" in errors and "DirectoryId" in message:
+        return EntityDoesNotExistException(message)
+    return ClientException(message)
 
 
 _EPOCH = dt.datetime(1970, 1, 1)

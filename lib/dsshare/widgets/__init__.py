@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dsshare.extras import require
+
 if TYPE_CHECKING:
     from .services import ServicesFactory
     from .views import ConsoleView
@@ -52,6 +54,7 @@ def console(
         ``$DSSHARE_RUNS_DIR``, else ``runs/`` under the repository (a kernel started from
         ``notebooks/``) or the current folder.
     """
+    require("ipywidgets", "console", "The sharing console")
     from dsshare.validation import known_regions
 
     from .models import ConsoleModel, default_region

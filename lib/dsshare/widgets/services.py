@@ -43,7 +43,12 @@ from dsshare.inventory.collect import collect_inventory
 from dsshare.inventory.export import export_inventory
 from dsshare.inventory.model import Inventory
 from dsshare.model import INACTIVE_STATUSES, Action, Outcome, ShareStatus
-from dsshare.organization import iter_accounts, iter_organizational_units, trusted_access_enabled
+from dsshare.organization import (
+    describe_organization,
+    iter_accounts,
+    iter_organizational_units,
+    trusted_access_enabled,
+)
 from dsshare.planning import Plan, plan, plan_responses
 from dsshare.preflight import quota_for
 from dsshare.sharing import unshare
@@ -299,6 +304,8 @@ class LibraryServices:
         self._audit = audit
         self._audit_lock = threading.Lock()
         self._account_names: dict[str, str] | None = None
+        self._organization: dict[str, Any] | None = None
+        self._organization_read = False
 
     @property
     def audit(self) -> AuditLog:
@@ -314,9 +321,16 @@ class LibraryServices:
 
     # -- connection -------------------------------------------------------------------
 
+    def organization(self) -> dict[str, Any] | None:
+        """The caller's organization (None outside one), read once per connection."""
+        if not self._organization_read:
+            self._organization = describe_organization(self.conn)
+            self._organization_read = True
+        return self._organization
+
     def identity(self) -> Identity:
         conn = self.conn
-        org = conn.organization
+        org = self.organization()
         trusted: bool | None = None
         if org is not None and org.get("MasterAccountId") == conn.caller_account_id:
             trusted = trusted_access_enabled(conn)
@@ -371,7 +385,7 @@ class LibraryServices:
         return sorted(choices, key=lambda c: (c.name, c.directory_id))
 
     def targets(self) -> list[TargetChoice]:
-        if self.conn.organization is None:
+        if self.organization() is None:
             return []
         ous = list(iter_organizational_units(self.conn))
         names = {ou["id"]: ou["name"] for ou in ous}
@@ -482,7 +496,7 @@ class LibraryServices:
     # -- inventory tab ----------------------------------------------------------------
 
     def collect_inventory(self, regions: Sequence[str]) -> Inventory:
-        org = self.conn.organization
+        org = self.organization()
         whole_org = org is not None and org.get("MasterAccountId") == self.conn.caller_account_id
         # progress=True: inside the console's Output, tqdm.auto draws a widget progress bar.
         return collect_inventory(self.conn, all_accounts=whole_org, regions=list(regions), progress=True)

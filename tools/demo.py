@@ -19,14 +19,13 @@ import sys
 from pathlib import Path
 
 from dsshare.errors import ParameterError
-
-from .cli import format_result
-from .execute import RunResult, environment, run_runbook
+from dsshare.runbooks.cli import format_result
+from dsshare.runbooks.execute import RunResult, environment, run_runbook
 
 __all__ = ["PARAMETERS", "main"]
 
 #: The checkout's parameters folder (the demo's parameter files).
-PARAMETERS = Path(__file__).resolve().parents[3] / "parameters"
+PARAMETERS = Path(__file__).resolve().parents[1] / "parameters"
 
 
 def _show(title: str, result: RunResult) -> None:
@@ -89,7 +88,7 @@ def main(runs_root: str | os.PathLike[str] | None = None) -> int:
 
 
 def _folder(root: Path, label: str) -> Path:
-    from .record import run_folder_name
+    from dsshare.runbooks.record import run_folder_name
 
     return root / run_folder_name(label)
 

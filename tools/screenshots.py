@@ -8,7 +8,7 @@ collection, filtered to pending invitations).
 
 Example
 -------
-``python -m dsshare.widgets.screenshots --out docs/img``
+``python -m tools.screenshots --out docs/img``
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def take_screenshots(out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m dsshare.widgets.screenshots",
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots",
                                      description="Regenerate the console screenshots.")  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "img")
     args = parser.parse_args(argv)

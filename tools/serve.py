@@ -1,6 +1,6 @@
 """Serve the console offline: the sandbox plus JupyterLab (``make lab``) or Voila (``make app``).
 
-``python -m dsshare.widgets.serve lab`` starts a demo-seeded sandbox in this process, then
+``python -m tools.serve lab`` starts a demo-seeded sandbox in this process, then
 JupyterLab (or Voila) as a subprocess on 127.0.0.1 whose kernels inherit the sandbox's
 ``AWS_ENDPOINT_URL`` and dummy credentials, prints the URL to open, and stops both on Ctrl-C.
 The browser tests and ``make screenshots`` use the same functions.
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: The repository root (the package is installed in editable mode from ``lib/``).
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "etc" / "jupyter"
 DATA_DIR = REPO_ROOT / "share" / "jupyter"
 USER_SETTINGS = CONFIG_DIR / "lab" / "user-settings"
@@ -197,9 +197,9 @@ def _sandbox(port: int) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dsshare.widgets.serve lab|app``: sandbox + JupyterLab or Voila."""
+    """``python -m tools.serve lab|app``: sandbox + JupyterLab or Voila."""
     parser = argparse.ArgumentParser(
-        prog="python -m dsshare.widgets.serve",
+        prog="python -m tools.serve",
         description="Serve the sharing console against a demo-seeded sandbox, on 127.0.0.1 only.",
     )
     parser.add_argument("kind", choices=("lab", "app"), help="lab: JupyterLab; app: Voila")

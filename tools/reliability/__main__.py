@@ -1,4 +1,4 @@
-"""``python -m dsshare.reliability`` (``make reliability``): one run, one table of figures.
+"""``python -m tools.reliability`` (``make reliability``): one run, one table of figures.
 
 Starts a demo sandbox in this process and runs, against it over HTTP:
 
@@ -8,7 +8,7 @@ Starts a demo sandbox in this process and runs, against it over HTTP:
 2. crash and resume: ``dsshare run share_directory`` SIGKILLed (with its kernel) mid-apply,
    then rerun with the same parameters;
 3. concurrency: two share runs with overlapping targets at once;
-4. hostile input: the corpus of :mod:`dsshare.reliability.hostile` through every entry point;
+4. hostile input: the corpus of :mod:`tools.reliability.hostile` through every entry point;
 5. secrets: runs with planted credentials and ShareNotes, every file they left scanned.
 
 Prints the figures and exits 1 if any must-be-zero figure is not zero.
@@ -32,7 +32,7 @@ import boto3
 from dsshare.audit import AuditLog
 from dsshare.connection import Connection
 from dsshare.model import ShareMethod, ShareStatus
-from dsshare.reliability.chaos import (
+from tools.reliability.chaos import (
     account_audit,
     duplicate_shares,
     inject_chaos,
@@ -42,7 +42,7 @@ from dsshare.reliability.chaos import (
     state_mismatches,
 )
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -154,7 +154,7 @@ def chaos_inventory(sb: Any, figures: Figures) -> None:
 
 
 def crash_and_resume(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
+    from tools.reliability.runs import kill_when_audited, run_share, start_share, write_parameters
 
     sb.reset()
     directory = sb.directory_id("global.example.com")
@@ -189,7 +189,7 @@ def crash_and_resume(sb: Any, work: Path, figures: Figures) -> None:
 
 
 def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.runs import finish, start_share, write_parameters
+    from tools.reliability.runs import finish, start_share, write_parameters
 
     sb.reset()
     directory = sb.directory_id("global.example.com")
@@ -219,7 +219,7 @@ def concurrent_runs(sb: Any, work: Path, figures: Figures) -> None:
 
 
 def hostile(sb: Any, work: Path, figures: Figures) -> None:
-    from dsshare.reliability.hostile import reader_trials, run_corpus
+    from tools.reliability.hostile import reader_trials, run_corpus
 
     sb.reset()
     trials = run_corpus(Connection(), sb, sb.directory_id("global.example.com"), "200000000004",
@@ -236,7 +236,7 @@ def hostile(sb: Any, work: Path, figures: Figures) -> None:
 def secrets(sb: Any, work: Path, figures: Figures) -> None:
     import subprocess
 
-    from dsshare.reliability.leaks import planted_environment, scan_paths
+    from tools.reliability.leaks import planted_environment, scan_paths
 
     sb.reset()
     notes = "Canary-ShareNotes-7f3a: PIN 4242"
@@ -290,7 +290,7 @@ def table(figures: Figures) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dsshare.reliability", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.reliability", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, help="run only these scenarios")
     parser.add_argument("--json", type=Path, help="also write the figures here")
