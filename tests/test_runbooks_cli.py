@@ -5,6 +5,7 @@ No kernel starts in this file: papermill is replaced by a function that fails th
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,47 @@ def test_a_cell_failure_reads_as_where_and_what() -> None:
 
 def test_the_runner_finds_the_committed_notebooks() -> None:
     assert execute_module.notebook_path("share_directory") == REPO / "notebooks" / "runbooks" / "share_directory.ipynb"
+
+
+def test_no_runbook_names_the_runbooks_and_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "None" not in err and "no runbook named" in err
+    assert "share_directory" in err and "dsshare run --list" in err
+
+
+def test_interrupted_results_keep_what_finished_and_name_in_doubt_and_unstarted_calls(tmp_path: Path) -> None:
+    from dsshare.runbooks.execute import interrupted_results
+
+    share = {"DirectoryId": "d-1234567890", "ShareMethod": "HANDSHAKE"}
+    intents = [
+        {"call_id": "a", "account_id": "111111111111", "region": "us-east-1", "operation": "ShareDirectory",
+         "parameters": {**share, "ShareTarget": {"Id": "200000000001", "Type": "ACCOUNT"}}},
+        {"call_id": "b", "account_id": "111111111111", "region": "us-east-1", "operation": "ShareDirectory",
+         "parameters": {**share, "ShareTarget": {"Id": "200000000002", "Type": "ACCOUNT"}}},
+    ]  # fmt: skip
+    (tmp_path / "audit.intents.jsonl").write_text("\n".join(json.dumps(i) for i in intents) + "\n")
+    done = {**intents[0], "outcome": "done", "error_code": None}
+    (tmp_path / "audit.jsonl").write_text(json.dumps(done) + "\n" + '{"cut short')
+    plan_rows = [{"directory_id": "d-1234567890", "region": "us-east-1", "account_id": a, "action": "share",
+                  "method": "HANDSHAKE"} for a in ("200000000001", "200000000002", "200000000003")]  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps({"fingerprint": "f", "rows": plan_rows}))
+    rows = interrupted_results(tmp_path)
+    assert [(r["account_id"], r["outcome"], r["error_code"]) for r in rows] == [
+        ("200000000001", "done", None),
+        ("200000000002", "in_doubt", None),
+        ("200000000003", "skipped", "Interrupted"),
+    ]
+
+
+def test_a_plan_mismatch_lists_the_rows_that_changed() -> None:
+    from dsshare.errors import PlanMismatchError
+    from dsshare.model import row_changes
+
+    reviewed = [{"directory_id": "d-1", "region": "us-east-1", "account_id": f"20000000000{i}",
+                 "action": "share"} for i in range(12)]  # fmt: skip
+    live = [dict(r, action="skip", share_status="Shared") for r in reviewed]
+    err = PlanMismatchError("a" * 64, "b" * 64, row_changes(reviewed, live))
+    text = str(err)
+    assert "Rows that changed (12): 200000000000 (d-1, us-east-1): action share -> skip" in text
+    assert text.count("action share -> skip") == 10 and "and 2 more" in text

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -366,3 +369,67 @@ def test_reconcile_and_unshare_across_regions(
     for region in ("us-east-1", "eu-west-1"):
         view = aws("ds", region=region).describe_shared_directories(OwnerDirectoryId=directory)
         assert {r["ShareStatus"] for r in view["SharedDirectories"]} <= {"Deleted", "Rejected"}, region
+
+
+def test_a_dry_run_prints_the_apply_command_and_a_mismatch_names_the_changed_rows(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = str(PARAMETERS / "share_directory.sandbox.yaml")
+    code, out, _ = dsshare_run(capsys, "share_directory", "-f", params, "--out", str(tmp_path / "dry"))
+    assert code == 0
+    fingerprint = fingerprint_in(out)
+    command = out.split("to apply exactly this plan (refused if live state changes first), run:\n")[1]
+    argv = shlex.split(command.splitlines()[0])
+    assert argv == ["dsshare", "run", "share_directory", "-f", params, "-p", "dry_run", "false",
+                    "-p", "expected_plan", fingerprint]  # fmt: skip
+    # Someone shares with dev-app1 meanwhile: the printed command is refused, naming the row.
+    directory, dev_app1 = aws_env.directory_id("global.example.com"), aws_env.account_id("dev-app1")
+    aws("ds").share_directory(DirectoryId=directory, ShareTarget={"Id": dev_app1, "Type": "ACCOUNT"},
+                              ShareMethod="HANDSHAKE")  # fmt: skip
+    code, _, err = dsshare_run(capsys, *argv[2:], "--out", str(tmp_path / "apply"))
+    assert code == 1 and "PlanMismatchError" in err
+    assert f"Rows that changed (1): {dev_app1} ({directory}, us-east-1): action share -> skip" in err
+
+
+def test_ctrl_c_during_apply_stops_cleanly_and_a_rerun_shares_nothing_twice(
+    aws_env: Sandbox, aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = aws_env
+    params = str(PARAMETERS / "share_directory.sandbox.yaml")
+    folder = tmp_path / "interrupted"
+    sb.set_transition_delay(30)  # the shares stay Sharing: the run is waiting when Ctrl-C comes
+    process = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "dsshare.cli", "run", "share_directory", "-f", params,
+         "-p", "dry_run", "false", "--out", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_lines(folder / "audit.jsonl")) < 3:
+        time.sleep(0.2)
+    assert len(_lines(folder / "audit.jsonl")) == 3, "the three ShareDirectory calls were not made"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=90)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert "interrupted (Ctrl-C): 3 done" in err and "Run the same command again" in err
+    run = json.loads((folder / "run.json").read_text())
+    assert (run["status"], run["exit_code"]) == ("interrupted", 130)
+    assert [(r["action"], r["outcome"]) for r in results(folder)] == [("share", "done")] * 3
+    assert (folder / "results.csv").is_file()
+    # The audit is complete: every write-ahead intent has its outcome line.
+    intents = {line["call_id"] for line in _lines(folder / "audit.intents.jsonl")}
+    assert intents == {line["call_id"] for line in audit(folder)}
+
+    sb.set_transition_delay(0)
+    shares_before = mutating_calls(sb).count("ShareDirectory")
+    code, out, _ = dsshare_run(capsys, "share_directory", "-f", params, "-p", "dry_run", "false",
+                               "--out", str(tmp_path / "rerun"))  # fmt: skip
+    assert code == 0, out
+    assert mutating_calls(sb).count("ShareDirectory") == shares_before  # none shared twice
+    assert [r["outcome"] for r in results(tmp_path / "rerun")] == ["skipped"] * 3
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

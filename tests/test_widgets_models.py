@@ -52,22 +52,30 @@ class FakeServices:
         self.calls: list[tuple[str, Any]] = []
         self.plan_actions = {A1: "share", A2: "skip"}
         self.apply_error: Exception | None = None
+        self.denied: set[str] = set()
+        self.directory_reads = 0
+        self.identity_error: Exception | None = None
         self.invitation_list = [
             Invitation(A1, "d-aaaaaaaaaa", "PendingAcceptance", "HANDSHAKE", "123456789012", DIRECTORY, "corp"),
             Invitation(A2, "d-bbbbbbbbbb", "Shared", "HANDSHAKE", "123456789012", DIRECTORY, "corp"),
         ]
 
     def identity(self) -> Identity:
+        if self.identity_error is not None:
+            raise self.identity_error
         return Identity("123456789012", "arn:aws:iam::123456789012:root", "us-east-1",
                         organization_id="o-1", management_account_id="123456789012",
                         feature_set="ALL", trusted_access=True)  # fmt: skip
 
     def directories(self) -> list[DirectoryChoice]:
-        return [DirectoryChoice(DIRECTORY, "corp.example.com", "Standard", "Active", "us-east-1", "123456789012", 2)]
+        self.directory_reads += 1  # every read sees one more share (headroom falls)
+        return [DirectoryChoice(DIRECTORY, "corp.example.com", "Standard", "Active", "us-east-1",
+                                "123456789012", 1 + self.directory_reads)]  # fmt: skip
 
     def targets(self) -> list[TargetChoice]:
         return [TargetChoice("ou", OU, "Prod", "Workloads/Prod"), TargetChoice("account", A1, "prod-app1"),
-                TargetChoice("account", A2, "dev-app1"), TargetChoice("account", A3, "sandbox-alice")]  # fmt: skip
+                TargetChoice("account", A2, "dev-app1"), TargetChoice("account", A3, "sandbox-alice"),
+                TargetChoice("account", "123456789012", "master")]  # fmt: skip
 
     def plan(self, directory_id: str, targets: Sequence[str], method: str, notes: str,
              allow_external: bool) -> Plan:  # fmt: skip
@@ -95,6 +103,15 @@ class FakeServices:
     def invitations(self, accounts: Sequence[str]) -> list[Invitation]:
         self.calls.append(("invitations", list(accounts)))
         return list(self.invitation_list)
+
+    def plan_response(self, invitation: Invitation, accept: bool) -> Plan:
+        self.calls.append(("plan_response", (invitation.shared_directory_id, accept)))
+        action = "refuse" if invitation.account_id in self.denied else ("accept" if accept else "reject")
+        check = "GuardrailDeniedAccount" if action == "refuse" else None
+        row = PlanRow(DIRECTORY, "us-east-1", "123456789012", invitation.account_id, action,
+                      "denied by the guardrails policy" if check else "pending", check=check,
+                      shared_directory_id=invitation.shared_directory_id, side="consumer")  # fmt: skip
+        return Plan(requests=(), rows=(row,), fingerprint="e" * 64)
 
     def respond(self, invitation: Invitation, accept: bool) -> Invitation:
         from dataclasses import replace
@@ -224,7 +241,10 @@ def test_apply_needs_confirmation_and_sends_the_reviewed_fingerprint(share: Shar
         share.confirm_apply()
     share.request_apply()
     assert share.stage == "confirming"
-    assert share.confirmation_text() == f"Apply 1 share on corp.example.com ({DIRECTORY}) with HANDSHAKE?"
+    assert share.confirmation_text() == (
+        f"Share corp.example.com ({DIRECTORY}) by HANDSHAKE with 1 account: prod-app1 ({A1})? "
+        "1 other row (skip or refuse) changes nothing."
+    )
     share.cancel_apply()
     assert share.stage == "previewed"
     share.request_apply()
@@ -252,9 +272,13 @@ def test_a_stale_plan_is_dropped_when_apply_refuses(share: ShareModel, fake: Fak
     share.selected = [A1]
     share.preview()
     share.request_apply()
-    with pytest.raises(PlanMismatchError):
+    with pytest.raises(ConsoleStateError) as caught:
         share.confirm_apply()
-    assert share.stage == "edit" and share.plan is None
+    assert isinstance(caught.value.__cause__, PlanMismatchError)
+    # The console's own words: its buttons, not the command line's "fingerprint".
+    assert "nothing was applied" in str(caught.value)
+    assert "Press Preview" in caught.value.next_step and "fingerprint" not in caught.value.next_step
+    assert share.stage == "edit" and share.plan is None and share.result is None
 
 
 def test_a_wait_timeout_still_shows_the_results_so_far(share: ShareModel, fake: FakeServices) -> None:
@@ -291,7 +315,7 @@ def test_unshare_offers_active_records_and_needs_confirmation(fake: FakeServices
 
 
 def test_invitations_need_accounts_then_list_pending_ones(fake: FakeServices) -> None:
-    model = InvitationsModel(services=fake, accounts=fake.targets()[1:])
+    model = InvitationsModel(services=fake, accounts=fake.targets()[1:4])
     with pytest.raises(ConsoleStateError):
         model.find()
     model.choose_all()
@@ -307,7 +331,10 @@ def test_an_accepted_invitation_stays_listed_with_its_new_status(fake: FakeServi
     model.find()
     model.selected = ["d-aaaaaaaaaa"]
     model.accept()
+    assert model.answer == "accept" and not [c for c in fake.calls if c[0] == "respond"]
+    model.confirm()
     assert [(i.shared_directory_id, i.status) for i in model.visible()] == [("d-aaaaaaaaaa", "Shared")]
+    assert model.last.startswith(f"Accepted 1 of 1 invitation: {A1} now Shared.")
     assert model.frame()["ShareStatus"].tolist() == ["Shared"]
 
 
@@ -369,7 +396,7 @@ def test_connect_loads_every_tab_and_invited_accounts_flow_to_invitations(fake: 
     assert seen == [(None, "us-east-1", "http://127.0.0.1:1")]
     assert ("Management account", "123456789012 (this account)") in console.connection.describe()
     assert console.shares.directory_id == DIRECTORY
-    assert [a.id for a in console.invitations.accounts] == [A1, A2, A3]
+    assert [a.id for a in console.invitations.accounts] == [A1, A2, A3, "123456789012"]
     assert console.inventory.regions == ["us-east-1"]
     console.share.selected = [A1]
     console.share.preview()
@@ -465,3 +492,171 @@ def test_connection_fields_with_control_characters_are_refused_before_connecting
     console.connection.endpoint_url = " http://127.0.0.1:4566 "
     console.connect()
     assert made == [(None, None, "http://127.0.0.1:4566")]
+
+
+# -- issue 14: failed connect, stale state, confirmations ------------------------------------------
+
+
+def _connected(fake: FakeServices) -> ConsoleModel:
+    console = ConsoleModel(lambda profile, region, endpoint: fake)
+    console.connection.region = "us-east-1"
+    console.connection.regions = ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1", "us-iso-east-1"]
+    console.connect()
+    return console
+
+
+def test_a_failed_connect_drops_the_earlier_connection_and_everything_read_through_it(
+    fake: FakeServices,
+) -> None:
+    console = _connected(fake)
+    console.share.selected = [A1]
+    console.share.preview()
+    assert console.connected and console.share.plan is not None
+    fake.identity_error = DsShareError("endpoint unreachable")
+    with pytest.raises(DsShareError):
+        console.connect()
+    assert not console.connected and console.services is None
+    assert console.header() == "Not connected: open the Connection tab and press Connect."
+    for model in (console.share, console.shares, console.invitations, console.inventory):
+        assert model.services is None
+    assert console.share.plan is None and console.share.directories == [] and console.share.targets == []
+    with pytest.raises(NotConnectedError):
+        console.share.preview()  # never against the earlier endpoint
+    fake.identity_error = None
+    console.connect()
+    assert console.connected and console.share.plan is None
+
+
+def test_the_header_names_account_region_and_endpoint(fake: FakeServices) -> None:
+    console = _connected(fake)
+    assert console.header() == "Account master (123456789012) · Region us-east-1 · Endpoint AWS"
+
+
+def test_the_owner_is_never_offered_as_a_target(fake: FakeServices) -> None:
+    console = _connected(fake)
+    assert "123456789012" not in [t.id for t in console.share.visible]
+    console.share.filter_text = "master"
+    assert console.share.visible == []
+
+
+def test_results_clear_when_inputs_change_and_headroom_is_read_again_after_apply(fake: FakeServices) -> None:
+    console = _connected(fake)
+    share = console.share
+    before = share.directory.headroom if share.directory else None
+    share.selected = [A1]
+    share.preview()
+    share.request_apply()
+    share.confirm_apply()
+    assert share.result is not None
+    assert share.directory is not None and share.directory.headroom == (before or 0) - 1
+    assert console.shares.directories == share.directories  # the Shares tab's label too
+    share.method = "ORGANIZATIONS"  # another input: the earlier result no longer applies
+    assert share.result is None and share.plan is None and share.stage == "edit"
+
+
+def test_apply_result_message_counts_and_points_at_the_invitations_tab(share: ShareModel, fake: FakeServices) -> None:
+    fake.apply = lambda plan, fingerprint: pd.DataFrame([  # type: ignore[method-assign]
+        {"account_id": A1, "outcome": "done", "share_status": "PendingAcceptance"},
+        {"account_id": A2, "outcome": "done", "share_status": "PendingAcceptance"},
+    ])
+    share.selected = [A1, A2]
+    share.preview()
+    share.request_apply()
+    share.confirm_apply()
+    message = share.result_message()
+    assert message.startswith("Applied the plan on corp.example.com: 2 rows, 2 done.")
+    assert "2 accounts must accept" in message and "Find invitations" in message
+
+
+def test_unshare_with_nothing_selected_says_so_and_the_confirmation_names_accounts(fake: FakeServices) -> None:
+    model = SharesModel(services=fake, directory_id=DIRECTORY,
+                        directories=fake.directories())  # fmt: skip
+    model.refresh()
+    with pytest.raises(ConsoleStateError) as caught:
+        model.request_unshare()
+    assert "nothing was unshared" in str(caught.value) and "Unshare selected" in caught.value.next_step
+    model.selected = [A1]
+    model.request_unshare()
+    assert model.confirmation_text() == (
+        f"Stop sharing corp.example.com ({DIRECTORY}) with 1 account: prod-app1 ({A1})? "
+        "They lose access to the directory."
+    )
+    model.selected = []  # changing the selection withdraws the question
+    assert not model.confirming
+
+
+def test_unshare_result_message_counts(fake: FakeServices) -> None:
+    console = _connected(fake)
+    shares = console.shares
+    shares.refresh()
+    reads = fake.directory_reads
+    shares.selected = [A1]
+    shares.request_unshare()
+    shares.confirm_unshare()
+    assert shares.result_message().startswith(f"Unshare on corp.example.com ({DIRECTORY}): 1 account, 1 done.")
+    assert fake.directory_reads == reads + 1  # headroom read again
+
+
+def test_accept_is_reviewed_through_the_plan_and_confirmed(fake: FakeServices) -> None:
+    console = _connected(fake)
+    model = console.invitations
+    model.chosen = [A1]
+    model.find()
+    model.selected = ["d-aaaaaaaaaa"]
+    model.accept()
+    assert ("plan_response", ("d-aaaaaaaaaa", True)) in fake.calls
+    assert not [c for c in fake.calls if c[0] == "respond"]
+    assert model.confirmation_text() == (
+        f"Accept 1 invitation: prod-app1 ({A1}) ← corp ({DIRECTORY}) from 123456789012, HANDSHAKE?"
+    )
+    model.cancel()
+    with pytest.raises(ConsoleStateError):
+        model.confirm()
+    assert not [c for c in fake.calls if c[0] == "respond"]
+    model.reject()
+    model.confirm()
+    assert ("respond", ("d-aaaaaaaaaa", False)) in fake.calls
+    assert model.last.startswith(f"Rejected 1 of 1 invitation: prod-app1 ({A1}) now Rejected.")
+
+
+def test_accept_for_a_denied_account_is_refused_before_any_call(fake: FakeServices) -> None:
+    fake.denied = {A1}
+    model = InvitationsModel(services=fake, chosen=[A1], accounts=fake.targets()[1:4])
+    model.find()
+    model.selected = ["d-aaaaaaaaaa"]
+    with pytest.raises(ConsoleStateError) as caught:
+        model.accept()
+    assert "GuardrailDeniedAccount" in str(caught.value) and "prod-app1" in str(caught.value)
+    assert model.answer == "" and not [c for c in fake.calls if c[0] == "respond"]
+
+
+def test_inventory_offers_the_connection_partition_only_current_region_first(fake: FakeServices) -> None:
+    console = _connected(fake)
+    assert console.inventory.regions_available == ["us-east-1", "eu-west-1"]
+    assert console.inventory.regions == ["us-east-1"]
+
+
+def test_inventory_shows_every_severity_utc_and_names_next_to_ids(fake: FakeServices) -> None:
+    model = InventoryModel(services=fake, regions=["us-east-1"], names={A1: "prod-app1"})
+    model.collect()
+    tiles = model.headline()
+    assert {"high findings", "medium findings", "low findings"} <= set(tiles)
+    assert model.collected_at().endswith(" UTC")
+    assert model.label("SharedAccountId", A1) == f"prod-app1 ({A1})"
+
+
+def test_export_goes_to_a_new_folder_under_runs_and_honours_the_filter(
+    fake: FakeServices, tmp_path: Path
+) -> None:
+    written: list[Inventory] = []
+    fake.export_inventory = lambda inv, folder, replace=False: (  # type: ignore[method-assign]
+        written.append(inv) or Path(folder) / "report.html")
+    model = InventoryModel(services=fake, regions=["us-east-1"], runs_root=str(tmp_path / "runs"))
+    model.collect()
+    assert model.export_note() == "all 3 share records (no filter)"
+    model.status = "Shared"
+    assert model.export_note() == "1 of 3 share records (filter: status Shared)"
+    model.export()
+    assert Path(model.exported).parent.parent == tmp_path / "runs"
+    assert Path(model.exported).parent.name.startswith("console-inventory-")
+    assert written[0].shares["ShareStatus"].tolist() == ["Shared"]

@@ -97,8 +97,9 @@ def test_a_plan_gone_stale_is_refused_with_the_next_step(view: ConsoleView, sb: 
     share._apply.click()
     share._confirm.click()
     message = share.feedback.message
-    assert "fingerprint" in message and "Next step" in message and "Re-run plan" in message
-    assert share._plan.value == "" and share._apply.disabled
+    assert "nothing was applied" in message and "Next step" in message and "Press Preview" in message
+    assert "Re-run plan" not in message  # the console's buttons, not the command line's words
+    assert share._plan.value == "" and share._result.value == "" and share._apply.disabled
 
 
 def test_shares_tab_unshares_after_confirmation(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
@@ -114,9 +115,10 @@ def test_shares_tab_unshares_after_confirmation(view: ConsoleView, sb: Sandbox, 
     shares._select.value = (app1,)
     shares._unshare.click()
     assert shares._confirm_box.layout.display is None
+    assert f"prod-app1 ({app1})" in shares._question.value and "corp.example.com" in shares._question.value
     assert statuses(aws, corp)[app1] == "Shared"  # nothing happens before Confirm
     shares._confirm.click()
-    assert "Unshared" in shares.feedback.message
+    assert "1 account, 1 done" in shares.feedback.message
     assert statuses(aws, corp)[app1] == "Deleted"
     assert "Unshare result" in shares._result.value
     assert console_audit(Path.cwd()) == [("UnshareDirectory", "done")]
@@ -131,7 +133,11 @@ def test_invitations_are_found_across_accounts_and_rejected(view: ConsoleView, s
     alice = next(value for label, value in inv._list.options if sb.account_id("sandbox-alice") in label)
     inv._list.value = (alice,)
     inv._reject.click()
-    assert "Rejected" in inv.feedback.message
+    assert "Reject 1 invitation: sandbox-alice" in inv._question.value
+    assert inv._confirm_box.layout.display is None
+    assert statuses(aws, sb.directory_id("global.example.com"))[sb.account_id("sandbox-alice")] == "PendingAcceptance"
+    inv._confirm.click()
+    assert "Rejected 1 of 1 invitation" in inv.feedback.message
     assert "Rejected" in inv._table.value
     assert statuses(aws, sb.directory_id("global.example.com"))[sb.account_id("sandbox-alice")] == "Rejected"
     assert console_audit(Path.cwd()) == [("RejectSharedDirectory", "done")]
@@ -160,6 +166,8 @@ def test_an_unreachable_endpoint_says_what_to_do(aws_env: Sandbox) -> None:
     message = view.connection.feedback.message
     assert "Failed" in message and "Next step" in message
     assert view.tabs.selected_index == 0
+    assert "Not connected" in view.header.value
+    assert view.tabs.children[1].view.layout.display == "none"  # the Share tab says to connect
     assert view.share._directory.options == ()
     view.share._preview.click()
     assert "not connected" in view.share.feedback.message and "Connection tab" in view.share.feedback.message
@@ -203,3 +211,25 @@ def test_export_asks_before_replacing_an_earlier_snapshot_and_never_writes_among
     tab._export.click()
     assert "holds other files" in tab.feedback.message and tab._replace.layout.display == "none"
     assert [p.name for p in other.iterdir()] == ["keep.txt"]
+
+
+def test_a_failed_reconnect_drops_the_connection_and_a_good_one_returns_to_share(
+    view: ConsoleView, sb: Sandbox
+) -> None:
+    assert f"Endpoint {sb.endpoint_url}" in view.header.value and "Region us-east-1" in view.header.value
+    share = view.share
+    share._directory.value = sb.directory_id("corp.example.com")
+    share._targets.value = (sb.account_id("prod-app2"),)
+    share._preview.click()
+    assert "Fingerprint" in share._plan.value
+    good = view.connection._endpoint.value
+    view.connection._endpoint.value = f"http://127.0.0.1:{free_port()}"
+    view.connection._connect.click()
+    assert "Failed" in view.connection.feedback.message and view.tabs.selected_index == 0
+    assert "Not connected" in view.header.value and share._plan.value == ""
+    assert share._directory.options == () and view.tabs.children[1].view.layout.display == "none"
+    view.connection._endpoint.value = good
+    view.connection._connect.click()
+    assert view.tabs.selected_index == 1 and view.tabs.children[1].view.layout.display is None
+    assert "Account " in view.header.value and share._plan.value == ""
+    assert "master" not in " ".join(label for label, _ in share._targets.options).lower()

@@ -2,7 +2,9 @@
 
 Starts a demo-seeded sandbox and the console in Voila, drives it in headless Chromium the
 way an operator would, and writes ``docs/img/console-share.png`` (the Share tab after a
-preview) and ``docs/img/console-inventory.png`` (the Inventory tab after a collection).
+preview, asking to confirm), ``docs/img/console-accept.png`` (the Invitations tab asking
+to confirm an Accept) and ``docs/img/console-inventory.png`` (the Inventory tab after a
+collection, filtered to pending invitations).
 
 Example
 -------
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from dsshare.errors import DsShareError
+from dsshare.model import ShareStatus
 
 from . import browser
 from .serve import REPO_ROOT, sandbox_env, start_voila
@@ -33,9 +36,11 @@ def take_screenshots(out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     share_png, inventory_png = out / "console-share.png", out / "console-inventory.png"
+    accept_png = out / "console-accept.png"
     with Sandbox(seed="demo", transition_delay=0.05) as sb:
-        log = Path(tempfile.mkdtemp(prefix="dsshare-shots-")) / "voila.log"
-        server = start_voila(sandbox_env(sb.endpoint_url), log=log)
+        scratch = Path(tempfile.mkdtemp(prefix="dsshare-shots-"))
+        env = {**sandbox_env(sb.endpoint_url), "DSSHARE_RUNS_DIR": str(scratch / "runs")}
+        server = start_voila(env, log=scratch / "voila.log")
         try:
             server.wait_ready()
             with sync_playwright() as playwright:
@@ -52,17 +57,30 @@ def take_screenshots(out: Path) -> list[Path]:
                 page.locator(".dsshare-notes textarea").fill("Domain join for the global forest.")
                 page.locator(".dsshare-preview").click()
                 page.locator(".dsshare-plan table").wait_for()
+                page.locator(".dsshare-apply:not([disabled])").click()
+                page.locator(".dsshare-confirm-box .dsshare-question").wait_for()
                 console.screenshot(path=str(share_png))
+                page.locator(".dsshare-cancel").click()
+                browser.click_tab(page, "Invitations")
+                alice = sb.account_id("sandbox-alice")
+                browser.pick(page, ".dsshare-consumers select", [f"({alice})"])
+                page.locator(".dsshare-find").click()
+                browser.pick(page, ".dsshare-invitations select", [f"({alice}) ← global.example.com"])
+                page.locator(".dsshare-accept").click()
+                page.locator(".dsshare-invitation-confirm-box .dsshare-question").wait_for()
+                console.screenshot(path=str(accept_png))
                 browser.click_tab(page, "Inventory")
                 page.locator(".dsshare-collect").click()
                 page.locator(".dsshare-charts svg").first.wait_for(timeout=LOAD_TIMEOUT)
+                page.locator(".dsshare-filter-status select").select_option(label=ShareStatus.PENDING_ACCEPTANCE.value)
+                page.locator(".dsshare-export-scope", has_text="filter: status").wait_for()
                 console.screenshot(path=str(inventory_png))
                 chromium.close()
             if offsite:
                 raise DsShareError(f"the console reached off-host: {offsite}")
         finally:
             server.stop()
-    return [share_png, inventory_png]
+    return [share_png, accept_png, inventory_png]
 
 
 def main(argv: list[str] | None = None) -> int:

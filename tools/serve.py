@@ -31,6 +31,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from dsshare.errors import DsShareError
 
 __all__ = [
@@ -107,6 +109,18 @@ class Server:
                 time.sleep(0.25)
         raise DsShareError(f"the server did not start; its log:\n{self.log.read_text(errors='replace')[-4000:]}")
 
+    def kernels(self) -> list[int]:
+        """Process ids of the kernels this server runs now (its ``ipykernel`` children)."""
+        if self.process.poll() is not None:
+            return []
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        out = []
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                if any("ipykernel" in part for part in child.cmdline()):
+                    out.append(child.pid)
+        return out
+
     def stop(self) -> None:
         """Terminate the server (and wait for it)."""
         if self.process.poll() is None:
@@ -155,15 +169,23 @@ def start_lab(env: Mapping[str, str], port: int | None = None, *, root: Path = R
 
 def start_voila(env: Mapping[str, str], port: int | None = None, *, notebook: Path = NOTEBOOK,
                 log: Path | None = None) -> Server:
-    """Start Voila on 127.0.0.1 serving ``notebook`` (the console) as an app."""
+    """Start Voila on 127.0.0.1 serving ``notebook`` (the console) as an app.
+
+    Guarded like JupyterLab: a random token (the URL carries it once; the page then holds
+    a cookie), and ``etc/jupyter/voila.json`` answers only a loopback Host (127.0.0.1,
+    ::1 or localhost; the kernel websocket also refuses a foreign Origin) and culls
+    kernels. The readiness check asks for the login page, which starts no kernel.
+    """
     port = port or free_port()
+    token = secrets.token_hex(16)
     log = log or Path(tempfile.mkdtemp(prefix="dsshare-voila-")) / "voila.log"
     args = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
-        "--Voila.ip=127.0.0.1", f"--port={port}", "--template=dsshare",
+        "--Voila.ip=127.0.0.1", f"--port={port}", "--template=dsshare", f"--Voila.token={token}",
+        "--Voila.identity_provider_class=dsshare.widgets.voila_auth.ConsoleIdentityProvider",
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}/"
-    return Server(_spawn(args, env, log), base, base, log)
+    return Server(_spawn(args, env, log), f"{base}?token={token}", f"{base}login", log)
 
 
 @contextlib.contextmanager

@@ -18,10 +18,12 @@ from dsshare import __version__
 from dsshare.errors import MissingExtraError
 from dsshare.extras import require
 
-__all__ = ["COMMANDS", "EXIT_MISSING_EXTRA", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_INTERRUPTED", "EXIT_MISSING_EXTRA", "build_parser", "main"]
 
 #: Exit code when the chosen command needs an extra that is not installed (nothing ran).
 EXIT_MISSING_EXTRA = 2
+#: Exit code after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
 
 #: Subcommand -> (module that registers it, its one-line help, the extra its module needs),
 #: in the order ``--help`` lists them. The help is repeated here so listing the commands
@@ -89,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as err:
         print(f"dsshare: {err}", file=sys.stderr)
         return EXIT_MISSING_EXTRA
+    except KeyboardInterrupt:
+        # A second Ctrl-C while a command was already stopping: no traceback either.
+        print("dsshare: interrupted (Ctrl-C).", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if argv is None:
         # The process's own command line: it exits next. Freezing spares the interpreter's
         # final collection a walk over every object the command made and imported (~0.3 s

@@ -17,7 +17,7 @@ directory_id
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
@@ -174,17 +174,28 @@ class PreflightError(DsShareError):
 
 
 class PlanMismatchError(DsShareError):
-    """Live state changed since the plan was reviewed: its fingerprint no longer matches."""
+    """Live state changed since the plan was reviewed: its fingerprint no longer matches.
+
+    ``changed`` lists the rows that differ (see :func:`dsshare.model.row_changes`); the
+    message names at most ten and says how many more. Empty when the reviewed rows are
+    not at hand (only the fingerprint was given).
+    """
 
     default_next_step = "Re-run plan, review the new rows, then apply with the new fingerprint."
 
-    def __init__(self, expected: str, actual: str) -> None:
+    def __init__(self, expected: str, actual: str, changed: Sequence[str] = ()) -> None:
         self.expected = expected
         self.actual = actual
-        super().__init__(
+        self.changed = list(changed)
+        message = (
             f"The live plan fingerprint {actual[:12]} differs from the reviewed {expected[:12]}; "
             "nothing was applied."
         )
+        if self.changed:
+            shown = "; ".join(self.changed[:10])
+            more = f"; and {len(self.changed) - 10} more" if len(self.changed) > 10 else ""
+            message += f" Rows that changed ({len(self.changed)}): {shown}{more}."
+        super().__init__(message)
 
 
 class WaitTimeoutError(DsShareError):

@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -56,6 +56,7 @@ from dsshare.model import (
     ShareMethod,
     ShareStatus,
     Side,
+    row_changes,
     transition,
 )
 from dsshare.planning import Plan, replan
@@ -312,7 +313,8 @@ def apply(
     if expected_fingerprint is not None:
         live = replan(conn, plan)
         if live.fingerprint != expected_fingerprint:
-            raise PlanMismatchError(expected_fingerprint, live.fingerprint)
+            changed = row_changes((asdict(r) for r in plan.rows), (asdict(r) for r in live.rows))
+            raise PlanMismatchError(expected_fingerprint, live.fingerprint, changed)
         plan = live
     # Requests leave region and owner unset for "the connection's"; rows carry them resolved.
     notes = {

@@ -25,8 +25,10 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from dsshare.errors import ParameterError
 
@@ -47,6 +49,7 @@ __all__ = [
     "ShareStatus",
     "Side",
     "Transition",
+    "row_changes",
     "transition",
 ]
 
@@ -299,3 +302,52 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "error_code",
     "message",
 )
+
+
+#: Plan row fields compared by :func:`row_changes` (what an operator reviewed).
+_REVIEWED_FIELDS: tuple[str, ...] = ("action", "share_status", "method", "check", "shared_directory_id")
+
+
+def row_changes(reviewed: Iterable[Mapping[str, Any]], live: Iterable[Mapping[str, Any]]) -> list[str]:
+    """One line per plan row that differs between the reviewed plan and the live one.
+
+    Rows are matched on (directory, Region, account); a row only in one plan is named as
+    added or gone. Used in :class:`~dsshare.errors.PlanMismatchError`.
+
+    Example
+    -------
+    >>> old = [{"directory_id": "d-1", "region": "r", "account_id": "200000000004", "action": "share"}]
+    >>> new = [{"directory_id": "d-1", "region": "r", "account_id": "200000000004", "action": "skip",
+    ...         "share_status": "Shared"}]
+    >>> row_changes(old, new)
+    ['200000000004 (d-1, r): action share -> skip, share_status None -> Shared']
+    """
+
+    def keyed(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], Mapping[str, Any]]:
+        return {(str(r.get("directory_id")), str(r.get("region")), str(r.get("account_id"))): r for r in rows}
+
+    before, after = keyed(reviewed), keyed(live)
+    lines: list[str] = []
+    for key in sorted(before.keys() | after.keys(), key=lambda k: (k[2], k[0], k[1])):
+        directory, region, account = key
+        where = f"{account} ({directory}, {region})"
+        if key not in after:
+            lines.append(f"{where}: no longer in the plan (was {before[key].get('action')})")
+        elif key not in before:
+            lines.append(f"{where}: new in the plan ({after[key].get('action')})")
+        else:
+            diffs = [
+                f"{name} {_shown(before[key].get(name))} -> {_shown(after[key].get(name))}"
+                for name in _REVIEWED_FIELDS
+                if _shown(before[key].get(name)) != _shown(after[key].get(name))
+            ]
+            if diffs:
+                lines.append(f"{where}: " + ", ".join(diffs))
+    return lines
+
+
+def _shown(value: Any) -> str:
+    """A field as text; empty values (None, NaN from a CSV) read as None."""
+    if value is None or value != value or value == "":  # NaN is not equal to itself
+        return "None"
+    return str(value)

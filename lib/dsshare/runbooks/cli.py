@@ -7,25 +7,40 @@
 
 Parameter files apply in the order given, then ``-p`` pairs. Exit codes: 0 success, 1 a
 target failed or a cell raised (the executed notebook is still written), 2 bad parameters
-(nothing executed: no kernel started, no AWS call made).
+(nothing executed: no kernel started, no AWS call made), 130 stopped by Ctrl-C (results.csv
+holds what finished, run.json says interrupted; a rerun finishes the job).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from dsshare.errors import ParameterError
 from dsshare.inventory.cli import snapshot_summary_lines
+from dsshare.model import MUTATING_ACTIONS
 
 from .catalog import get_runbook, runbooks
 from .files import write_template
 
-__all__ = ["EXIT_BAD_PARAMETERS", "EXIT_FAILED", "describe", "format_result", "register", "run"]
+__all__ = [
+    "EXIT_BAD_PARAMETERS",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "apply_command",
+    "describe",
+    "format_result",
+    "register",
+    "run",
+]
 
 EXIT_FAILED = 1
 EXIT_BAD_PARAMETERS = 2
+#: Ctrl-C (SIGINT): 128 + 2, as shells report it.
+EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +52,8 @@ def register(subparsers: Any) -> None:
         description="Execute a runbook notebook with papermill into runs/<UTC timestamp>-"
         f"<runbook>/ (or --out). Runbooks: {names}. Mutating runbooks are dry runs unless "
         "dry_run is false; a dry run prints the plan's fingerprint for expected_plan.",
-        epilog="exit codes: 0 success; 1 a target failed or a cell raised; 2 bad parameters",
+        epilog="exit codes: 0 success; 1 a target failed or a cell raised; 2 bad parameters "
+        "(nothing sent); 130 interrupted by Ctrl-C (results.csv holds what finished)",
     )
     parser.add_argument("runbook", nargs="?", metavar="RUNBOOK", help="runbook to run")
     parser.add_argument(
@@ -102,6 +118,25 @@ def format_result(result: Any) -> list[str]:
     return lines
 
 
+def apply_command(runbook: str, files: Sequence[str], pairs: Sequence[Sequence[str]], fingerprint: str) -> str:
+    """The ``dsshare run`` command that applies the plan a dry run printed: the same
+    runbook, files and ``-p`` pairs, with ``dry_run false`` and ``expected_plan``.
+
+    Example
+    -------
+    >>> apply_command("share_directory", ["p.yaml"], [["targets", "a b"]], "ab12")
+    "dsshare run share_directory -f p.yaml -p targets 'a b' -p dry_run false -p expected_plan ab12"
+    """
+    argv = ["dsshare", "run", runbook]
+    for path in files:
+        argv += ["-f", str(path)]
+    for key, value in pairs:
+        if key not in ("dry_run", "expected_plan", "output_dir"):
+            argv += ["-p", key, value]
+    argv += ["-p", "dry_run", "false", "-p", "expected_plan", fingerprint]
+    return shlex.join(argv)
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``dsshare run``; return the exit code."""
     from .execute import execute, parameter_folders, prepare
@@ -120,14 +155,40 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {written}; fill it in, then: dsshare run {args.template} -f {written}")
             return 0
         if not args.runbook:
-            raise ParameterError("runbook", None, "a runbook name (see dsshare run --list)")
+            names = ", ".join(spec.name for spec in runbooks())
+            print(
+                "dsshare run: no runbook named. Name one of: " + names + ".\n"
+                "  e.g. dsshare run share_directory -f parameters/share_directory.sandbox.yaml\n"
+                "  (dsshare run --list describes them; --describe RUNBOOK shows its parameters)",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_PARAMETERS
         spec, params = prepare(args.runbook, args.files, args.pairs)
         result = execute(spec, params, args.out, notes_folders=parameter_folders(args.files))
     except ParameterError as err:
         print(f"dsshare run: {err}", file=sys.stderr)
         return EXIT_BAD_PARAMETERS
+    except KeyboardInterrupt:
+        print("dsshare run: interrupted (Ctrl-C) before the runbook started; nothing was sent.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
     for line in format_result(result):
         print(line)
+    if result.interrupted:
+        counts = ", ".join(f"{n} {o}" for o, n in result.outcomes.items()) or "no calls made"
+        print(
+            f"dsshare run: interrupted (Ctrl-C): {counts}. results.csv lists what finished "
+            "(in_doubt: the call may have landed; skipped/Interrupted: never started) and "
+            "run.json says interrupted.\n"
+            "  Run the same command again: it re-plans from live state, so what finished is "
+            "skipped and the rest is done.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    changes = any(action in MUTATING_ACTIONS for action in result.plan_summary)
+    if result.dry_run and result.fingerprint and result.exit_code == 0 and changes and not result.interrupted:
+        print("to apply exactly this plan (refused if live state changes first), run:")
+        print("  " + apply_command(args.runbook, args.files, args.pairs, result.fingerprint))
     if result.failure is not None:
         print(f"dsshare run: {result.runbook} failed: {result.failure}", file=sys.stderr)
         print(f"  executed notebook: {result.notebook}", file=sys.stderr)

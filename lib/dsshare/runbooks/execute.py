@@ -14,7 +14,8 @@ environment variable ``DSSHARE_SHARE_NOTES`` and the kernel receives
 terminal's dry-run summary only; run.json, parameters.yaml and the audit never hold it.
 
 Exit codes (:attr:`RunResult.exit_code`): 0 success; 1 a target failed or a cell raised;
-2 bad parameters (raised as ParameterError before any kernel starts).
+2 bad parameters (raised as ParameterError before any kernel starts); 130 stopped by
+Ctrl-C (results.csv holds what finished, run.json says ``interrupted``).
 
 Example
 -------
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import logging
 import os
 import shutil
@@ -39,12 +41,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import pandas as pd
 
 from dsshare import inputs
+from dsshare.audit import intents_path
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, ParameterError
 from dsshare.extras import require
+from dsshare.model import MUTATING_ACTIONS, RESULT_COLUMNS, Outcome
 from dsshare.organization import parents_not_found
 
 from . import record
@@ -78,6 +84,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 KERNEL_NAME = "python3"
+#: The kernel's own log (its stderr), in the run folder.
+KERNEL_LOG = "kernel.log"
+#: Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
 #: Environment variable carrying literal ShareNotes to the kernel.
 NOTES_ENV = "DSSHARE_SHARE_NOTES"
 
@@ -276,10 +286,15 @@ class RunResult:
     #: The ShareNotes text that was (or, in a dry run, would be) sent: for the operator's
     #: terminal only, never written to the run folder (not part of :meth:`to_dict`).
     notes_text: str = field(default="", repr=False)
+    #: Stopped by Ctrl-C: results.csv holds what finished (see :func:`interrupted_results`).
+    interrupted: bool = False
 
     @property
     def status(self) -> str:
-        """``ok``, ``failed`` (targets failed) or ``error`` (a cell raised otherwise)."""
+        """``ok``, ``failed`` (targets failed), ``error`` (a cell raised otherwise) or
+        ``interrupted`` (Ctrl-C)."""
+        if self.interrupted:
+            return "interrupted"
         if self.failure is not None and self.failure.ename != "TargetsFailedError":
             return "error"
         return "failed" if self.exit_code else "ok"
@@ -361,6 +376,93 @@ def _conclude(
         failure=failure,
         duration_seconds=time.monotonic() - started,
     )
+
+
+def _kernel_manager_logging_to(log: IO[bytes], base: type[Any] | None) -> type[Any]:
+    """``base`` (else jupyter_client's AsyncKernelManager) whose kernels write their own log
+    (stderr) to ``log``, so a kernel's warnings and the traceback of a kernel stopped by
+    Ctrl-C stay out of the operator's terminal (the run folder's kernel.log keeps them)."""
+    parent = base or require("jupyter_client.manager", "runbooks", "dsshare run").AsyncKernelManager
+
+    class RunKernelManager(parent):  # type: ignore[misc,valid-type]
+        async def start_kernel(self, **kw: Any) -> None:
+            kw.setdefault("stderr", log)
+            await super().start_kernel(**kw)
+
+    return RunKernelManager
+
+
+#: Audit operation -> plan action (the runbooks' mutating calls).
+_OPERATION_ACTIONS = {
+    "ShareDirectory": "share",
+    "UnshareDirectory": "unshare",
+    "AcceptSharedDirectory": "accept",
+    "RejectSharedDirectory": "reject",
+    "DeleteDirectory": "leave",
+}
+
+
+def interrupted_results(folder: Path) -> list[dict[str, Any]]:
+    """Result rows of an interrupted run, from its audit log and plan.
+
+    A call with an outcome line keeps that outcome; a call with only its write-ahead
+    intent is ``in_doubt`` (it may have reached AWS); a planned change never started is
+    ``skipped`` with error_code ``Interrupted``. A rerun re-plans from live state.
+    """
+    finished = _json_lines(folder / record.AUDIT)
+    done = {line.get("call_id") for line in finished}
+    doubtful = [i for i in _json_lines(intents_path(folder / record.AUDIT)) if i.get("call_id") not in done]
+    rows: list[dict[str, Any]] = []
+    touched: set[tuple[str, str]] = set()
+    for line, outcome in [*((f, str(f.get("outcome"))) for f in finished),
+                          *((d, Outcome.IN_DOUBT.value) for d in doubtful)]:  # fmt: skip
+        parameters = line.get("parameters") or {}
+        target = parameters.get("ShareTarget") or parameters.get("UnshareTarget") or {}
+        account = str(target.get("Id") or line.get("account_id") or "")
+        action = _OPERATION_ACTIONS.get(str(line.get("operation")), str(line.get("operation")))
+        touched.add((action, account))
+        rows.append({
+            "directory_id": parameters.get("DirectoryId"), "region": line.get("region"),
+            "account_id": account, "action": action, "outcome": outcome, "share_status": None,
+            "shared_directory_id": parameters.get("SharedDirectoryId"),
+            "method": parameters.get("ShareMethod"), "error_code": line.get("error_code"),
+            "message": "interrupted while the call was in flight: it may have landed; rerun to see"
+            if outcome == Outcome.IN_DOUBT else "finished before the interruption",
+        })  # fmt: skip
+    plan: dict[str, Any] = record.read_json(folder / record.PLAN_JSON) or {}
+    for row in plan.get("rows") or []:
+        key = (str(row.get("action")), str(row.get("account_id")))
+        if row.get("action") in MUTATING_ACTIONS and key not in touched:
+            rows.append({
+                **{column: row.get(column) for column in RESULT_COLUMNS if column in row},
+                "outcome": Outcome.SKIPPED.value, "error_code": "Interrupted",
+                "message": "not started: the run was interrupted (Ctrl-C)",
+            })  # fmt: skip
+    return [{column: r.get(column) for column in RESULT_COLUMNS} for r in rows]
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of an audit file; a line cut short by the interruption is left out."""
+    if not path.is_file():
+        return []
+    out = []
+    for text in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(text))
+        except json.JSONDecodeError:
+            logger.warning("audit line cut short by the interruption, left out: %s", path)
+    return out
+
+
+def _conclude_interrupted(
+    spec: RunbookSpec, params: Mapping[str, Any], folder: Path, notebook: Path, started: float
+) -> RunResult:
+    rows = interrupted_results(folder)
+    record.write_results(folder, pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
+    result = _conclude(spec, params, folder, notebook, None, started)
+    result.interrupted = True
+    result.exit_code = EXIT_INTERRUPTED
+    return result
 
 
 @contextmanager
@@ -456,18 +558,31 @@ def execute(
     notebook = folder / f"{spec.name}.ipynb"
     failure: CellFailure | None = None
     logger.info("executing %s into %s", source, folder)
+    kernel_log = (folder / KERNEL_LOG).open("ab")
     try:
         with environment(env):
             manager = kernel_manager_class()
             pm.execute_notebook(
                 str(source), str(notebook), parameters=kernel_params, kernel_name=kernel_name,
                 progress_bar=False, log_output=False, cwd=None,
-                **({} if manager is None else {"kernel_manager_class": manager}),
+                kernel_manager_class=_kernel_manager_logging_to(kernel_log, manager),
             )  # fmt: skip
     except PapermillExecutionError as err:
         failure = _cell_failure(notebook, str(err.ename), str(err.evalue))
     except (DeadKernelError, CellTimeoutError, NoSuchKernel) as err:
         failure = CellFailure(type(err).__name__, str(err))
+    except KeyboardInterrupt:
+        # Ctrl-C: papermill has stopped the kernel (its calls end with it). What finished
+        # is in the audit log: record it, and say the run was interrupted. nbclient's
+        # cancelled tasks would print "Task exception was never retrieved" tracebacks as
+        # they are collected: the operator's terminal gets the summary instead.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        result = _conclude_interrupted(spec, params, folder, notebook, started)
+        result.notes_text = notes_text
+        record.write_json(folder / record.RUN_JSON, result.to_dict())
+        return result
+    finally:
+        kernel_log.close()
     result = _conclude(spec, params, folder, notebook, failure, started)
     result.notes_text = notes_text
     record.write_json(folder / record.RUN_JSON, result.to_dict())

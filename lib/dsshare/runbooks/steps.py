@@ -45,7 +45,7 @@ from dsshare.inventory.export import Export
 from dsshare.inventory.export import export_inventory as export
 from dsshare.inventory.model import Inventory
 from dsshare.inventory.snapshot import MANIFEST, read_manifest, read_snapshot
-from dsshare.model import RESULT_COLUMNS, Action, Outcome
+from dsshare.model import RESULT_COLUMNS, Action, Outcome, row_changes
 from dsshare.planning import Plan, plan, plan_desired_state, replan
 from dsshare.planning import plan_responses as plan_invitation_responses
 
@@ -256,7 +256,22 @@ def check_expected_plan(run: RunContext, plan: _Reviewable) -> str:
     if plan.fingerprint == expected:
         return f"the live plan matches the reviewed fingerprint {expected}"
     _record_not_applied(run, plan)
-    raise PlanMismatchError(expected, plan.fingerprint)
+    reviewed = _reviewed_rows(run.folder.parent, expected, exclude=run.folder)
+    changed = [] if reviewed is None else row_changes(reviewed, [{str(k): v for k, v in r.items()} for r in plan.to_frame().to_dict("records")])
+    raise PlanMismatchError(expected, plan.fingerprint, changed)
+
+
+def _reviewed_rows(runs_root: Path, fingerprint: str, exclude: Path) -> list[dict[str, Any]] | None:
+    """The rows of the dry run that printed ``fingerprint`` (its plan.json under
+    ``runs_root``), or None when no such run folder is there."""
+    for path in sorted(runs_root.glob(f"*/{record.PLAN_JSON}"), reverse=True):
+        if path.parent == exclude:
+            continue
+        data = record.read_json(path)
+        if isinstance(data, dict) and data.get("fingerprint") == fingerprint:
+            rows = data.get("rows")
+            return list(rows) if isinstance(rows, list) else None
+    return None
 
 
 def _record_not_applied(run: RunContext, plan: _Reviewable) -> None:

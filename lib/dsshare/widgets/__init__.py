@@ -12,6 +12,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ def console(
     *,
     connect: bool = True,
     factory: ServicesFactory | None = None,
+    runs_root: str | os.PathLike[str] | None = None,
 ) -> ConsoleView:
     """Build the console widget (display it, or leave it as a cell's last expression).
 
@@ -47,6 +49,10 @@ def console(
         Connect straight away (failures appear on the Connection tab, with a next step).
     factory
         Builds the services from (profile, region, endpoint_url); tests pass their own.
+    runs_root
+        Folder of the console's audit folders and inventory exports; None uses
+        ``$DSSHARE_RUNS_DIR``, else ``runs/`` under the repository (a kernel started from
+        ``notebooks/``) or the current folder.
     """
     require("ipywidgets", "console", "The sharing console")
     from dsshare.validation import known_regions
@@ -55,16 +61,22 @@ def console(
     from .services import available_profiles, connect_services
     from .views import ConsoleView
 
-    model = ConsoleModel(factory or connect_services)
+    root = Path(runs_root or os.environ.get("DSSHARE_RUNS_DIR") or _default_runs_root()).resolve()
+    model = ConsoleModel(factory or functools.partial(connect_services, runs_root=root))
     conn = model.connection
     conn.profiles = available_profiles()
     conn.profile = profile or ""
     conn.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL", "")
     conn.region = region or default_region()
     conn.regions = sorted(known_regions() | {conn.region})
-    # Show where the report will land as an absolute path (kernels run in notebooks/).
-    model.inventory.folder = str(Path(model.inventory.folder).resolve())
+    model.inventory.runs_root = str(root)
     view = ConsoleView(model)
     if connect:
         view.connect()
     return view
+
+
+def _default_runs_root() -> Path:
+    """``runs/`` beside ``notebooks/`` when the kernel runs there (Voila, JupyterLab), else here."""
+    here = Path.cwd()
+    return here.parent / "runs" if here.name == "notebooks" else here / "runs"

@@ -17,6 +17,8 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -28,9 +30,10 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Enum, HasTraits, Instance, List, Unicode, observe
 
 from dsshare import inputs
-from dsshare.errors import DsShareError, ParameterError, WaitTimeoutError
+from dsshare.errors import DsShareError, ParameterError, PlanMismatchError, WaitTimeoutError
 from dsshare.inventory.export import check_output_folder, is_snapshot_folder
-from dsshare.model import ShareStatus
+from dsshare.inventory.findings import findings, quota
+from dsshare.model import Outcome, ShareMethod, ShareStatus
 from dsshare.validation import METHODS, is_account_id
 
 from .services import DirectoryChoice, Invitation, TargetChoice
@@ -151,6 +154,69 @@ def merge_selection(selected: Sequence[str], visible: Sequence[str], chosen: Seq
     return kept + [c for c in chosen if c not in kept]
 
 
+def _count(n: int, word: str) -> str:
+    """``1 account`` / ``3 accounts``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _named(account_id: str, names: dict[str, str]) -> str:
+    """``prod-app1 (200000000001)``, or the id alone when no name is known."""
+    name = names.get(account_id, "")
+    return f"{name} ({account_id})" if name else account_id
+
+
+def _outcomes(result: pd.DataFrame | None) -> dict[str, int]:
+    if result is None or result.empty or "outcome" not in result.columns:
+        return {}
+    return {str(k): int(v) for k, v in result["outcome"].value_counts().items()}
+
+
+def _outcome_line(counts: dict[str, int]) -> str:
+    order = [Outcome.DONE, Outcome.FAILED, Outcome.IN_DOUBT]
+    parts = [f"{counts[o]} {o}" for o in order if counts.get(o)]
+    parts += [f"{n} {o}" for o, n in sorted(counts.items()) if o not in order and n]
+    return ", ".join(parts) or "nothing"
+
+
+#: Region name prefixes of the partitions other than ``aws`` (longest first).
+_PARTITION_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition a Region name belongs to (``aws``, ``aws-cn``, ``aws-us-gov``...).
+
+    Example
+    -------
+    >>> partition_of("cn-north-1"), partition_of("eu-west-1")
+    ('aws-cn', 'aws')
+    """
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def partition_regions(current: str, regions: Iterable[str], enabled: Iterable[str] = ()) -> list[str]:
+    """Regions of ``current``'s partition: ``current`` first, then enabled ones, then the rest.
+
+    Example
+    -------
+    >>> partition_regions("eu-west-1", ["us-east-1", "cn-north-1", "us-gov-west-1", "ap-south-1"])
+    ['eu-west-1', 'ap-south-1', 'us-east-1']
+    """
+    partition = partition_of(current)
+    same = sorted({r for r in regions if partition_of(r) == partition} - {current})
+    on = set(enabled)
+    return [current, *(r for r in same if r in on), *(r for r in same if r not in on)]
+
+
 def _need(services: Services | None) -> Services:
     if services is None:
         raise NotConnectedError()
@@ -216,10 +282,11 @@ class ShareModel(HasTraits):
     plan = AnyTrait(None, allow_none=True, help="the reviewed Plan")
     stage = Enum(("edit", "previewed", "confirming", "applied"), default_value="edit")
     result = Instance(pd.DataFrame, allow_none=True)
+    owner_account_id = Unicode("", help="the connected account: owns the directories, never a target")
 
-    @observe("targets", "filter_text")
+    @observe("targets", "filter_text", "owner_account_id")
     def _refilter(self, _: Any = None) -> None:
-        self.visible = filter_targets(self.targets, self.filter_text)
+        self.visible = filter_targets(self.offered(), self.filter_text)
 
     @observe("typed")
     def _parse_typed(self, _: Any = None) -> None:
@@ -227,10 +294,19 @@ class ShareModel(HasTraits):
 
     @observe("directory_id", "selected", "typed", "method", "notes", "allow_external")
     def _invalidate(self, _: Any = None) -> None:
-        # A reviewed plan no longer describes what would be applied.
-        if self.stage in ("previewed", "confirming"):
-            self.plan = None
-            self.stage = "edit"
+        # A reviewed plan no longer describes what would be applied, and an earlier result
+        # describes other inputs: neither stays on screen.
+        self.clear()
+
+    def clear(self) -> None:
+        """Drop the plan and the result (the inputs or the connection changed)."""
+        self.plan = None
+        self.result = None
+        self.stage = "edit"
+
+    def offered(self) -> list[TargetChoice]:
+        """Targets the picker offers: every OU and account except the owner itself."""
+        return [t for t in self.targets if not (t.kind == "account" and t.id == self.owner_account_id)]
 
     # -- derived ----------------------------------------------------------------------
 
@@ -282,11 +358,18 @@ class ShareModel(HasTraits):
         """Read the owned directories and the organization's targets."""
         services = _need(self.services)
         self.directories = services.directories()
+        if self.directories:
+            self.owner_account_id = self.directories[0].owner_account_id
         self.targets = services.targets()
         ids = [d.directory_id for d in self.directories]
         if self.directory_id not in ids:
             self.directory_id = ids[0] if ids else ""
-        self.selected = [s for s in self.selected if s in {t.id for t in self.targets}]
+        self.selected = [s for s in self.selected if s in {t.id for t in self.offered()}]
+
+    def refresh_directories(self) -> None:
+        """Read the directories again (headroom changes with every share and unshare)."""
+        services = _need(self.services)
+        self.directories = services.directories()
 
     def preview(self) -> None:
         """Plan the share against live state; nothing changes in AWS."""
@@ -347,23 +430,58 @@ class ShareModel(HasTraits):
                 self.result = err.results
             self.stage = "applied"
             raise
+        except PlanMismatchError as err:
+            self.clear()
+            raise ConsoleStateError(
+                f"{err.args[0]} The state in AWS changed since you pressed Preview.",
+                next_step="Press Preview to review the plan against the current state, then Apply.",
+            ) from err
         except DsShareError:
-            self.stage = "edit"
-            self.plan = None
+            self.clear()
             raise
+        finally:
+            if self.result is not None:
+                self.refresh_directories()  # the headroom label follows what was just done
         self.stage = "applied"
         _raise_for_failed(self.result)
 
+    def names(self) -> dict[str, str]:
+        """Account id -> name, from the organization."""
+        return {t.id: t.name for t in self.targets if t.kind == "account"}
+
     def confirmation_text(self) -> str:
-        """What the confirmation asks."""
+        """What the confirmation asks: directory, method, counts and the account names."""
         directory = self.directory
-        name = directory.name if directory else self.directory_id
-        counts: dict[str, int] = {}
-        if self.plan is not None:
-            for row in self.plan.changes:
-                counts[row.action] = counts.get(row.action, 0) + 1
-        what = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "nothing"
-        return f"Apply {what} on {name} ({self.directory_id}) with {self.method}?"
+        name = f"{directory.name} ({self.directory_id})" if directory else self.directory_id
+        changes = [] if self.plan is None else list(self.plan.changes)
+        names = self.names()
+        shown = [_named(str(r.account_id), names) for r in changes[:10]]
+        more = f" and {len(changes) - 10} more" if len(changes) > 10 else ""
+        untouched = 0 if self.plan is None else len(self.plan.rows) - len(changes)
+        verb = "changes" if untouched == 1 else "change"
+        rest = f" {_count(untouched, 'other row')} (skip or refuse) {verb} nothing." if untouched else ""
+        return (
+            f"Share {name} by {self.method} with {_count(len(changes), 'account')}: "
+            f"{', '.join(shown)}{more}?{rest}"
+        )
+
+    def result_message(self) -> str:
+        """What the apply did, with counts, and the next step in the console's words."""
+        if self.result is None:
+            return ""
+        counts = _outcomes(self.result)
+        total = len(self.result)
+        name = self.directory.name if self.directory else self.directory_id
+        text = f"Applied the plan on {name}: {_count(total, 'row')}, {_outcome_line(counts)}."
+        pending = self.pending_accounts()
+        if pending:
+            text += (
+                f" {_count(len(pending), 'account')} must accept the invitation: open the "
+                "Invitations tab and press Find invitations (those accounts are already chosen)."
+            )
+        elif self.method == ShareMethod.ORGANIZATIONS and counts.get(Outcome.DONE):
+            text += " The accounts use the directory now; the Shares tab lists the records."
+        return text
 
     def pending_accounts(self) -> list[str]:
         """Accounts the last apply left waiting for acceptance."""
@@ -389,9 +507,7 @@ class SharesModel(HasTraits):
 
     @observe("directory_id")
     def _forget(self, _: Any = None) -> None:
-        self.frame = None
-        self.selected = []
-        self.confirming = False
+        self.clear()
 
     def unsharable(self) -> list[tuple[str, str]]:
         """(label, account id) of records that can be unshared (not Deleted/Rejected/-ing)."""
@@ -416,13 +532,60 @@ class SharesModel(HasTraits):
         allowed = {acct for _, acct in self.unsharable()}
         self.selected = [s for s in self.selected if s in allowed]
 
+    @observe("selected")
+    def _unconfirm(self, _: Any = None) -> None:
+        self.confirming = False  # a confirmation names exactly what was selected
+
+    def clear(self) -> None:
+        """Forget records, selection and result (the connection changed)."""
+        self.frame = None
+        self.selected = []
+        self.confirming = False
+        self.result = None
+
+    def names(self) -> dict[str, str]:
+        """Account id -> name, from the share records read."""
+        if self.frame is None or self.frame.empty:
+            return {}
+        return {str(r["SharedAccountId"]): str(r.get("account_name") or "") for r in self.frame.to_dict("records")}
+
+    def directory_label(self) -> str:
+        """``corp.example.com (d-...)``, or the id alone."""
+        found = [d for d in self.directories if d.directory_id == self.directory_id]
+        return f"{found[0].name} ({self.directory_id})" if found else self.directory_id
+
     def request_unshare(self) -> None:
         """Ask for confirmation before unsharing the selected accounts."""
         if not self.selected:
             raise ConsoleStateError(
-                "No share is selected.", next_step="Select one or more rows in the list, then Unshare."
+                "No share is selected: nothing was unshared.",
+                next_step="Select one or more accounts in the Unshare list, then press Unshare selected.",
             )
         self.confirming = True
+
+    def confirmation_text(self) -> str:
+        """What the confirmation asks: directory, count and account names."""
+        names = self.names()
+        shown = ", ".join(_named(a, names) for a in self.selected)
+        return (
+            f"Stop sharing {self.directory_label()} with {_count(len(self.selected), 'account')}: "
+            f"{shown}? They lose access to the directory."
+        )
+
+    def result_message(self) -> str:
+        """What the unshare did, with counts and the next step."""
+        if self.result is None:
+            return ""
+        counts = _outcomes(self.result)
+        text = (
+            f"Unshare on {self.directory_label()}: {_count(len(self.result), 'account')}, "
+            f"{_outcome_line(counts)}."
+        )
+        if counts.get(Outcome.FAILED) or counts.get(Outcome.IN_DOUBT):
+            text += " Read the result table, then press Refresh and try the rest again."
+        else:
+            text += " The share records below are read again."
+        return text
 
     def cancel_unshare(self) -> None:
         """Drop the pending confirmation."""
@@ -454,6 +617,8 @@ class InvitationsModel(HasTraits):
     invitations = List(Instance(Invitation), help="invitations found")
     acted = List(Unicode(), help="SharedDirectoryIds answered in this session")
     selected = List(Unicode(), help="SharedDirectoryIds to accept or reject")
+    answer = Unicode("", help="'accept' or 'reject' while asking for confirmation, else ''")
+    last = Unicode("", help="what the last confirmed answer did")
 
     def visible(self) -> list[Invitation]:
         """Invitations to list: pending ones (or all), plus those answered here."""
@@ -478,12 +643,23 @@ class InvitationsModel(HasTraits):
         self.acted = []
         self.selected = []
 
-    def _respond(self, accept: bool) -> None:
-        services = _need(self.services)
+    def clear(self) -> None:
+        """Forget what was found and answered (the connection changed)."""
+        self.invitations = []
+        self.acted = []
+        self.selected = []
+        self.answer = ""
+        self.last = ""
+
+    @observe("selected", "invitations")
+    def _unconfirm(self, _: Any = None) -> None:
+        self.answer = ""  # a confirmation names exactly what was selected
+
+    def _chosen_pending(self) -> list[Invitation]:
         if not self.selected:
             raise ConsoleStateError(
-                "No invitation is selected.",
-                next_step="Select one or more pending invitations in the list first.",
+                "No invitation is selected: nothing was answered.",
+                next_step="Select one or more pending invitations in the Invitations list first.",
             )
         by_id = {i.shared_directory_id: i for i in self.invitations}
         not_pending = [s for s in self.selected if s in by_id and not by_id[s].pending]
@@ -492,22 +668,88 @@ class InvitationsModel(HasTraits):
                 f"{', '.join(not_pending)} is not PendingAcceptance.",
                 next_step="Only pending invitations can be answered; press Find invitations to refresh.",
             )
-        updated = dict(by_id)
+        return [by_id[s] for s in self.selected if s in by_id]
+
+    def request(self, accept: bool) -> None:
+        """Review accepting (or rejecting) the selected invitations through the engine's plan.
+
+        Nothing changes in AWS. Refused rows (guardrails, an owner outside the organization)
+        raise :class:`ConsoleStateError` naming the accounts and the rule; otherwise the
+        confirmation is shown (:meth:`confirmation_text`).
+        """
+        services = _need(self.services)
+        chosen = self._chosen_pending()
+        refused: list[str] = []
+        for invitation in chosen:
+            the_plan = services.plan_response(invitation, accept)
+            for row in the_plan.refusals:
+                if row.shared_directory_id in (None, invitation.shared_directory_id):
+                    refused.append(f"{_named(invitation.account_id, self.names())}: {row.check} ({row.reason})")
+        verb = "accept" if accept else "reject"
+        if refused:
+            raise ConsoleStateError(
+                f"Refused before any call, nothing was {verb}ed: " + "; ".join(refused) + ".",
+                next_step="Deselect these invitations; the guardrails policy decides who may "
+                "accept (ask its owner to change it if this is wrong).",
+            )
+        self.answer = verb
+
+    def cancel(self) -> None:
+        """Drop the pending confirmation; nothing is answered."""
+        self.answer = ""
+
+    def confirm(self) -> None:
+        """Carry out the confirmed answer (audited, write-ahead) in each consumer account."""
+        services = _need(self.services)
+        if not self.answer:
+            raise ConsoleStateError(
+                "Nothing was confirmed.", next_step="Press Accept or Reject, then Confirm."
+            )
+        accept = self.answer == "accept"
+        chosen = self._chosen_pending()
+        self.answer = ""
+        updated = {i.shared_directory_id: i for i in self.invitations}
+        done: list[Invitation] = []
         try:
-            for sid in self.selected:
-                updated[sid] = services.respond(by_id[sid], accept)
-                self.acted = [*self.acted, sid]
+            for invitation in chosen:
+                updated[invitation.shared_directory_id] = services.respond(invitation, accept)
+                done.append(updated[invitation.shared_directory_id])
+                self.acted = [*self.acted, invitation.shared_directory_id]
         finally:
             self.invitations = [updated[i.shared_directory_id] for i in self.invitations]
-        self.selected = []
+            self.selected = []
+            names = self.names()
+            states = "; ".join(f"{_named(i.account_id, names)} now {i.status}" for i in done)
+            verb = "Accept" if accept else "Reject"
+            self.last = (
+                f"{verb}ed {len(done)} of {_count(len(chosen), 'invitation')}" + (f": {states}." if states else ".")
+            )
+            if accept and done:
+                self.last += " The owner's Shares tab shows them as Shared once they settle."
+
+    def confirmation_text(self) -> str:
+        """What the confirmation asks: each account, directory, owner and method."""
+        by_id = {i.shared_directory_id: i for i in self.invitations}
+        chosen = [by_id[s] for s in self.selected if s in by_id]
+        names = self.names()
+        lines = ", ".join(
+            f"{_named(i.account_id, names)} ← {i.directory_name or i.owner_directory_id} "
+            f"({i.owner_directory_id}) from {i.owner_account_id}, {i.method or 'unknown method'}"
+            for i in chosen
+        )
+        return f"{self.answer.capitalize()} {_count(len(chosen), 'invitation')}: {lines}?"
+
+    def names(self) -> dict[str, str]:
+        """Account id -> name, from the organization."""
+        return {a.id: a.name for a in self.accounts}
 
     def accept(self) -> None:
-        """Accept the selected invitations in their consumer accounts."""
-        self._respond(True)
+        """Ask to accept the selected invitations (then :meth:`confirm`)."""
+        self.request(True)
 
     def reject(self) -> None:
-        """Reject the selected invitations in their consumer accounts."""
-        self._respond(False)
+        """Ask to reject the selected invitations (then :meth:`confirm`)."""
+        self.request(False)
 
     def frame(self) -> pd.DataFrame:
         """The visible invitations as a frame."""
@@ -530,13 +772,67 @@ class InventoryModel(HasTraits):
     region = Unicode(ALL)
     status = Unicode(ALL)
     directory = Unicode(ALL)
-    folder = Unicode("runs/console-inventory")
+    runs_root = Unicode("runs", help="where a new export folder goes by default")
+    folder = Unicode("", help="export folder; '' for a new folder under runs_root")
     exported = Unicode("")
     replace_pending = Bool(False, help="the folder holds an earlier snapshot: asking to replace it")
+    names = AnyTrait(None, allow_none=True, help="account id -> name, from the organization")
 
     @observe("folder", "inventory")
     def _forget_replace(self, _: Any = None) -> None:
         self.replace_pending = False
+
+    def clear(self) -> None:
+        """Forget the collected inventory (the connection changed)."""
+        self.inventory = None
+        self.exported = ""
+        self.replace_pending = False
+        self.account = self.region = self.status = self.directory = ALL
+        self.regions_available = []
+        self.regions = []
+
+    def label(self, column: str, value: str) -> str:
+        """A filter value with its name next to the id (accounts and directories)."""
+        inv: Inventory | None = self.inventory
+        name = ""
+        if column in ("SharedAccountId", "OwnerAccountId"):
+            name = dict(self.names or {}).get(value, "")
+            if not name and inv is not None and not inv.accounts.empty and "Id" in inv.accounts.columns:
+                found = inv.accounts[inv.accounts["Id"] == value]
+                name = str(found.iloc[0].get("Name", "")) if len(found) else ""
+        elif column == "OwnerDirectoryId" and inv is not None and not inv.shares.empty:
+            found = inv.shares[inv.shares["OwnerDirectoryId"] == value]
+            if len(found) and "owner_directory_name" in found.columns:
+                name = str(found.iloc[0]["owner_directory_name"] or "")
+        return f"{name} ({value})" if name and name != "nan" else value
+
+    def filter_text(self) -> str:
+        """The active filters in words, or '' when none is set."""
+        parts = []
+        for label, value, column in (("account", self.account, "SharedAccountId"),
+                                     ("Region", self.region, "region"),
+                                     ("status", self.status, "ShareStatus"),
+                                     ("directory", self.directory, "OwnerDirectoryId")):  # fmt: skip
+            if value:
+                parts.append(f"{label} {self.label(column, value)}")
+        return ", ".join(parts)
+
+    def findings_by_severity(self) -> pd.DataFrame:
+        """Every finding of the collected inventory, most severe first."""
+        inv: Inventory | None = self.inventory
+        if inv is None:
+            return pd.DataFrame()
+        return findings(inv)
+
+    def collected_at(self) -> str:
+        """When the inventory was collected, in UTC."""
+        inv: Inventory | None = self.inventory
+        if inv is None:
+            return ""
+        when = inv.meta.collected_at
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.UTC)
+        return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
     def collect(self) -> None:
         """Collect the inventory over the chosen Regions."""
@@ -545,8 +841,10 @@ class InventoryModel(HasTraits):
             raise ConsoleStateError(
                 "No Region is chosen.", next_step="Select one or more Regions, then Collect."
             )
-        self.inventory = services.collect_inventory(list(self.regions))
+        self.inventory = None
+        self.exported = ""
         self.account = self.region = self.status = self.directory = ALL
+        self.inventory = services.collect_inventory(list(self.regions))
 
     def options(self, column: str) -> list[str]:
         """Values a filter can take: the distinct values of a shares column."""
@@ -577,19 +875,19 @@ class InventoryModel(HasTraits):
         inv: Inventory | None = self.inventory
         if inv is None:
             return {}
-        from dsshare.inventory.findings import findings
-
         shares = self.filtered_shares()
         owners = inv.directories[inv.directories["side"] == "owner"]
         found = findings(inv)
-        return {
+        tiles = {
             "owner directories": len(owners),
             "share records": len(shares),
             "shared": int((shares["ShareStatus"] == ShareStatus.SHARED).sum()),
             "pending invitations": int((shares["ShareStatus"] == ShareStatus.PENDING_ACCEPTANCE).sum()),
-            "high findings": int((found["severity"] == "high").sum()),
-            "collection errors": len(inv.errors),
         }
+        for severity in ("high", "medium", "low", "info"):
+            tiles[f"{severity} findings"] = int((found["severity"] == severity).sum()) if len(found) else 0
+        tiles["collection errors"] = len(inv.errors)
+        return tiles
 
     def status_counts(self) -> dict[str, int]:
         """Filtered share records per ShareStatus."""
@@ -604,8 +902,6 @@ class InventoryModel(HasTraits):
         inv: Inventory | None = self.inventory
         if inv is None:
             return pd.DataFrame()
-        from dsshare.inventory.findings import quota
-
         frame = quota(inv)
         if self.region:
             frame = frame[frame["region"] == self.region]
@@ -616,20 +912,46 @@ class InventoryModel(HasTraits):
     def _export_folder(self) -> str:
         folder = inputs.check_text(self.folder, "folder").strip()
         if not folder:
-            raise ConsoleStateError("No folder is given.", next_step="Type the folder to write into.")
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            folder = self.folder = str(Path(self.runs_root) / f"console-inventory-{stamp}")
         return folder
+
+    def to_export(self) -> Inventory:
+        """The inventory to write: with the active filters applied to its share records."""
+        inv: Inventory = self.inventory
+        if not self.filter_text():
+            return inv
+        shares = self.filtered_shares()
+        directories = inv.directories
+        if self.region:
+            directories = directories[directories["region"] == self.region]
+        if self.directory:
+            directories = directories[directories["DirectoryId"] == self.directory]
+        return dataclasses.replace(inv, shares=shares, directories=directories)
+
+    def export_note(self) -> str:
+        """What the export holds: everything, or the filtered records (and which filter)."""
+        inv: Inventory | None = self.inventory
+        if inv is None:
+            return ""
+        active = self.filter_text()
+        if not active:
+            return f"all {len(inv.shares)} share records (no filter)"
+        return f"{len(self.filtered_shares())} of {len(inv.shares)} share records (filter: {active})"
 
     def export(self) -> None:
         """Write the snapshot and the HTML report into ``folder`` (new or empty).
 
-        A folder holding other files is refused; one holding an earlier dsshare snapshot
-        sets ``replace_pending`` and raises :class:`ConsoleStateError` (nothing is written)
-        until the operator confirms with :meth:`confirm_replace`.
+        An empty ``folder`` means a new folder under ``runs_root``. The active filters
+        apply (:meth:`export_note` says so). A folder holding other files is refused; one
+        holding an earlier dsshare snapshot sets ``replace_pending`` and raises
+        :class:`ConsoleStateError` (nothing is written) until the operator confirms with
+        :meth:`confirm_replace`.
         """
         services = _need(self.services)
         if self.inventory is None:
             raise ConsoleStateError(
-                "No inventory has been collected.", next_step="Press Collect first, then Export."
+                "No inventory has been collected.", next_step="Press Collect first, then Export report."
             )
         folder = self._export_folder()
         if is_snapshot_folder(folder) and any(Path(folder).iterdir()):
@@ -637,10 +959,10 @@ class InventoryModel(HasTraits):
             raise ConsoleStateError(
                 f"{folder} holds an earlier dsshare snapshot; nothing was written.",
                 next_step="Press Replace snapshot to replace it with this inventory, or Keep it "
-                "and choose another folder.",
+                "and clear the Folder box (a new folder under runs/ is made).",
             )
         check_output_folder(folder, parameter="folder")
-        self.exported = str(services.export_inventory(self.inventory, folder))
+        self.exported = str(services.export_inventory(self.to_export(), folder))
 
     def confirm_replace(self) -> None:
         """Replace the earlier snapshot in ``folder`` (after :meth:`export` asked)."""
@@ -648,7 +970,7 @@ class InventoryModel(HasTraits):
         if not self.replace_pending or self.inventory is None:
             raise ConsoleStateError("Nothing is waiting to replace.", next_step="Press Export first.")
         folder = self._export_folder()
-        self.exported = str(services.export_inventory(self.inventory, folder, replace=True))
+        self.exported = str(services.export_inventory(self.to_export(), folder, replace=True))
         self.replace_pending = False
 
     def cancel_replace(self) -> None:
@@ -674,37 +996,88 @@ class ConsoleModel(HasTraits):
         self.factory = factory
         self.share.observe(self._follow_directory, "directory_id")
         self.share.observe(self._follow_result, "result")
+        self.share.observe(self._follow_directories, "directories")
+        self.shares.observe(self._after_unshare, "result")
+
+    @property
+    def connected(self) -> bool:
+        """True while the console holds a working connection."""
+        return self.services is not None and self.connection.identity is not None
+
+    def header(self) -> str:
+        """The line every tab shows: who the console acts as, where, and through what."""
+        ident: Identity | None = self.connection.identity
+        if ident is None or self.services is None:
+            return "Not connected: open the Connection tab and press Connect."
+        names = self.share.names()
+        who = _named(ident.account_id, names)
+        return f"Account {who} · Region {ident.region} · Endpoint {ident.endpoint_url or 'AWS'}"
 
     def _follow_directory(self, change: dict[str, Any]) -> None:
         self.shares.directory_id = change["new"]
+
+    def _follow_directories(self, change: dict[str, Any]) -> None:
+        self.shares.directories = list(change["new"])
 
     def _follow_result(self, change: dict[str, Any]) -> None:
         pending = self.share.pending_accounts()
         if pending:
             self.invitations.chosen = pending
 
+    def _after_unshare(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None and self.services is not None:
+            self.share.refresh_directories()  # the headroom label follows the unshare
+
+    def disconnect(self) -> None:
+        """Drop the connection and everything read or planned through it."""
+        self.services = None
+        self.connection.identity = None
+        for model in (self.share, self.shares, self.invitations, self.inventory):
+            model.services = None
+        self.share.clear()
+        self.share.directories = []
+        self.share.directory_id = ""
+        self.share.targets = []
+        self.share.selected = []
+        self.share.owner_account_id = ""
+        self.shares.clear()
+        self.shares.directories = []
+        self.invitations.clear()
+        self.invitations.accounts = []
+        self.invitations.chosen = []
+        self.inventory.clear()
+
     def connect(self) -> None:
-        """Connect with the Connection tab's choices and load every tab's choices."""
+        """Connect with the Connection tab's choices and load every tab's choices.
+
+        Whatever was read, planned or shown through an earlier connection goes first; a
+        failed connect leaves the console disconnected (its action tabs say so), never on
+        the earlier connection.
+        """
         c = self.connection
         profile, region, endpoint = (
             inputs.check_text(value, name).strip() or None
             for value, name in ((c.profile, "profile"), (c.region, "region"), (c.endpoint_url, "endpoint"))
         )
-        services = self.factory(profile, region, endpoint)
-        identity = services.identity()
+        self.disconnect()
+        try:
+            services = self.factory(profile, region, endpoint)
+            identity = services.identity()
+            for model in (self.share, self.shares, self.invitations, self.inventory):
+                model.services = services
+            self.share.owner_account_id = identity.account_id
+            self.share.load()
+        except BaseException:
+            self.disconnect()
+            raise
         self.services = services
         c.identity = identity
-        for model in (self.share, self.shares, self.invitations, self.inventory):
-            model.services = services
-        self.share.load()
         self.shares.directories = list(self.share.directories)
         self.shares.directory_id = self.share.directory_id
         self.invitations.accounts = [t for t in self.share.targets if t.kind == "account"]
         inv = self.inventory
-        # The connection's Region first: it is the one an operator reads most.
-        inv.regions_available = [identity.region, *(r for r in c.regions if r != identity.region)]
+        inv.regions_available = partition_regions(identity.region, c.regions)
         inv.regions = [identity.region]
-        inv.inventory = None
 
 
 def default_region() -> str:

@@ -284,6 +284,8 @@ class LibraryServices:
         first mutating call.
     allow_external_owners
         Allow accepting invitations from owners outside the organization.
+    runs_root
+        Where the audit folder goes when ``audit`` is None.
     """
 
     def __init__(
@@ -293,8 +295,10 @@ class LibraryServices:
         settle_timeout: float = 60.0,
         audit: AuditLog | None = None,
         allow_external_owners: bool = False,
+        runs_root: str | Path = CONSOLE_RUNS_ROOT,
     ) -> None:
         self.conn = conn
+        self.runs_root = Path(runs_root)
         self.settle_timeout = settle_timeout
         self.allow_external_owners = allow_external_owners
         self._audit = audit
@@ -309,7 +313,7 @@ class LibraryServices:
         with self._audit_lock:
             if self._audit is None:
                 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-                self._audit = AuditLog(CONSOLE_RUNS_ROOT / f"{stamp}-console" / "audit.jsonl")
+                self._audit = AuditLog(self.runs_root / f"{stamp}-console" / "audit.jsonl")
             return self._audit
 
     def __repr__(self) -> str:
@@ -494,7 +498,8 @@ class LibraryServices:
     def collect_inventory(self, regions: Sequence[str]) -> Inventory:
         org = self.organization()
         whole_org = org is not None and org.get("MasterAccountId") == self.conn.caller_account_id
-        return collect_inventory(self.conn, all_accounts=whole_org, regions=list(regions))
+        # progress=True: inside the console's Output, tqdm.auto draws a widget progress bar.
+        return collect_inventory(self.conn, all_accounts=whole_org, regions=list(regions), progress=True)
 
     def export_inventory(self, inventory: Inventory, folder: str | Path, replace: bool = False) -> Path:
         return export_inventory(inventory, folder, replace=replace).report
@@ -516,13 +521,16 @@ def _invitation(account_id: str, d: dict[str, Any], account_name: str) -> Invita
 
 
 def connect_services(
-    profile: str | None = None, region: str | None = None, endpoint_url: str | None = None
+    profile: str | None = None, region: str | None = None, endpoint_url: str | None = None,
+    *, runs_root: str | Path = CONSOLE_RUNS_ROOT,
 ) -> LibraryServices:
     """Build :class:`LibraryServices` on a new Connection (the default factory).
 
-    ``endpoint_url`` None falls back to ``AWS_ENDPOINT_URL`` (the sandbox's export).
+    ``endpoint_url`` None falls back to ``AWS_ENDPOINT_URL`` (the sandbox's export);
+    ``runs_root`` holds the console's audit folders.
     """
-    return LibraryServices(Connection(profile=profile, region=region, endpoint_url=endpoint_url))
+    conn = Connection(profile=profile, region=region, endpoint_url=endpoint_url)
+    return LibraryServices(conn, runs_root=runs_root)
 
 
 def available_profiles() -> list[str]:

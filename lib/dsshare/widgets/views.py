@@ -76,8 +76,11 @@ class Feedback(widgets.VBox):  # type: ignore[misc]
         """The HTML currently shown (for tests)."""
         return str(self._message.value)
 
-    def run(self, action: Callable[[], object], done: str = "") -> bool:
-        """Run ``action``; show ``done`` on success or the failure; return success."""
+    def run(self, action: Callable[[], object], done: str | Callable[[], str] = "",
+            *, keep_output: bool = True) -> bool:  # fmt: skip
+        """Run ``action``; show ``done`` (or what it returns, read afterwards) on success or
+        the failure; return success. ``keep_output=False`` clears what the action displayed
+        once it succeeded (a progress bar that closes itself would read "Loading widget")."""
         self._message.value = render.info_box("Working…", css_class="dsshare-busy")
         self._output.clear_output()
         with self._output:
@@ -98,7 +101,10 @@ class Feedback(widgets.VBox):  # type: ignore[misc]
                 logger.exception("console action failed")
                 self._message.value = render.unexpected_box(err)
                 return False
-        self._message.value = render.info_box(done, css_class="dsshare-done") if done else ""
+        if not keep_output:
+            self._output.clear_output()
+        text = done() if callable(done) else done
+        self._message.value = render.info_box(text, css_class="dsshare-done") if text else ""
         return True
 
 
@@ -126,6 +132,7 @@ class ConnectionView(widgets.VBox):  # type: ignore[misc]
         for name, widget in (("profile", self._profile), ("endpoint_url", self._endpoint),
                              ("region", self._region)):  # fmt: skip
             widgets.link((model, name), (widget, "value"))
+        self.on_connect: Callable[[], object] | None = None
         self._connect.on_click(lambda _: self._console_connect())
         model.observe(self._render, "identity")
         self._render()
@@ -137,7 +144,10 @@ class ConnectionView(widgets.VBox):  # type: ignore[misc]
         ])  # fmt: skip
 
     def _console_connect(self) -> None:
-        self.feedback.run(self._console.connect, done="Connected.")
+        if self.on_connect is not None:
+            self.on_connect()  # the console's connect: also opens the right tab
+        else:
+            self.feedback.run(self._console.connect, done="Connected.")
 
     def _render(self, _: Any = None) -> None:
         self._identity.value = render.key_values(self._model.describe())
@@ -196,9 +206,10 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         model.observe(self._render_typed, ["typed_valid", "typed_errors", "selected"])
         model.observe(self._render_plan, ["stage", "plan", "result"])
 
-        self._preview.on_click(lambda _: self.feedback.run(model.preview, done="Plan ready: review it, then Apply."))
+        self._preview.on_click(lambda _: self.feedback.run(
+            model.preview, done="Plan ready: review the rows, then press Apply (nothing has changed yet)."))
         self._apply.on_click(lambda _: self.feedback.run(model.request_apply))
-        self._confirm.on_click(lambda _: self.feedback.run(model.confirm_apply, done="Applied: see the result table."))
+        self._confirm.on_click(lambda _: self.feedback.run(model.confirm_apply, done=model.result_message))
         self._cancel.on_click(lambda _: self.feedback.run(model.cancel_apply))
 
         self._render_directories()
@@ -267,7 +278,10 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         model = self._model
         self._apply.disabled = not (model.stage == "previewed" and model.change_count() > 0)
         _show(self._confirm_box, model.stage == "confirming")
-        self._question.value = f"<b>{render._e(model.confirmation_text())}</b>" if model.stage == "confirming" else ""
+        self._question.value = (
+            f"<b class='dsshare-question'>{render._e(model.confirmation_text())}</b>"
+            if model.stage == "confirming" else ""
+        )  # fmt: skip
         self._preview.disabled = model.stage == "confirming"
         plan = model.plan
         if plan is None:
@@ -311,6 +325,7 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
         self._confirm = _button("Confirm unshare", "dsshare-unshare-confirm", style="danger")
         self._cancel = _button("Cancel", "dsshare-unshare-cancel")
         self._confirm_box = widgets.HBox([self._question, self._confirm, self._cancel])
+        self._confirm_box.add_class("dsshare-unshare-confirm-box")
         self._result = widgets.HTML()
         self._result.add_class("dsshare-unshare-result")
 
@@ -320,7 +335,7 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
         model.observe(self._render, ["frame", "selected", "confirming", "result"])
         self._refresh.on_click(lambda _: self.feedback.run(model.refresh))
         self._unshare.on_click(lambda _: self.feedback.run(model.request_unshare))
-        self._confirm.on_click(lambda _: self.feedback.run(model.confirm_unshare, done="Unshared."))
+        self._confirm.on_click(lambda _: self.feedback.run(model.confirm_unshare, done=model.result_message))
         self._cancel.on_click(lambda _: self.feedback.run(model.cancel_unshare))
         self._render_directories()
         self._render()
@@ -367,7 +382,7 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
         )  # fmt: skip
         _show(self._confirm_box, model.confirming)
         self._question.value = (
-            f"<b>Unshare {render._e(model.directory_id)} from {render._e(', '.join(model.selected))}?</b>"
+            f"<b class='dsshare-question'>{render._e(model.confirmation_text())}</b>"
             if model.confirming else ""
         )  # fmt: skip
         self._result.value = "" if model.result is None else "<h4>Unshare result</h4>" + render.table(
@@ -383,33 +398,48 @@ class InvitationsView(widgets.VBox):  # type: ignore[misc]
         self._model = model
         self.feedback = feedback or Feedback()
         self._syncing = False
-        self._accounts = widgets.SelectMultiple(description="Consumers", rows=8, layout=widgets.Layout(width="720px"))
+        label = {"description_width": "110px"}
+        self._accounts = widgets.SelectMultiple(description="Consumers", rows=8, style=label,
+                                                layout=widgets.Layout(width="820px"))  # fmt: skip
         self._accounts.add_class("dsshare-consumers")
         self._all = _button("All accounts", "dsshare-all-consumers")
         self._pending_only = widgets.Checkbox(description="Pending only", indent=False,
                                              layout=widgets.Layout(width="auto"))  # fmt: skip
         self._find = _button("Find invitations", "dsshare-find", style="info")
-        self._list = widgets.SelectMultiple(description="Invitations", rows=8, layout=widgets.Layout(width="720px"))
+        self._list = widgets.SelectMultiple(description="Invitations", rows=8, style=label,
+                                            layout=widgets.Layout(width="820px"))  # fmt: skip
         self._list.add_class("dsshare-invitations")
-        self._accept = _button("Accept", "dsshare-accept", style="success")
-        self._reject = _button("Reject", "dsshare-reject", style="danger")
+        self._accept = _button("Accept", "dsshare-accept", style="success", tooltip="Review, then confirm")
+        self._reject = _button("Reject", "dsshare-reject", style="danger", tooltip="Review, then confirm")
+        self._question = widgets.HTML()
+        self._confirm = _button("Confirm", "dsshare-invitation-confirm", style="danger")
+        self._cancel = _button("Cancel", "dsshare-invitation-cancel")
+        self._confirm_box = widgets.HBox([self._question, self._confirm, self._cancel],
+                                         layout=widgets.Layout(flex_flow="row wrap"))  # fmt: skip
+        self._confirm_box.add_class("dsshare-invitation-confirm-box")
         self._table = widgets.HTML()
         self._table.add_class("dsshare-invitations-table")
 
         widgets.link((model, "pending_only"), (self._pending_only, "value"))
         self._accounts.observe(self._accounts_chosen, "value")
         self._list.observe(self._invitations_chosen, "value")
-        model.observe(self._render, ["accounts", "chosen", "invitations", "acted", "selected", "pending_only"])
+        model.observe(self._render, ["accounts", "chosen", "invitations", "acted", "selected",
+                                     "pending_only", "answer"])  # fmt: skip
         self._all.on_click(lambda _: self.feedback.run(model.choose_all))
         self._find.on_click(lambda _: self.feedback.run(model.find))
-        self._accept.on_click(lambda _: self.feedback.run(model.accept, done="Accepted."))
-        self._reject.on_click(lambda _: self.feedback.run(model.reject, done="Rejected."))
+        self._accept.on_click(lambda _: self.feedback.run(
+            model.accept, done="Nothing is answered yet: read the question, then press Confirm or Cancel."))
+        self._reject.on_click(lambda _: self.feedback.run(
+            model.reject, done="Nothing is answered yet: read the question, then press Confirm or Cancel."))
+        self._confirm.on_click(lambda _: self.feedback.run(model.confirm, done=lambda: model.last))
+        self._cancel.on_click(lambda _: self.feedback.run(model.cancel, done="Cancelled: nothing was answered."))
         self._render()
         super().__init__([
             widgets.HTML("Pick consumer accounts (reached through the cross-account role), "
-                         "press <b>Find invitations</b>, select invitations, then Accept or Reject."),
+                         "press <b>Find invitations</b>, select invitations, press <b>Accept</b> or "
+                         "<b>Reject</b>, then <b>Confirm</b>."),
             self._accounts, widgets.HBox([self._all, self._pending_only, self._find]), self.feedback,
-            self._list, widgets.HBox([self._accept, self._reject]), self._table,
+            self._list, widgets.HBox([self._accept, self._reject]), self._confirm_box, self._table,
         ])  # fmt: skip
 
     def _accounts_chosen(self, change: dict[str, Any]) -> None:
@@ -433,6 +463,10 @@ class InvitationsView(widgets.VBox):  # type: ignore[misc]
             self._list.value = tuple(s for s in model.selected if s in shown)
         finally:
             self._syncing = False
+        _show(self._confirm_box, bool(model.answer))
+        self._question.value = (
+            f"<b class='dsshare-question'>{render._e(model.confirmation_text())}</b>" if model.answer else ""
+        )
         self._table.value = render.table(
             model.frame(),
             ["account_id", "account_name", "directory_name", "owner_account_id", "ShareStatus",
@@ -448,7 +482,7 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
         self._model = model
         self.feedback = feedback or Feedback()
         self._syncing = False
-        self._regions = widgets.SelectMultiple(description="Regions", rows=4)
+        self._regions = widgets.SelectMultiple(description="Regions", rows=10)
         self._regions.add_class("dsshare-inventory-regions")
         self._collect = _button("Collect", "dsshare-collect", style="info", tooltip="Read every account and Region")
         self._filters = {
@@ -465,7 +499,12 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
         self._charts.add_class("dsshare-charts")
         self._table = widgets.HTML()
         self._table.add_class("dsshare-inventory-table")
-        self._folder = widgets.Text(description="Folder", layout=widgets.Layout(width="480px"))
+        self._findings = widgets.HTML()
+        self._findings.add_class("dsshare-findings")
+        self._export_note = widgets.HTML()
+        self._export_note.add_class("dsshare-export-note")
+        self._folder = widgets.Text(description="Folder", layout=widgets.Layout(width="560px"),
+                                    placeholder="empty: a new folder under runs/")  # fmt: skip
         self._export = _button("Export report", "dsshare-export", tooltip="Write the snapshot and the HTML report")
         self._exported = widgets.HTML()
         self._exported.add_class("dsshare-exported")
@@ -479,16 +518,19 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
         model.observe(self._render, ["regions_available", "regions", "inventory", "account",
                                      "region", "status", "directory", "exported",
                                      "replace_pending"])  # fmt: skip
-        self._collect.on_click(lambda _: self.feedback.run(model.collect, done="Inventory collected."))
-        self._export.on_click(lambda _: self.feedback.run(model.export, done="Report written."))
-        self._replace.on_click(lambda _: self.feedback.run(model.confirm_replace, done="Report written."))
+        self._collect.on_click(lambda _: self.feedback.run(
+            model.collect, done=lambda: f"Inventory collected at {model.collected_at()}.", keep_output=False))
+        self._export.on_click(lambda _: self.feedback.run(
+            model.export, done=lambda: f"Report written with {model.export_note()}."))
+        self._replace.on_click(lambda _: self.feedback.run(
+            model.confirm_replace, done=lambda: f"Report written with {model.export_note()}."))
         self._keep.on_click(lambda _: self.feedback.run(model.cancel_replace))
         self._render()
         super().__init__([
             widgets.HBox([self._regions, self._collect]), self.feedback,
             widgets.HBox(list(self._filters.values())[:2]), widgets.HBox(list(self._filters.values())[2:]),
-            self._tiles, self._charts, self._table,
-            widgets.HBox([self._folder, self._export]),
+            self._tiles, self._charts, self._findings, self._table,
+            widgets.HBox([self._folder, self._export]), self._export_note,
             widgets.HBox([self._replace_question, self._replace, self._keep]), self._exported,
         ])  # fmt: skip
 
@@ -516,15 +558,25 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
                 if name == "account" and model.inventory is not None:
                     values = sorted(set(values) | set(model.options("OwnerAccountId")))
                 current = getattr(model, name)
-                dropdown.options = [("(all)", ALL)] + [(v, v) for v in values]
+                dropdown.options = [("(all)", ALL)] + [(model.label(columns[name], v), v) for v in values]
                 dropdown.value = current if current in values else ALL
         finally:
             self._syncing = False
         if model.inventory is None:
             self._tiles.value = render.info_box("Press Collect to read the organization's sharing state.")
-            self._charts.value = self._table.value = ""
+            self._charts.value = self._table.value = self._findings.value = self._export_note.value = ""
         else:
-            self._tiles.value = render.tiles(model.headline())
+            self._tiles.value = (
+                f"<div class='dsshare-collected-at'>Collected {render._e(model.collected_at())}</div>"
+                + render.tiles(model.headline())
+            )
+            found = model.findings_by_severity()
+            shown = [c for c in ("severity", "finding", "region", "account_id", "DirectoryId",
+                                 "SharedAccountId", "detail", "action") if c in found.columns]  # fmt: skip
+            self._findings.value = "<h4>Findings, most severe first</h4>" + render.table(
+                found, shown or None, empty="No findings.")
+            self._export_note.value = render.info_box(
+                f"Export report writes {model.export_note()}.", css_class="dsshare-export-scope")
             quota = model.quota_frame().to_dict("records")
             used = {str(r["Name"]): 100.0 * float(r["utilisation"]) for r in quota}
             notes = {
@@ -537,9 +589,9 @@ class InventoryView(widgets.VBox):  # type: ignore[misc]
                 used, title="Quota used per directory (%)", maximum=100.0, colours={}, suffix=notes
             )
             self._table.value = render.table(
-                model.filtered_shares(),
+                model.filtered_shares().rename(columns={"CreatedDateTime": "CreatedDateTime (UTC)"}),
                 ["region", "OwnerAccountId", "owner_directory_name", "SharedAccountId", "ShareStatus",
-                 "ShareMethod", "SharedDirectoryId", "CreatedDateTime"],
+                 "ShareMethod", "SharedDirectoryId", "CreatedDateTime (UTC)"],
                 empty="No share records match the filters.",
             )  # fmt: skip
         self._exported.value = (
@@ -564,25 +616,57 @@ class ConsoleView(widgets.VBox):  # type: ignore[misc]
         self.shares = SharesView(model.shares)
         self.invitations = InvitationsView(model.invitations)
         self.inventory = InventoryView(model.inventory)
-        self.tabs = widgets.Tab(children=[self.connection, self.share, self.shares,
-                                          self.invitations, self.inventory])  # fmt: skip
+        self.connection.on_connect = self.connect
+        self._gates = [_Gate(v) for v in (self.share, self.shares, self.invitations, self.inventory)]
+        self.tabs = widgets.Tab(children=[self.connection, *self._gates])
         for index, title in enumerate(TAB_TITLES):
             self.tabs.set_title(index, title)
         self.tabs.add_class("dsshare-tabs")
         self.tabs.observe(self._tab_opened, "selected_index")
-        model.connection.observe(self._connected, "identity")
-        header = widgets.HTML("<h3 style='margin:4px 0'>dsshare · directory sharing console</h3>")
-        super().__init__([header, self.tabs])
+        title = widgets.HTML("<h3 style='margin:4px 0'>dsshare · directory sharing console</h3>")
+        self.header = widgets.HTML()
+        self.header.add_class("dsshare-header")
+        model.connection.observe(self._render_header, "identity")
+        model.observe(self._render_header, "services")
+        model.share.observe(self._render_header, "targets")
+        self._render_header()
+        super().__init__([title, self.header, self.tabs])
         self.add_class("dsshare-console")
 
     def connect(self) -> bool:
-        """Connect now (what the Connect button does); failures show on the Connection tab."""
-        return self.connection.feedback.run(self.model.connect, done="Connected.")
+        """Connect now (what the Connect button does); failures show on the Connection tab.
 
-    def _connected(self, change: dict[str, Any]) -> None:
-        if change["new"] is not None and change["old"] is None:
-            self.tabs.selected_index = 1  # straight to work once connected
+        A successful connect opens the Share tab; a failed one stays on the Connection tab
+        with the action tabs saying they need a connection.
+        """
+        ok = self.connection.feedback.run(self.model.connect, done="Connected.")
+        self.tabs.selected_index = 1 if ok else 0
+        return ok
+
+    def _render_header(self, _: Any = None) -> None:
+        connected = self.model.connected
+        style = "dsshare-header-connected" if connected else "dsshare-header-disconnected"
+        self.header.value = f"<div class='{style}'>{render._e(self.model.header())}</div>"
+        for gate in self._gates:
+            gate.render(connected)
 
     def _tab_opened(self, change: dict[str, Any]) -> None:
         if change["new"] == 2:
             self.shares.refresh()
+
+
+class _Gate(widgets.VBox):  # type: ignore[misc]
+    """An action tab: its view while connected, else a note saying to connect first."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+        self.note = widgets.HTML(render.info_box(
+            "Not connected: this tab acts only through a working connection. Open the "
+            "Connection tab, check the credentials, endpoint and Region, and press Connect.",
+            css_class="dsshare-not-connected",
+        ))  # fmt: skip
+        super().__init__([self.note, view])
+
+    def render(self, connected: bool) -> None:
+        _show(self.note, not connected)
+        _show(self.view, connected)
