@@ -266,10 +266,28 @@ def test_a_write_ahead_audit_line_precedes_each_mutating_call(
         services.apply(the_plan, the_plan.fingerprint)
         invitation = pending_invitation(aws_env, dev_app2, aws_env.directory_id("services.example.com"))
         services.respond(invitation, accept=True)
+    _assert_an_intent_precedes_each_call(aws_env, tmp_path)
+
+
+def test_the_library_writes_the_audit_even_when_the_caller_gives_no_log(
+    aws_env: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DSSHARE_RUNS_DIR", str(tmp_path / "runs"))
+    glob = aws_env.directory_id("global.example.com")
+    targets = [aws_env.account_id("network"), aws_env.account_id("log-archive")]
+    aws_env.clear_request_log()
+    sharing.share(Connection(), glob, targets, progress=False)
+    sharing.respond(Connection(), [aws_env.account_id("dev-app2")], "accept",
+                    regions=["us-east-1"], progress=False)  # fmt: skip
+    assert len(list((tmp_path / "runs").glob("*-library/audit.jsonl"))) == 2
+    _assert_an_intent_precedes_each_call(aws_env, tmp_path)
+
+
+def _assert_an_intent_precedes_each_call(sb: Sandbox, root: Path) -> None:
     intents: list[dict[str, Any]] = []
-    for path in sorted(tmp_path.rglob("audit.intents.jsonl")):
+    for path in sorted(root.rglob("audit.intents.jsonl")):
         intents += [json.loads(line) for line in path.read_text().splitlines()]
-    calls = mutating_calls(aws_env)
+    calls = mutating_calls(sb)
     assert sorted(c["operation"] for c in calls) == sorted(
         ["ShareDirectory", "ShareDirectory", "AcceptSharedDirectory"]
     )

@@ -93,7 +93,7 @@ def test_an_invitation_can_be_answered_as_soon_as_share_directory_returned(
     sb: Sandbox, aws, call: str
 ) -> None:
     # Terraform's accepter calls AcceptSharedDirectory right after ShareDirectory, while
-    # the owner's record may still read Sharing (docs/sandbox-fidelity.md).
+    # the owner's record may still read Sharing (docs/aws-sharing.md).
     sb.set_transition_delay(60)
     bob = sb.account_id("sandbox-bob")
     corp = sb.directory_id("corp.example.com")

@@ -3,7 +3,7 @@
 AWS lets a consumer tag its shared directory, describe it and leave it (DeleteDirectory),
 and refuses the rest with ClientException (HTTP 400): "Operation is not supported for
 Shared MicrosoftAD directories.", or for GetSnapshotLimits "Snapshot limits can be
-fetched only for VPC or Microsoft AD directories." (docs/sandbox-fidelity.md). The
+fetched only for VPC or Microsoft AD directories." (docs/aws-sharing.md). The
 operations are enumerated from the botocore model, so a new one is covered when botocore
 adds it.
 """

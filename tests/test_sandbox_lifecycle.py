@@ -75,7 +75,7 @@ def test_handshake_share_is_sharing_then_pending_then_shared_once_accepted(
         DirectoryId=corp, ShareTarget=target(bob), ShareMethod="HANDSHAKE", ShareNotes="hello"
     )["SharedDirectoryId"]
     # The invitation is there from the moment ShareDirectory answered (Terraform's accepter
-    # relies on it; docs/sandbox-fidelity.md), still Sharing.
+    # relies on it; docs/aws-sharing.md), still Sharing.
     early = consumer_view(consumer, shared_id)
     assert early is not None
     assert (early["ShareStatus"], early["Stage"]) == ("Sharing", "Requested")

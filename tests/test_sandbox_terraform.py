@@ -4,7 +4,7 @@ A HANDSHAKE share and its accepter (in the consumer's account, through AssumeRol
 apply, an ORGANIZATIONS share, a plan with no changes, imports of existing shares and of
 the accepter, the directory data source read from the consumer account, and a destroy
 that leaves the records Deleted. The provider's calls and the statuses its waiters expect
-are listed in docs/sandbox-fidelity.md ("Terraform").
+are listed in docs/aws-sharing.md ("Terraform").
 
 Terraform and the provider come from the machine (the provider from a filesystem mirror,
 no network): where either is missing the test skips with the reason, except under CI

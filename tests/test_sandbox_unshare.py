@@ -166,7 +166,7 @@ def test_the_owner_account_is_invalid_target(sb: Sandbox, aws) -> None:
 
 
 def test_a_malformed_directory_id_is_entity_does_not_exist(sb: Sandbox, aws) -> None:
-    # UnshareDirectory's model lists no InvalidParameterException (docs/sandbox-fidelity.md).
+    # UnshareDirectory's model lists no InvalidParameterException (docs/aws-sharing.md).
     with pytest.raises(ClientError) as excinfo:
         aws("ds").unshare_directory(DirectoryId="corp", UnshareTarget=target("200000000004"))
     code, message = error(excinfo)

@@ -47,6 +47,12 @@ def test_the_console_connects_and_shows_who_we_are_and_the_directories(view: Con
     assert any(label.startswith("corp.example.com") and "23 of 25 free" in label for label in labels)
     assert any(label.startswith("global.example.com") and "499 of 500 free" in label for label in labels)
     assert not any("legacy" in label for label in labels)  # SimpleAD cannot be shared
+    # The Inventory tab offers the connection's partition only: its own Region first, then
+    # the Regions enabled for the account (EC2 DescribeRegions), then the rest.
+    offered = list(view.inventory._regions.options)
+    enabled = [r for r in offered[1:] if r in view.model.connection.identity.enabled_regions]
+    assert offered[0] == "us-east-1" and enabled and offered[1 : 1 + len(enabled)] == enabled
+    assert not any(r.startswith(("cn-", "us-gov-", "us-iso")) for r in offered)
 
 
 def test_share_preview_confirm_apply_by_mouse(view: ConsoleView, sb: Sandbox, aws: Any) -> None:

@@ -32,7 +32,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["AUDIT_FIELDS", "INTENT_FIELDS", "AuditLog", "intents_path", "redact_parameters"]
+__all__ = [
+    "AUDIT_FIELDS",
+    "INTENT_FIELDS",
+    "AuditLog",
+    "default_audit_log",
+    "intents_path",
+    "redact_parameters",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -225,3 +232,24 @@ class AuditLog:
             if self._handle is not None:
                 self._handle.flush()
         return _read_lines(self.path)
+
+
+#: Where audit logs go when the caller names none: ``$DSSHARE_RUNS_DIR``, else ``runs/``.
+RUNS_DIR_ENV = "DSSHARE_RUNS_DIR"
+
+
+def default_audit_log(kind: str = "library") -> AuditLog:
+    """The audit log of a mutating call whose caller passed none.
+
+    ``$DSSHARE_RUNS_DIR/<UTC time>-<kind>/audit.jsonl`` (``runs/`` under the working folder
+    when the variable is unset). Nothing is written until the first call is audited, so a
+    plan with nothing to change leaves no folder behind.
+
+    Example
+    -------
+    >>> default_audit_log().path.name
+    'audit.jsonl'
+    """
+    root = Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return AuditLog(root / f"{stamp}-{kind}" / "audit.jsonl")

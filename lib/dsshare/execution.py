@@ -5,7 +5,7 @@ One executor for every plan: owner-side rows (share, unshare), consumer-side row
 :func:`dsshare.planning.plan_responses`) and mixed plans. Calls run on a bounded thread
 pool with a ``tqdm.auto`` progress bar; one failure never aborts the batch, and every plan
 row becomes a result row (:data:`~dsshare.model.RESULT_COLUMNS`). Every call is audited
-before it is made (write-ahead) when an audit log is given.
+before it is made (write-ahead); without an audit log from the caller, into a default one.
 
 Given ``expected_fingerprint``, apply first re-plans against live state and refuses with
 :class:`~dsshare.errors.PlanMismatchError` if anything changed since review. Because plans
@@ -36,7 +36,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from dsshare import calls
-from dsshare.audit import AuditLog
+from dsshare.audit import AuditLog, default_audit_log
 from dsshare.connection import Connection
 from dsshare.errors import (
     AwsError,
@@ -295,7 +295,10 @@ def apply(
         failed rows (WaitTimeout) and WaitTimeoutError, naming them, carries the result
         frame in ``.results``.
     audit
-        Audit log; an intent line before and one line after each mutating call.
+        Audit log; an intent line before and one line after each mutating call. None
+        writes one anyway, under ``$DSSHARE_RUNS_DIR`` (else ``runs/``) in a
+        ``<UTC time>-library`` folder (:func:`dsshare.audit.default_audit_log`): no entry
+        point makes an unaudited call.
     progress
         Show ``tqdm.auto`` progress bars.
     max_workers
@@ -332,43 +335,51 @@ def apply(
         for row in plan.rows
     ]
     work = [(r, r.action) for r in results if r.action in MUTATING_ACTIONS]
+    owned: AuditLog | None = None
+    if audit is None and (work or auto_accept):
+        audit = owned = default_audit_log("library")
+        logger.info("no audit log given: writing %s", audit.path)
     for result, _ in work:
         result.outcome = _PENDING
-    label = ", ".join(sorted({f"{a} {r.row.directory_id or r.row.account_id}" for r, a in work}))
-    _run_calls(conn, work, notes_for, audit, progress, max_workers, label or "apply")
+    try:
+        label = ", ".join(sorted({f"{a} {r.row.directory_id or r.row.account_id}" for r, a in work}))
+        _run_calls(conn, work, notes_for, audit, progress, max_workers, label or "apply")
 
-    deadline = time.monotonic() + timeout
-    pending: dict[str, str] = {}
-    if auto_accept:
-        share_keys = {
-            (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id)
-            for r in plan.regional_requests
-            if r.action == Action.SHARE
-        }
-        pending.update(
-            _accept_handshakes(
-                conn, results, share_keys, audit, progress, max_workers, deadline, poll_interval
+        deadline = time.monotonic() + timeout
+        pending: dict[str, str] = {}
+        if auto_accept:
+            share_keys = {
+                (r.directory_id, r.region or conn.region, r.owner_account_id or conn.caller_account_id)
+                for r in plan.regional_requests
+                if r.action == Action.SHARE
+            }
+            pending.update(
+                _accept_handshakes(
+                    conn, results, share_keys, audit, progress, max_workers, deadline, poll_interval
+                )
             )
-        )
-    if wait:
-        waiting: list[tuple[_Result, WatchedShare]] = []
-        for r in results:
-            if r.outcome != Outcome.DONE or r.shared_directory_id is None:
-                continue
-            share = _watched(r, auto_accept)
-            if r.share_status not in share.watch.success:
-                waiting.append((r, share))
-        pending.update(_wait(conn, waiting, deadline, poll_interval))
-    frame = _frame(results)
-    if pending:
-        if len({r.row.region for r in results}) > 1:
-            # One account can be pending in several Regions: name each (account in Region).
-            pending = {
-                f"{r.row.account_id} in {r.row.region}": str(r.share_status)
-                for r in results if r.error_code == _WAIT_TIMEOUT
-            }  # fmt: skip
-        raise WaitTimeoutError(pending, timeout, results=frame)
-    return frame
+        if wait:
+            waiting: list[tuple[_Result, WatchedShare]] = []
+            for r in results:
+                if r.outcome != Outcome.DONE or r.shared_directory_id is None:
+                    continue
+                share = _watched(r, auto_accept)
+                if r.share_status not in share.watch.success:
+                    waiting.append((r, share))
+            pending.update(_wait(conn, waiting, deadline, poll_interval))
+        frame = _frame(results)
+        if pending:
+            if len({r.row.region for r in results}) > 1:
+                # One account can be pending in several Regions: name each (account in Region).
+                pending = {
+                    f"{r.row.account_id} in {r.row.region}": str(r.share_status)
+                    for r in results if r.error_code == _WAIT_TIMEOUT
+                }  # fmt: skip
+            raise WaitTimeoutError(pending, timeout, results=frame)
+        return frame
+    finally:
+        if owned is not None:
+            owned.close()
 
 
 def _accept_handshakes(

@@ -409,7 +409,7 @@ class SharingBackend(DirectoryServiceBackend):
         The invitation can be answered from the moment ShareDirectory returned: while it
         is still Sharing (on its way to PendingAcceptance) as well as PendingAcceptance.
         Terraform's accepter calls AcceptSharedDirectory right after ShareDirectory, and
-        the provider's acceptance tests pass against AWS that way (docs/sandbox-fidelity.md).
+        the provider's acceptance tests pass against AWS that way (docs/aws-sharing.md).
         """
         with REGISTRY.lock:
             record = self._consumer_record(shared_directory_id)
@@ -553,7 +553,7 @@ sharing_backends = SharingBackendDict()
 #: What a consumer may call on its SharedMicrosoftAD, by DirectoryId or ResourceId, beyond
 #: DescribeDirectories (which lists it): its own tags, leaving (DeleteDirectory), and the
 #: sharing calls, which answer for it themselves. The rest AWS refuses (modelled on
-#: AWS's answers to DescribeEventTopics and GetSnapshotLimits; docs/sandbox-fidelity.md).
+#: AWS's answers to DescribeEventTopics and GetSnapshotLimits; docs/aws-sharing.md).
 CONSUMER_OPERATIONS = frozenset(
     {
         "ListTagsForResource",

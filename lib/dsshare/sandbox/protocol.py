@@ -1,7 +1,7 @@
 """Answers in each service's own wire protocol, shaped as AWS shapes them.
 
 Every error the sandbox sends, its own, moto's and injected ones alike, goes out as
-AWS sends it (docs/sandbox-fidelity.md, "Errors"):
+AWS sends it (docs/aws-sharing.md, "Errors"):
 
 - JSON protocols (Directory Service, Organizations): the body carries ``__type`` and
   the members of the model's exception shape (Directory Service: ``Message`` and

@@ -26,7 +26,7 @@ FINISHED = frozenset({"Deleted", "Rejected"})
 BLOCKS_RESHARE = frozenset({"Sharing", "PendingAcceptance", "Shared"})
 #: The consumer sees no directory for a record in one of these. It does see a record
 #: that is still Sharing: Terraform's accepter accepts right after ShareDirectory
-#: answers, and its waiter counts Sharing as pending (docs/sandbox-fidelity.md).
+#: answers, and its waiter counts Sharing as pending (docs/aws-sharing.md).
 HIDDEN_FROM_CONSUMER = frozenset({"Deleted", "Rejected"})
 
 #: Default edition quotas: accounts one directory can be shared with, per Region.

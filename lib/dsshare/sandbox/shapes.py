@@ -138,7 +138,7 @@ def validate_input(service: str, operation: str, params: dict[str, Any]) -> None
     DeleteDirectory) answer with an error they do list, as AWS's answers are modelled:
     a malformed target is InvalidTargetException, a malformed DirectoryId is an entity
     that does not exist (EntityDoesNotExistException), anything else ClientException
-    (**modelled**, docs/sandbox-fidelity.md). The message is the same.
+    (**modelled**, docs/aws-sharing.md). The message is the same.
     """
     model = operation_model(service, operation)
     shape = model.input_shape

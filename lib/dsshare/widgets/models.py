@@ -1076,7 +1076,9 @@ class ConsoleModel(HasTraits):
         self.shares.directory_id = self.share.directory_id
         self.invitations.accounts = [t for t in self.share.targets if t.kind == "account"]
         inv = self.inventory
-        inv.regions_available = partition_regions(identity.region, c.regions)
+        inv.regions_available = partition_regions(
+            identity.region, c.regions, identity.enabled_regions
+        )
         inv.regions = [identity.region]
 
 

@@ -39,7 +39,7 @@ from dsshare.connection import Connection
 from dsshare.errors import AwsError, DsShareError, WaitTimeoutError
 from dsshare.execution import apply
 from dsshare.facts import MICROSOFT_AD, SHARED_MICROSOFT_AD
-from dsshare.inventory.collect import collect_inventory
+from dsshare.inventory.collect import collect_inventory, enabled_regions
 from dsshare.inventory.export import export_inventory
 from dsshare.inventory.model import Inventory
 from dsshare.model import INACTIVE_STATUSES, Action, Outcome, ShareStatus
@@ -107,6 +107,9 @@ class Identity:
     management_account_id: str | None = None
     feature_set: str | None = None
     trusted_access: bool | None = None
+    #: Regions enabled for the account (EC2 DescribeRegions), for the Inventory tab's
+    #: Region list; empty when they could not be read.
+    enabled_regions: tuple[str, ...] = ()
 
     @property
     def is_management(self) -> bool:
@@ -344,7 +347,16 @@ class LibraryServices:
             management_account_id=org.get("MasterAccountId") if org else None,
             feature_set=org.get("FeatureSet") if org else None,
             trusted_access=trusted,
+            enabled_regions=self._enabled_regions(),
         )
+
+    def _enabled_regions(self) -> tuple[str, ...]:
+        try:
+            return tuple(enabled_regions(self.conn))
+        except AwsError as err:
+            # Only the order of the Inventory tab's Region list depends on it.
+            logger.info("enabled Regions unavailable: %s", err.code)
+            return ()
 
     def account_names(self) -> dict[str, str]:
         """Account id -> name for the organization (empty outside one or for members)."""
