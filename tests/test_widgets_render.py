@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from bs4 import BeautifulSoup
 
 from dsshare.errors import PlanMismatchError
 from dsshare.widgets import render
@@ -38,3 +39,18 @@ def test_empty_and_long_tables_say_so() -> None:
     assert "No rows." in render.table(None)
     long = render.table(pd.DataFrame({"a": range(12)}), limit=10)
     assert "2 more rows not shown" in long
+
+
+def test_ids_and_regions_never_wrap_and_control_characters_show_as_escapes() -> None:
+    frame = pd.DataFrame(
+        [{"directory_id": "d-b3e51dc791", "region": "us-east-1", "account_id": "200000000004",
+          "name": "evil\x1b[31mred\u202etxt", "message": "a long message that may wrap"}]
+    )  # fmt: skip
+    soup = BeautifulSoup(render.table(frame), "html.parser")
+    cells = {td.get_text(): str(td.get("style", "")) for td in soup.find_all("td")}
+    for text in ("d-b3e51dc791", "us-east-1", "200000000004"):
+        assert "white-space:nowrap" in cells[text], text
+    assert "white-space:nowrap" not in cells["a long message that may wrap"]
+    (name,) = [text for text in cells if text.startswith("evil")]
+    assert "\x1b" not in name and "\u202e" not in name
+    assert "\\x1b" in name and "\\u202e" in name

@@ -12,12 +12,14 @@ True
 from __future__ import annotations
 
 import html
+import re
 import traceback
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from dsshare.inventory.report import STATUS_COLOURS
+from dsshare.safetext import html_text
 
 __all__ = [
     "bar_chart",
@@ -44,12 +46,24 @@ _TABLE_STYLE = (
 _CELL = "border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top"
 
 
+#: Text never broken across lines: directory, OU and root ids, account ids, Region names.
+_UNBROKEN = re.compile(r"^(?:(?:d|ou|r)-[0-9a-z-]+|\d{12}|[a-z]{2}(?:-[a-z]+)+-\d)$")
+
+
 def _e(value: object) -> str:
+    """A cell's text, escaped; control and bidi characters (legal in AWS names) shown as
+    visible escapes (:func:`dsshare.safetext.html_text`)."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return ""
     if isinstance(value, pd.Timestamp):
         return html.escape(value.strftime("%Y-%m-%d %H:%M"))
-    return html.escape(str(value))
+    return html_text(str(value))
+
+
+def _cell_style(value: object) -> str:
+    if isinstance(value, str) and _UNBROKEN.match(value):
+        return f"{_CELL};white-space:nowrap"
+    return _CELL
 
 
 def table(
@@ -70,7 +84,7 @@ def table(
     for row in frame.head(limit).to_dict("records"):
         tint = _ROW_COLOURS.get(str(row.get(colour_by)), "") if colour_by else ""
         style = f' style="background:{tint}"' if tint else ""
-        cells = "".join(f'<td style="{_CELL}">{_e(row.get(c))}</td>' for c in cols)
+        cells = "".join(f'<td style="{_cell_style(row.get(c))}">{_e(row.get(c))}</td>' for c in cols)
         body.append(f"<tr{style}>{cells}</tr>")
     more = ""
     if len(frame) > limit:
