@@ -35,10 +35,11 @@ A1, A2, A3 = "200000000001", "200000000002", "200000000003"
 OU = "ou-ab12-cd34ef56"
 
 
-def _plan(actions: dict[str, str]) -> Plan:
+def _plan(actions: dict[str, str], regions: Sequence[str] = ("us-east-1",)) -> Plan:
     rows = tuple(
-        PlanRow(DIRECTORY, "us-east-1", "123456789012", account, action, f"reason {action}",
+        PlanRow(DIRECTORY, region, "123456789012", account, action, f"reason {action}",
                 method="HANDSHAKE")
+        for region in regions
         for account, action in actions.items()
     )  # fmt: skip
     request = ShareRequest(DIRECTORY, tuple(actions))
@@ -55,6 +56,8 @@ class FakeServices:
         self.denied: set[str] = set()
         self.directory_reads = 0
         self.identity_error: Exception | None = None
+        self.regions_asked: list[tuple[str, Sequence[str] | str | None]] = []
+        self.directory_regions: tuple[str, ...] = ()
         self.invitation_list = [
             Invitation(A1, "d-aaaaaaaaaa", "PendingAcceptance", "HANDSHAKE", "123456789012", DIRECTORY, "corp"),
             Invitation(A2, "d-bbbbbbbbbb", "Shared", "HANDSHAKE", "123456789012", DIRECTORY, "corp"),
@@ -70,7 +73,8 @@ class FakeServices:
     def directories(self) -> list[DirectoryChoice]:
         self.directory_reads += 1  # every read sees one more share (headroom falls)
         return [DirectoryChoice(DIRECTORY, "corp.example.com", "Standard", "Active", "us-east-1",
-                                "123456789012", 1 + self.directory_reads)]  # fmt: skip
+                                "123456789012", 1 + self.directory_reads,
+                                regions=self.directory_regions)]  # fmt: skip
 
     def targets(self) -> list[TargetChoice]:
         return [TargetChoice("ou", OU, "Prod", "Workloads/Prod"), TargetChoice("account", A1, "prod-app1"),
@@ -78,9 +82,12 @@ class FakeServices:
                 TargetChoice("account", "123456789012", "master")]  # fmt: skip
 
     def plan(self, directory_id: str, targets: Sequence[str], method: str, notes: str,
-             allow_external: bool) -> Plan:  # fmt: skip
+             allow_external: bool, regions: Sequence[str] | str | None = None) -> Plan:  # fmt: skip
         self.calls.append(("plan", (directory_id, list(targets), method, notes, allow_external)))
-        return _plan(self.plan_actions)
+        self.regions_asked.append(("plan", regions))
+        if regions is None or isinstance(regions, str):
+            return _plan(self.plan_actions)
+        return _plan(self.plan_actions, regions)
 
     def apply(self, plan: Plan, fingerprint: str) -> pd.DataFrame:
         self.calls.append(("apply", fingerprint))
@@ -89,15 +96,23 @@ class FakeServices:
         return pd.DataFrame([{"account_id": A1, "action": "share", "outcome": "done",
                               "share_status": "PendingAcceptance"}])  # fmt: skip
 
-    def shares(self, directory_id: str) -> pd.DataFrame:
+    def shares(self, directory_id: str, regions: Sequence[str] | str | None = None) -> pd.DataFrame:
         self.calls.append(("shares", directory_id))
+        self.regions_asked.append(("shares", regions))
+        if isinstance(regions, list) and len(regions) > 1:
+            return pd.DataFrame([
+                {"SharedAccountId": A1, "account_name": "prod-app1", "ShareStatus": "Shared", "region": region}
+                for region in regions
+            ])  # fmt: skip
         return pd.DataFrame([
             {"SharedAccountId": A1, "account_name": "prod-app1", "ShareStatus": "Shared"},
             {"SharedAccountId": A2, "account_name": "", "ShareStatus": "Deleted"},
         ])  # fmt: skip
 
-    def unshare(self, directory_id: str, accounts: Sequence[str]) -> pd.DataFrame:
+    def unshare(self, directory_id: str, accounts: Sequence[str],
+                regions: Sequence[str] | str | None = None) -> pd.DataFrame:  # fmt: skip
         self.calls.append(("unshare", (directory_id, list(accounts))))
+        self.regions_asked.append(("unshare", regions))
         return pd.DataFrame([{"account_id": a, "outcome": "done"} for a in accounts])
 
     def invitations(self, accounts: Sequence[str]) -> list[Invitation]:
@@ -242,7 +257,7 @@ def test_apply_needs_confirmation_and_sends_the_reviewed_fingerprint(share: Shar
     share.request_apply()
     assert share.stage == "confirming"
     assert share.confirmation_text() == (
-        f"Share corp.example.com ({DIRECTORY}) by HANDSHAKE with 1 account: prod-app1 ({A1})? "
+        f"Share corp.example.com ({DIRECTORY}) in us-east-1 by HANDSHAKE with 1 account: prod-app1 ({A1})? "
         "1 other row (skip or refuse) changes nothing."
     )
     share.cancel_apply()
@@ -309,6 +324,57 @@ def test_unshare_offers_active_records_and_needs_confirmation(fake: FakeServices
     assert ("unshare", (DIRECTORY, [A1])) in fake.calls
     assert fake.calls[-1] == ("shares", DIRECTORY)  # refreshed afterwards
     assert not model.confirming and model.selected == []
+
+
+def test_two_regions_are_planned_together_and_the_confirmation_names_both(
+    share: ShareModel, fake: FakeServices
+) -> None:
+    fake.directory_regions = ("us-east-1", "eu-west-1")
+    share.refresh_directories()
+    assert share.regions_available == ["all", "us-east-1", "eu-west-1"]
+    assert share.regions == ["us-east-1"]  # the connection's Region until the operator picks
+    share.selected = [A1]
+    share.regions = ["us-east-1", "eu-west-1"]
+    share.preview()
+    assert fake.regions_asked[-1] == ("plan", ["us-east-1", "eu-west-1"])
+    share.request_apply()
+    assert share.confirmation_text() == (
+        f"Share corp.example.com ({DIRECTORY}) in us-east-1 and eu-west-1 by HANDSHAKE with "
+        f"1 account: prod-app1 ({A1}) (2 shares, one per Region)? 2 other rows (skip or refuse) change nothing."
+    )
+    share.regions = ["all"]
+    assert share.plan is None and share.stage == "edit"  # changing Regions drops the plan
+    share.preview()
+    assert fake.regions_asked[-1] == ("plan", "all")
+
+
+def test_a_region_the_directory_is_not_in_is_not_kept(share: ShareModel, fake: FakeServices) -> None:
+    fake.directory_regions = ("us-east-1", "eu-west-1")
+    share.refresh_directories()
+    share.regions = ["eu-west-1"]
+    fake.directory_regions = ()
+    share.refresh_directories()
+    assert share.regions_available == ["all", "us-east-1"] and share.regions == ["us-east-1"]
+
+
+def test_shares_list_and_unshare_in_the_chosen_regions(fake: FakeServices) -> None:
+    fake.directory_regions = ("us-east-1", "eu-west-1")
+    model = SharesModel(services=fake, directory_id=DIRECTORY, directories=fake.directories())
+    assert model.regions == ["us-east-1"]
+    model.regions = ["us-east-1", "eu-west-1"]
+    model.refresh()
+    assert fake.regions_asked[-1] == ("shares", ["us-east-1", "eu-west-1"])
+    assert model.unsharable() == [(f"{A1} prod-app1 · us-east-1 Shared, eu-west-1 Shared", A1)]
+    model.selected = [A1]
+    model.request_unshare()
+    assert model.confirmation_text() == (
+        f"Stop sharing corp.example.com ({DIRECTORY}) in us-east-1 and eu-west-1 with 1 account: "
+        f"prod-app1 ({A1})? They lose access to the directory."
+    )
+    model.confirm_unshare()
+    assert ("unshare", ["us-east-1", "eu-west-1"]) in fake.regions_asked
+    model.regions = ["eu-west-1"]
+    assert model.frame is None  # other Regions: the records read are forgotten
 
 
 # -- invitations -------------------------------------------------------------------------------
@@ -578,7 +644,7 @@ def test_unshare_with_nothing_selected_says_so_and_the_confirmation_names_accoun
     model.selected = [A1]
     model.request_unshare()
     assert model.confirmation_text() == (
-        f"Stop sharing corp.example.com ({DIRECTORY}) with 1 account: prod-app1 ({A1})? "
+        f"Stop sharing corp.example.com ({DIRECTORY}) in us-east-1 with 1 account: prod-app1 ({A1})? "
         "They lose access to the directory."
     )
     model.selected = []  # changing the selection withdraws the question

@@ -33,7 +33,7 @@ from dsshare import inputs
 from dsshare.errors import DsShareError, ParameterError, PlanMismatchError, WaitTimeoutError
 from dsshare.inventory.export import check_output_folder, is_snapshot_folder
 from dsshare.inventory.findings import findings, quota
-from dsshare.model import Outcome, ShareMethod, ShareStatus
+from dsshare.model import ALL_REGIONS, Outcome, ShareMethod, ShareStatus
 from dsshare.validation import METHODS, is_account_id
 
 from .services import DirectoryChoice, Invitation, TargetChoice
@@ -226,6 +226,34 @@ def _need(services: Services | None) -> Services:
 # -- connection ----------------------------------------------------------------------------
 
 
+def _region_choices(directory: DirectoryChoice | None, chosen: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(offered, kept): ``all`` then the directory's Regions, and the choices still offered
+    (the directory's own Region when none is left)."""
+    if directory is None:
+        return [], []
+    offered = [ALL_REGIONS, *directory.all_regions]
+    kept = [r for r in chosen if r in offered]
+    return offered, kept or [directory.region]
+
+
+def _regions_argument(chosen: Sequence[str]) -> list[str] | str | None:
+    """What the library takes: ``"all"``, a list, or None (the connection's Region)."""
+    if ALL_REGIONS in chosen:
+        return ALL_REGIONS
+    return list(chosen) or None
+
+
+def _regions_phrase(planned: Sequence[str], chosen: Sequence[str]) -> str:
+    """`` in us-east-1 and eu-west-1`` (the planned Regions, else the chosen ones)."""
+    regions = [r for r in planned if r] or list(chosen)
+    if not regions:
+        return ""
+    if regions == [ALL_REGIONS]:
+        return " in all its Regions"
+    head = ", ".join(regions[:-1])
+    return f" in {head} and {regions[-1]}" if head else f" in {regions[0]}"
+
+
 class ConnectionModel(HasTraits):
     """Connection tab: credentials, endpoint and Region, and who we turned out to be."""
 
@@ -283,6 +311,12 @@ class ShareModel(HasTraits):
     stage = Enum(("edit", "previewed", "confirming", "applied"), default_value="edit")
     result = Instance(pd.DataFrame, allow_none=True)
     owner_account_id = Unicode("", help="the connected account: owns the directories, never a target")
+    regions = List(Unicode(), help="Regions to share in, or ['all']; empty: the connection's Region")
+    regions_available = List(Unicode(), help="'all' then the chosen directory's Regions (RegionsInfo)")
+
+    @observe("directories", "directory_id")
+    def _follow_regions(self, _: Any = None) -> None:
+        self.regions_available, self.regions = _region_choices(self.directory, self.regions)
 
     @observe("targets", "filter_text", "owner_account_id")
     def _refilter(self, _: Any = None) -> None:
@@ -292,7 +326,7 @@ class ShareModel(HasTraits):
     def _parse_typed(self, _: Any = None) -> None:
         self.typed_valid, self.typed_errors = parse_account_ids(self.typed)
 
-    @observe("directory_id", "selected", "typed", "method", "notes", "allow_external")
+    @observe("directory_id", "selected", "typed", "method", "notes", "allow_external", "regions")
     def _invalidate(self, _: Any = None) -> None:
         # A reviewed plan no longer describes what would be applied, and an earlier result
         # describes other inputs: neither stays on screen.
@@ -392,8 +426,9 @@ class ShareModel(HasTraits):
             )
         inputs.notes_text(self.notes, "notes")  # the reader's rule: no control characters
         self.plan = services.plan(
-            self.directory_id, targets, self.method, self.notes, self.allow_external
-        )
+            self.directory_id, targets, self.method, self.notes, self.allow_external,
+            regions=_regions_argument(self.regions),
+        )  # fmt: skip
         self.stage = "previewed"
 
     def request_apply(self) -> None:
@@ -455,14 +490,18 @@ class ShareModel(HasTraits):
         name = f"{directory.name} ({self.directory_id})" if directory else self.directory_id
         changes = [] if self.plan is None else list(self.plan.changes)
         names = self.names()
-        shown = [_named(str(r.account_id), names) for r in changes[:10]]
-        more = f" and {len(changes) - 10} more" if len(changes) > 10 else ""
+        accounts = list(dict.fromkeys(str(r.account_id) for r in changes))
+        shown = [_named(a, names) for a in accounts[:10]]
+        more = f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
+        # Several Regions: one change per account and Region, so say how many.
+        per_region = f" ({_count(len(changes), 'share')}, one per Region)" if len(changes) > len(accounts) else ""
         untouched = 0 if self.plan is None else len(self.plan.rows) - len(changes)
         verb = "changes" if untouched == 1 else "change"
         rest = f" {_count(untouched, 'other row')} (skip or refuse) {verb} nothing." if untouched else ""
+        where = _regions_phrase(self.plan.regions if self.plan is not None else [], self.regions)
         return (
-            f"Share {name} by {self.method} with {_count(len(changes), 'account')}: "
-            f"{', '.join(shown)}{more}?{rest}"
+            f"Share {name}{where} by {self.method} with {_count(len(accounts), 'account')}: "
+            f"{', '.join(shown)}{more}{per_region}?{rest}"
         )
 
     def result_message(self) -> str:
@@ -504,8 +543,15 @@ class SharesModel(HasTraits):
     selected = List(Unicode(), help="accounts to unshare")
     confirming = Bool(False)
     result = Instance(pd.DataFrame, allow_none=True)
+    regions = List(Unicode(), help="Regions to list and unshare in, or ['all']; empty: the connection's")
+    regions_available = List(Unicode(), help="'all' then the chosen directory's Regions (RegionsInfo)")
 
-    @observe("directory_id")
+    @observe("directories", "directory_id")
+    def _follow_regions(self, _: Any = None) -> None:
+        found = [d for d in self.directories if d.directory_id == self.directory_id]
+        self.regions_available, self.regions = _region_choices(found[0] if found else None, self.regions)
+
+    @observe("directory_id", "regions")
     def _forget(self, _: Any = None) -> None:
         self.clear()
 
@@ -514,11 +560,18 @@ class SharesModel(HasTraits):
         if self.frame is None or self.frame.empty:
             return []
         out = []
+        states: dict[str, list[str]] = {}
+        names: dict[str, str] = {}
         for row in self.frame.to_dict("records"):
             if row["ShareStatus"] in _GONE_OR_GOING:
                 continue
-            name = f" {row['account_name']}" if row.get("account_name") else ""
-            out.append((f"{row['SharedAccountId']}{name} · {row['ShareStatus']}", str(row["SharedAccountId"])))
+            account = str(row["SharedAccountId"])
+            names[account] = str(row.get("account_name") or "")
+            region = row.get("region")
+            states.setdefault(account, []).append(f"{region} {row['ShareStatus']}" if region else str(row["ShareStatus"]))
+        for account, status in states.items():
+            name = f" {names[account]}" if names[account] else ""
+            out.append((f"{account}{name} · {', '.join(status)}", account))
         return out
 
     def refresh(self) -> None:
@@ -528,7 +581,7 @@ class SharesModel(HasTraits):
             raise ConsoleStateError(
                 "No directory is chosen.", next_step="Pick a directory above (Connect first if empty)."
             )
-        self.frame = services.shares(self.directory_id)
+        self.frame = services.shares(self.directory_id, regions=_regions_argument(self.regions))
         allowed = {acct for _, acct in self.unsharable()}
         self.selected = [s for s in self.selected if s in allowed]
 
@@ -567,8 +620,9 @@ class SharesModel(HasTraits):
         """What the confirmation asks: directory, count and account names."""
         names = self.names()
         shown = ", ".join(_named(a, names) for a in self.selected)
+        where = _regions_phrase([], self.regions)
         return (
-            f"Stop sharing {self.directory_label()} with {_count(len(self.selected), 'account')}: "
+            f"Stop sharing {self.directory_label()}{where} with {_count(len(self.selected), 'account')}: "
             f"{shown}? They lose access to the directory."
         )
 
@@ -598,7 +652,7 @@ class SharesModel(HasTraits):
             raise ConsoleStateError("Unshare was not confirmed.", next_step="Press Unshare, then Confirm.")
         accounts = list(self.selected)
         self.confirming = False
-        self.result = services.unshare(self.directory_id, accounts)
+        self.result = services.unshare(self.directory_id, accounts, regions=_regions_argument(self.regions))
         self.selected = []
         self.refresh()
         _raise_for_failed(self.result)

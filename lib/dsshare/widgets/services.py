@@ -38,11 +38,11 @@ from dsshare.calls import iter_directories, iter_shared_directories
 from dsshare.connection import Connection
 from dsshare.errors import AwsError, DsShareError, WaitTimeoutError
 from dsshare.execution import apply
-from dsshare.facts import MICROSOFT_AD, SHARED_MICROSOFT_AD
+from dsshare.facts import MICROSOFT_AD, SHARED_MICROSOFT_AD, regions_of
 from dsshare.inventory.collect import collect_inventory, enabled_regions
 from dsshare.inventory.export import export_inventory
 from dsshare.inventory.model import Inventory
-from dsshare.model import INACTIVE_STATUSES, Action, Outcome, ShareStatus
+from dsshare.model import ALL_REGIONS, INACTIVE_STATUSES, Action, Outcome, ShareStatus
 from dsshare.organization import (
     describe_organization,
     iter_accounts,
@@ -77,6 +77,7 @@ SHARE_COLUMNS: tuple[str, ...] = (
     "SharedDirectoryId",
     "CreatedDateTime",
     "LastUpdatedDateTime",
+    "region",
 )
 #: Columns of an invitations frame (see :meth:`Invitation.as_row`).
 INVITATION_COLUMNS: tuple[str, ...] = (
@@ -128,6 +129,14 @@ class DirectoryChoice:
     region: str
     owner_account_id: str
     active_shares: int
+    #: Every Region the directory is in, primary first (DescribeDirectories RegionsInfo);
+    #: empty means ``region`` only.
+    regions: tuple[str, ...] = ()
+
+    @property
+    def all_regions(self) -> tuple[str, ...]:
+        """The Regions a share can name for this directory (``regions``, else ``region``)."""
+        return self.regions or (self.region,)
 
     @property
     def quota(self) -> int:
@@ -230,20 +239,25 @@ class Services(Protocol):
         method: str,
         notes: str,
         allow_external: bool,
+        regions: Sequence[str] | str | None = None,
     ) -> Plan:
-        """Plan a share (nothing changes)."""
+        """Plan a share (nothing changes) in ``regions`` (a list or ``"all"``; None: the
+        connection's Region)."""
         ...
 
     def apply(self, plan: Plan, fingerprint: str) -> pd.DataFrame:
         """Apply a reviewed plan; refuses when live state changed since review."""
         ...
 
-    def shares(self, directory_id: str) -> pd.DataFrame:
-        """Owner-side share records of one directory (:data:`SHARE_COLUMNS`)."""
+    def shares(self, directory_id: str, regions: Sequence[str] | str | None = None) -> pd.DataFrame:
+        """Owner-side share records of one directory in each of ``regions`` (a list or
+        ``"all"``; None: the connection's Region), :data:`SHARE_COLUMNS`."""
         ...
 
-    def unshare(self, directory_id: str, accounts: Sequence[str]) -> pd.DataFrame:
-        """Stop sharing with accounts; one result row per account."""
+    def unshare(
+        self, directory_id: str, accounts: Sequence[str], regions: Sequence[str] | str | None = None
+    ) -> pd.DataFrame:
+        """Stop sharing with accounts in ``regions``; one result row per account and Region."""
         ...
 
     def invitations(self, accounts: Sequence[str]) -> list[Invitation]:
@@ -392,6 +406,7 @@ class LibraryServices:
                     region=conn.region,
                     owner_account_id=owner,
                     active_shares=active,
+                    regions=regions_of(d, conn.region),
                 )
             )
         return sorted(choices, key=lambda c: (c.name, c.directory_id))
@@ -422,10 +437,11 @@ class LibraryServices:
         method: str,
         notes: str,
         allow_external: bool,
+        regions: Sequence[str] | str | None = None,
     ) -> Plan:
         return plan(
             self.conn, directory_id, list(targets), method=method, notes=notes,
-            allow_external=allow_external,
+            allow_external=allow_external, regions=regions,
         )  # fmt: skip
 
     def apply(self, plan: Plan, fingerprint: str) -> pd.DataFrame:
@@ -436,19 +452,39 @@ class LibraryServices:
 
     # -- shares tab -------------------------------------------------------------------
 
-    def shares(self, directory_id: str) -> pd.DataFrame:
+    def shares(self, directory_id: str, regions: Sequence[str] | str | None = None) -> pd.DataFrame:
         names = self.account_names()
         rows = [
             {
-                **{k: record.get(k) for k in SHARE_COLUMNS if k != "account_name"},
+                **{k: record.get(k) for k in SHARE_COLUMNS if k not in ("account_name", "region")},
                 "account_name": names.get(str(record.get("SharedAccountId")), ""),
+                "region": region,
             }
-            for record in iter_shared_directories(self.conn, directory_id)
+            for region in self._regions_of(directory_id, regions)
+            for record in iter_shared_directories(self.conn, directory_id, region=region)
         ]
         return pd.DataFrame(rows, columns=list(SHARE_COLUMNS))
 
-    def unshare(self, directory_id: str, accounts: Sequence[str]) -> pd.DataFrame:
-        return unshare(self.conn, directory_id, list(accounts), audit=self.audit, progress=False)
+    def _regions_of(self, directory_id: str, regions: Sequence[str] | str | None) -> list[str]:
+        """``regions`` as a list: None is the connection's Region, ``"all"`` every Region
+        the directory is in (its RegionsInfo, read in the connection's Region)."""
+        if regions is None:
+            return [self.conn.region]
+        if isinstance(regions, str):
+            regions = [regions]
+        if ALL_REGIONS not in regions:
+            return list(dict.fromkeys(regions))
+        for d in iter_directories(self.conn):
+            if d.get("DirectoryId") == directory_id:
+                return list(regions_of(d, self.conn.region))
+        return [self.conn.region]
+
+    def unshare(
+        self, directory_id: str, accounts: Sequence[str], regions: Sequence[str] | str | None = None
+    ) -> pd.DataFrame:
+        return unshare(
+            self.conn, directory_id, list(accounts), regions=regions, audit=self.audit, progress=False
+        )
 
     # -- invitations tab --------------------------------------------------------------
 
