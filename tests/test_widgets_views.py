@@ -130,6 +130,42 @@ def test_shares_tab_unshares_after_confirmation(view: ConsoleView, sb: Sandbox, 
     assert console_audit(Path.cwd()) == [("UnshareDirectory", "done")]
 
 
+def test_share_and_shares_tabs_act_in_two_regions_of_a_replicated_directory(
+    aws_env: Sandbox, sb: Sandbox, aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    global_id = sb.directory_id("global.example.com")
+    sb.add_region(global_id, "eu-west-1")
+    monkeypatch.chdir(tmp_path)
+    view = console()  # connects now: the directory list reads the replica's RegionsInfo
+    share = view.share
+    share._directory.value = global_id
+    assert [value for _, value in share._regions.options] == ["all", "us-east-1", "eu-west-1"]
+    assert share._regions.value == ("us-east-1",)  # the connection's Region until picked
+    network = sb.account_id("network")
+    share._targets.value = (network,)
+    share._regions.value = ("us-east-1", "eu-west-1")
+    share._preview.click()
+    assert "eu-west-1" in share._plan.value and "us-east-1" in share._plan.value
+    share._apply.click()
+    assert "in us-east-1 and eu-west-1" in share._question.value
+    share._confirm.click()
+    assert "Applied" in share.feedback.message and "2 rows, 2 done" in share.feedback.message
+    assert share._result.value.count(network) == 2
+    for region in ("us-east-1", "eu-west-1"):
+        records = aws("ds", region=region).describe_shared_directories(OwnerDirectoryId=global_id)
+        assert {r["SharedAccountId"]: r["ShareStatus"] for r in records["SharedDirectories"]}[network] in (
+            "PendingAcceptance", "Shared")
+    view.tabs.selected_index = 2
+    shares = view.shares
+    assert [value for _, value in shares._regions.options] == ["all", "us-east-1", "eu-west-1"]
+    assert "eu-west-1" not in shares._table.value  # the connection's Region only, at first
+    shares._regions.value = ("all",)  # reads the records again, in every Region
+    assert shares._table.value.count(network) == 2 and "eu-west-1" in shares._table.value
+    label = next(label for label, value in shares._select.options if value == network)
+    assert "us-east-1" in label and "eu-west-1" in label
+    assert [op for op, _ in console_audit(tmp_path)].count("ShareDirectory") == 2
+
+
 def test_invitations_are_found_across_accounts_and_rejected(view: ConsoleView, sb: Sandbox, aws: Any) -> None:
     inv = view.invitations
     inv._all.click()

@@ -12,13 +12,14 @@ Every widget a test or a browser needs to find carries a ``dsshare-*`` CSS class
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 from botocore.exceptions import BotoCoreError
 
 from dsshare.errors import DsShareError
+from dsshare.model import ALL_REGIONS
 from dsshare.validation import METHODS
 
 from . import render
@@ -108,6 +109,22 @@ class Feedback(widgets.VBox):  # type: ignore[misc]
         return True
 
 
+def _regions_picker(css: str) -> Any:
+    """The Regions row of the Share and Shares tabs: ``all`` or some of the directory's."""
+    picker = widgets.SelectMultiple(
+        description="Regions", rows=3, layout=widgets.Layout(width="360px"),
+        tooltip="Regions the directory is in (RegionsInfo); all = every one of them",
+    )  # fmt: skip
+    picker.add_class(css)
+    return picker
+
+
+def _render_regions(picker: Any, available: Sequence[str], chosen: Sequence[str]) -> None:
+    picker.options = [("all (every Region of the directory)" if r == ALL_REGIONS else r, r) for r in available]
+    picker.rows = max(2, min(6, len(available)))
+    picker.value = tuple(r for r in chosen if r in available)
+
+
 class ConnectionView(widgets.VBox):  # type: ignore[misc]
     """Connection tab: credentials or sandbox endpoint, Region, Connect, and who we are."""
 
@@ -166,6 +183,7 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         self._filter = widgets.Text(description="Filter", placeholder="type to filter accounts and OUs",
                                     continuous_update=True, layout=wide)  # fmt: skip
         self._filter.add_class("dsshare-target-filter")
+        self._regions = _regions_picker("dsshare-share-regions")
         self._targets = widgets.SelectMultiple(description="Targets", rows=12, layout=wide)
         self._targets.add_class("dsshare-targets")
         self._typed = widgets.Textarea(description="Account ids", placeholder="12-digit ids, separated by spaces, commas or lines",
@@ -200,6 +218,8 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         widgets.link((model, "allow_external"), (self._external, "value"))
         self._directory.observe(self._directory_chosen, "value")
         self._targets.observe(self._targets_chosen, "value")
+        self._regions.observe(self._regions_chosen, "value")
+        model.observe(self._render_regions, ["regions_available", "regions"])
         model.observe(self._render_directories, "directories")
         model.observe(self._render_directory, "directory_id")
         model.observe(self._render_targets, ["visible", "selected"])
@@ -213,11 +233,12 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         self._cancel.on_click(lambda _: self.feedback.run(model.cancel_apply))
 
         self._render_directories()
+        self._render_regions()
         self._render_targets()
         self._render_typed()
         self._render_plan()
         super().__init__([
-            self._directory, self._filter, self._targets, self._typed, self._typed_check,
+            self._directory, self._regions, self._filter, self._targets, self._typed, self._typed_check,
             self._summary, self._method, self._notes, self._external,
             widgets.HBox([self._preview, self._apply]), self._confirm_box, self.feedback,
             self._plan, self._result,
@@ -232,6 +253,17 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
     def _targets_chosen(self, change: dict[str, Any]) -> None:
         if not self._syncing:
             self._model.choose_visible(list(change["new"]))
+
+    def _regions_chosen(self, change: dict[str, Any]) -> None:
+        if not self._syncing and change["new"]:
+            self._model.regions = list(change["new"])
+
+    def _render_regions(self, _: Any = None) -> None:
+        self._syncing = True
+        try:
+            _render_regions(self._regions, self._model.regions_available, self._model.regions)
+        finally:
+            self._syncing = False
 
     # -- model -> widgets --------------------------------------------------------------
 
@@ -290,7 +322,7 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
             summary = ", ".join(f"{n} {a}" for a, n in sorted(plan.summary().items()))
             self._plan.value = (
                 f"<h4>Plan ({render._e(summary)})</h4>"
-                + render.table(model.plan_frame(), ["account_id", "account_name", "action", "reason", "check", "method",
+                + render.table(model.plan_frame(), ["region", "account_id", "account_name", "action", "reason", "check", "method",
                                                  "share_status", "shared_directory_id", "external"],
                                colour_by="action")
                 + f'<div class="dsshare-fingerprint">Fingerprint: <code>{render._e(plan.fingerprint)}</code></div>'
@@ -300,8 +332,8 @@ class ShareView(widgets.VBox):  # type: ignore[misc]
         else:
             self._result.value = "<h4>Result</h4>" + render.table(
                 model.with_names(model.result),
-                ["account_id", "account_name", "action", "outcome", "share_status", "shared_directory_id",
-                 "error_code", "message"],
+                ["region", "account_id", "account_name", "action", "outcome", "share_status",
+                 "shared_directory_id", "error_code", "message"],
                 colour_by="outcome",
             )  # fmt: skip
 
@@ -315,6 +347,7 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
         self._syncing = False
         self._directory = widgets.Dropdown(description="Directory", layout=widgets.Layout(width="720px"))
         self._directory.add_class("dsshare-shares-directory")
+        self._regions = _regions_picker("dsshare-shares-regions")
         self._refresh = _button("Refresh", "dsshare-refresh", tooltip="Read the share records again")
         self._table = widgets.HTML()
         self._table.add_class("dsshare-shares-table")
@@ -331,6 +364,8 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
 
         self._directory.observe(self._directory_chosen, "value")
         self._select.observe(self._rows_chosen, "value")
+        self._regions.observe(self._regions_chosen, "value")
+        model.observe(self._render_regions, ["regions_available", "regions"])
         model.observe(self._render_directories, ["directories", "directory_id"])
         model.observe(self._render, ["frame", "selected", "confirming", "result"])
         self._refresh.on_click(lambda _: self.feedback.run(model.refresh))
@@ -338,9 +373,10 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
         self._confirm.on_click(lambda _: self.feedback.run(model.confirm_unshare, done=model.result_message))
         self._cancel.on_click(lambda _: self.feedback.run(model.cancel_unshare))
         self._render_directories()
+        self._render_regions()
         self._render()
         super().__init__([
-            self._directory, self._refresh, self.feedback, self._table, self._select,
+            self._directory, self._regions, self._refresh, self.feedback, self._table, self._select,
             self._unshare, self._confirm_box, self._result,
         ])  # fmt: skip
 
@@ -356,6 +392,18 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
     def _rows_chosen(self, change: dict[str, Any]) -> None:
         if not self._syncing:
             self._model.selected = list(change["new"])
+
+    def _regions_chosen(self, change: dict[str, Any]) -> None:
+        if not self._syncing and change["new"]:
+            self._model.regions = list(change["new"])
+            self.refresh()  # other Regions: read their records at once
+
+    def _render_regions(self, _: Any = None) -> None:
+        self._syncing = True
+        try:
+            _render_regions(self._regions, self._model.regions_available, self._model.regions)
+        finally:
+            self._syncing = False
 
     def _render_directories(self, _: Any = None) -> None:
         self._syncing = True
@@ -386,7 +434,7 @@ class SharesView(widgets.VBox):  # type: ignore[misc]
             if model.confirming else ""
         )  # fmt: skip
         self._result.value = "" if model.result is None else "<h4>Unshare result</h4>" + render.table(
-            model.result, ["account_id", "action", "outcome", "share_status", "error_code", "message"],
+            model.result, ["region", "account_id", "action", "outcome", "share_status", "error_code", "message"],
             colour_by="outcome",
         )  # fmt: skip
 
