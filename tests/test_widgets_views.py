@@ -150,6 +150,7 @@ def test_share_and_shares_tabs_act_in_two_regions_of_a_replicated_directory(
     assert "in us-east-1 and eu-west-1" in share._question.value
     share._confirm.click()
     assert "Applied" in share.feedback.message and "2 rows, 2 done" in share.feedback.message
+    assert "The Invitations tab reads us-east-1 only: for eu-west-1, connect to that Region" in share.feedback.message
     assert share._result.value.count(network) == 2
     for region in ("us-east-1", "eu-west-1"):
         records = aws("ds", region=region).describe_shared_directories(OwnerDirectoryId=global_id)

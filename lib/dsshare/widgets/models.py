@@ -518,9 +518,23 @@ class ShareModel(HasTraits):
                 f" {_count(len(pending), 'account')} must accept the invitation: open the "
                 "Invitations tab and press Find invitations (those accounts are already chosen)."
             )
+            elsewhere = self.pending_elsewhere()
+            if elsewhere:
+                text += (
+                    f" The Invitations tab reads {self.directory.region if self.directory else 'this Region'} "
+                    f"only: for {', '.join(elsewhere)}, connect to that Region or run respond_to_invitations."
+                )
         elif self.method == ShareMethod.ORGANIZATIONS and counts.get(Outcome.DONE):
             text += " The accounts use the directory now; the Shares tab lists the records."
         return text
+
+    def pending_elsewhere(self) -> list[str]:
+        """Regions other than the connection's where the last apply left invitations pending."""
+        if self.result is None or self.result.empty or "region" not in self.result.columns:
+            return []
+        here = self.directory.region if self.directory else ""
+        rows = self.result[self.result["share_status"] == ShareStatus.PENDING_ACCEPTANCE]
+        return [r for r in dict.fromkeys(str(x) for x in rows["region"]) if r and r != here]
 
     def pending_accounts(self) -> list[str]:
         """Accounts the last apply left waiting for acceptance."""
