@@ -26,13 +26,21 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from benchmarks.harness import (
+    PhaseFailed,
+    child_env,
+    count_operations,
+    limit_memory,
+    peak_rss_mb,
+    table,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
@@ -114,34 +122,6 @@ class RemoteSandbox:
         return entries
 
 
-class PhaseFailed(RuntimeError):
-    """A measured child process exited with an error."""
-
-
-def child_env(endpoint_url: str, region: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
-    env.update(
-        AWS_ENDPOINT_URL=endpoint_url,
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION=region,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    return env
-
-
-def _limit_memory(gigabytes: float) -> Any:
-    """preexec_fn capping the child's address space: a runaway phase fails alone with
-    MemoryError instead of pushing a shared machine into the OOM killer."""
-
-    def apply() -> None:
-        limit = int(gigabytes * 1024**3)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
-
-
 def run_phase(
     phase: str,
     sandbox: RemoteSandbox,
@@ -169,7 +149,7 @@ def run_phase(
         text=True,
         check=False,
         cwd=Path(__file__).resolve().parent.parent,
-        preexec_fn=_limit_memory(memory_limit_gb),  # noqa: PLW1509 - no threads started yet here
+        preexec_fn=limit_memory(memory_limit_gb),  # noqa: PLW1509 - no threads started yet here
     )
     if out.returncode != 0:
         raise PhaseFailed(f"phase {phase} failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
@@ -179,32 +159,19 @@ def run_phase(
         result["sandbox_cpu_seconds"] = server_cpu_after - server_cpu_before
     log = sandbox.calls()
     result["calls"] = len(log)
-    result["calls_by_operation"] = _count(log)
+    result["calls_by_operation"] = count_operations(log)
     result["failed_calls"] = sum(1 for e in log if int(e.get("status", 200)) >= 400)
     return result
 
 
-def _count(log: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for entry in log:
-        counts[entry["operation"]] = counts.get(entry["operation"], 0) + 1
-    return dict(sorted(counts.items()))
-
-
 # -- phases (run inside the child) ---------------------------------------------------------
-
-
-def _peak_rss_mb() -> float:
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if platform.system() == "Darwin" else peak / 1024
 
 
 def phase_kit(regions: list[str], concurrency: int) -> dict[str, Any]:
     from dsshare.connection import Connection
     from dsshare.inventory.collect import collect_inventory
 
-    baseline = _peak_rss_mb()
+    baseline = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
     conn = Connection(regions=regions, max_pool_connections=max(concurrency, 10))
     inv = collect_inventory(conn, all_accounts=True, concurrency=concurrency)
@@ -212,7 +179,7 @@ def phase_kit(regions: list[str], concurrency: int) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "cpu_seconds": time.process_time() - cpu,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "rss_after_imports_mb": baseline,
         "accounts": int(inv.accounts["in_scope"].sum()),
         "directories": len(inv.directories),
@@ -229,7 +196,7 @@ def phase_sequential(regions: list[str], concurrency: int) -> dict[str, Any]:
     """
     import boto3
 
-    baseline = _peak_rss_mb()
+    baseline = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
     session = boto3.session.Session()
     sts = session.client("sts")
@@ -297,7 +264,7 @@ def phase_sequential(regions: list[str], concurrency: int) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "cpu_seconds": time.process_time() - cpu,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "rss_after_imports_mb": baseline,
         "accounts": len(account_page),
         "directories": directories,
@@ -323,13 +290,6 @@ def lower_bound(
         "throughput_seconds": throughput,
         "critical_path_calls": critical_path_calls,
     }
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
