@@ -8,7 +8,7 @@ Runs, one after the other (each starts its own sandbox process):
    (``benchmarks.process_bench``);
 3. ``bulk_share``: 500 accounts by HANDSHAKE with auto-accept through the library and
    ``dsshare run`` vs a sequential loop vs the bound (``benchmarks.bulk_share_bench``);
-4. ``throttle``: both with 20% of calls throttled, botocore standard vs adaptive retries
+4. ``throttle``: both with 20% of calls throttled: the kit's pacing vs botocore standard vs adaptive retries
    (``benchmarks.throttle_bench``);
 5. ``scale``: 1,000 to 10,000 accounts x 1 Region, time and peak memory
    (``benchmarks.scale_bench``); ``--skip scale`` (``make bench-quick``) leaves it out.

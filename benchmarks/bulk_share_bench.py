@@ -67,7 +67,9 @@ def phase_library(args: argparse.Namespace) -> dict[str, Any]:
     import dsshare
 
     targets = json.loads(Path(args.targets_file).read_text())
-    conn = dsshare.Connection(region=REGION, retry_mode=args.retry_mode)
+    conn = dsshare.Connection(
+        region=REGION, retry_mode=args.retry_mode, pacing=args.pacing == "on"
+    )
     started = time.perf_counter()
     the_plan = dsshare.plan(conn, args.directory, targets, method="HANDSHAKE", notes=NOTES)
     planned = time.perf_counter()
@@ -308,6 +310,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-workers", type=int, default=None, help="apply's max_workers (default: the library's)"
     )
     parser.add_argument("--retry-mode", default="standard", help="botocore retry mode")
+    parser.add_argument(
+        "--pacing", choices=["on", "off"], default="on", help="Connection(pacing=...) (on)"
+    )
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
     parser.add_argument(
         "--sequential-sample",

@@ -3,15 +3,22 @@
 Run ``python -m benchmarks.throttle_bench`` (part of ``make bench``). The sandbox runs in
 its own process with 50 ms per call and, for the throttled runs, answers ``--throttle``
 (default 20%) of all AWS calls with ThrottlingException, at random (seeded). Measured,
-each in a fresh process and for each botocore retry mode in ``--modes`` (default
-standard and adaptive; ``dsshare.Connection(retry_mode=...)``):
+each in a fresh process and for each way of meeting throttles in ``--modes``:
+
+- ``paced``: the kit's default, botocore's standard retries with :mod:`dsshare.pacing`
+  (concurrency counted as calls in flight, an adaptive limit per account);
+- ``standard``: botocore's standard retries alone (``Connection(pacing=False)``): each
+  worker holds its slot while it sleeps out a backoff;
+- ``adaptive``: botocore's adaptive mode alone (``retry_mode="adaptive"``, no pacing): a
+  client-side token bucket per botocore client that slows down after throttles;
 
 1. the org-wide inventory (the ``scale`` seed, 300 accounts x 3 Regions, 20 directories,
    2,000 share records; ``collect_inventory`` at concurrency 32): errors and time;
 2. the bulk share (``benchmarks.bulk_share_bench``'s library phase: plan then apply with
    auto-accept, ``--share-accounts`` members, default 500): failed targets and time;
 
-each against the same work unthrottled in standard mode. Targets: zero errors / failed
+each against the same work unthrottled with the kit's defaults (and, to show pacing
+costs nothing unthrottled, with pacing off). Targets: zero errors / failed
 targets, and at most 2x the unthrottled time. Results go to
 ``benchmarks/results/throttle-<UTC time>.json``.
 """
@@ -40,6 +47,13 @@ from benchmarks.harness import (
 )
 
 DEFAULT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+#: mode -> (botocore retry mode, dsshare pacing)
+MODES: dict[str, tuple[str, bool]] = {
+    "paced": ("standard", True),
+    "standard": ("standard", False),
+    "adaptive": ("adaptive", False),
+}
+BASELINE = "paced 0%"
 
 
 def phase_inventory(args: argparse.Namespace) -> dict[str, Any]:
@@ -52,6 +66,7 @@ def phase_inventory(args: argparse.Namespace) -> dict[str, Any]:
         regions=args.regions,
         retry_mode=args.retry_mode,
         max_pool_connections=max(args.concurrency, 10),
+        pacing=args.pacing == "on",
     )
     inv = collect_inventory(conn, all_accounts=True, concurrency=args.concurrency)
     return {
@@ -70,7 +85,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m benchmarks.throttle_bench", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--throttle", type=float, default=0.2, help="share throttled (0.2)")
-    parser.add_argument("--modes", nargs="+", default=["standard", "adaptive"])
+    parser.add_argument(
+        "--modes", nargs="+", choices=list(MODES), default=list(MODES),
+        help="ways of meeting throttles to measure (default: all)",
+    )  # fmt: skip
     parser.add_argument("--accounts", type=int, default=300, help="inventory: member accounts")
     parser.add_argument("--regions", nargs="+", default=DEFAULT_REGIONS)
     parser.add_argument("--directories", type=int, default=20)
@@ -88,6 +106,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
     parser.add_argument("--phase", choices=["inventory"], help=argparse.SUPPRESS)
     parser.add_argument("--retry-mode", default="standard", help=argparse.SUPPRESS)
+    parser.add_argument("--pacing", choices=["on", "off"], default="on", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -113,7 +132,7 @@ def _record(report: dict[str, Any], work: str, label: str, result: dict[str, Any
 
 def _cap(report: dict[str, Any], work: str, args: argparse.Namespace) -> float:
     """How long a throttled run may take: ``--give-up-after`` x the unthrottled run."""
-    base = report["runs"].get(work, {}).get("standard 0%")
+    base = report["runs"].get(work, {}).get(BASELINE)
     return 3600.0 if base is None else max(60.0, args.give_up_after * base["wall_seconds"])
 
 
@@ -133,7 +152,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "errors": [],
         "runs": {},
     }
-    plan = [("standard", 0.0)] + [(mode, args.throttle) for mode in args.modes]
+    plan = [("paced", 0.0), ("standard", 0.0)] + [(mode, args.throttle) for mode in args.modes]
     log(f"throttled throughput: {args.throttle:.0%} of calls throttled; modes {args.modes}")
     options = [
         "scale", "--accounts", str(args.accounts), "--regions", ",".join(args.regions),
@@ -146,7 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             command = [
                 sys.executable, "-m", "benchmarks.throttle_bench", "--phase", "inventory",
                 "--regions", *args.regions, "--concurrency", str(args.concurrency),
-                "--retry-mode", mode,
+                "--retry-mode", MODES[mode][0], "--pacing", "on" if MODES[mode][1] else "off",
             ]  # fmt: skip
             try:
                 result = run_measured(
@@ -174,8 +193,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 targets_file.write_text(json.dumps(members))
                 sb.throttle(share)
                 command = bulk_share_bench.child(
-                    "library", directory, targets_file, retry_mode=mode
-                )
+                    "library", directory, targets_file,
+                    retry_mode=MODES[mode][0], pacing="on" if MODES[mode][1] else "off",
+                )  # fmt: skip
                 try:
                     result = run_measured(
                         command, sb, bulk_share_bench.REGION,
@@ -198,7 +218,7 @@ def ratios(report: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """Each throttled run's time over the unthrottled one, and whether the targets hold."""
     out: dict[str, Any] = {}
     for work, runs in report["runs"].items():
-        base = runs.get("standard 0%")
+        base = runs.get(BASELINE)
         if base is None:
             continue
         for mode in args.modes:
@@ -223,10 +243,10 @@ def ratios(report: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
 
 def print_report(report: dict[str, Any]) -> None:
     rows: list[tuple[str, ...]] = [
-        ("work", "retry mode, throttled", "seconds", "calls", "throttled", "failed", "vs 0%")
+        ("work", "mode, throttled", "seconds", "calls", "throttled", "failed", "vs paced 0%")
     ]
     for work, runs in report["runs"].items():
-        base = runs.get("standard 0%")
+        base = runs.get(BASELINE)
         for label, r in runs.items():
             mode, share = label.split(" ")
             if "gave_up_after_seconds" in r:

@@ -63,12 +63,16 @@ def test_process_bench_times_the_command_and_reads_its_breakdown(
 
 
 def test_throttle_bench_reads_everything_despite_throttling(tmp_path: Path) -> None:
-    argv = [*runner.TINY["throttle"], "--modes", "standard", "--out", str(tmp_path)]
+    argv = [*runner.TINY["throttle"], "--modes", "paced", "standard", "--out", str(tmp_path)]
     assert throttle_bench.main(argv) == 0
     report = _results(tmp_path, "throttle")
-    throttled = report["runs"]["inventory"]["standard 20%"]
-    assert throttled["throttled_calls"] > 0 and throttled["errors"] == 0
-    assert report["runs"]["bulk_share"]["standard 20%"]["failed_targets"] == 0
+    for mode in ("paced", "standard"):
+        throttled = report["runs"]["inventory"][f"{mode} 20%"]
+        assert throttled["throttled_calls"] > 0 and throttled["errors"] == 0
+        assert report["runs"]["bulk_share"][f"{mode} 20%"]["failed_targets"] == 0
+    assert set(report["ratios"]) == {
+        "inventory paced", "inventory standard", "bulk_share paced", "bulk_share standard"
+    }  # fmt: skip
 
 
 def test_scale_bench_reports_each_size(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from botocore.utils import parse_timestamp
 
 from dsshare.errors import ParameterError, from_client_error
+from dsshare.pacing import Pacer, install_pacing
 from dsshare.roles import RoleClient, role_resolver
 from dsshare.validation import validate_account_id, validate_region, validate_regions
 
@@ -119,6 +120,11 @@ class Connection:
         botocore retry settings (``standard`` or ``adaptive`` back off on throttling and 5xx).
     max_pool_connections
         HTTP connections per client; keep it at least the bulk ``max_workers``.
+    pacing
+        Bulk jobs count their concurrency as calls in flight, so a call sleeping out a
+        throttle's backoff lends its slot, and halve an account's calls in flight when
+        AWS throttles most of them (:mod:`dsshare.pacing`). False: each worker holds its
+        slot through backoffs, as a plain thread pool does.
 
     Example
     -------
@@ -139,6 +145,7 @@ class Connection:
         max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
         *,
         session: boto3.session.Session | None = None,
+        pacing: bool = True,
     ) -> None:
         if session is not None and not isinstance(session, boto3.session.Session):
             raise ParameterError("session", type(session).__name__, "a boto3.Session")
@@ -156,6 +163,8 @@ class Connection:
             or max_pool_connections < 1
         ):
             raise ParameterError("max_pool_connections", max_pool_connections, "an integer >= 1")
+        if not isinstance(pacing, bool):
+            raise ParameterError("pacing", pacing, "True or False")
         if not isinstance(role_name, str) or not role_name or len(role_name) > 64:
             raise ParameterError("role_name", role_name, "an IAM role name of 1-64 characters")
         region_list = validate_regions(list(regions)) if regions is not None else []
@@ -208,6 +217,7 @@ class Connection:
             endpoint_url = os.environ.get("AWS_ENDPOINT_URL") or None
         self._endpoint_url = endpoint_url
         self._role_name = role_name
+        self._pacing = pacing
         self._config = Config(
             retries=cast(Any, {"mode": retry_mode, "max_attempts": max_attempts}),
             max_pool_connections=max_pool_connections,
@@ -251,6 +261,15 @@ class Connection:
     def role_name(self) -> str:
         """Role assumed in other accounts."""
         return self._role_name
+
+    @property
+    def pacing(self) -> bool:
+        """Whether bulk jobs pace their calls in flight (:mod:`dsshare.pacing`)."""
+        return self._pacing
+
+    def pacer(self, concurrency: int) -> Pacer:
+        """A pacer for one bulk job with ``concurrency`` calls in flight."""
+        return Pacer(concurrency, enabled=self._pacing)
 
     @property
     def profile(self) -> str | None:
@@ -302,12 +321,15 @@ class Connection:
 
     def _build(self, session: boto3.session.Session, service: str, region: str) -> Any:
         with self._build_lock:
-            return session.client(
+            client = session.client(
                 service,  # type: ignore[call-overload]
                 region_name=region,
                 endpoint_url=self._endpoint_url,
                 config=self._config,
             )
+        if self._pacing:
+            install_pacing(client, service, region)
+        return client
 
     def _cached_client(
         self, cache: dict[tuple[str, str], Any], session: boto3.session.Session,

@@ -174,7 +174,13 @@ def _run_calls(
     if not work:
         return
 
+    pacer = conn.pacer(max_workers)
+
     def task(result: _Result, action: str) -> None:
+        with pacer.bound():
+            paced(result, action)
+
+    def paced(result: _Result, action: str) -> None:
         try:
             sid = _call(
                 conn, result.row, action, result.shared_directory_id, notes_for(result.row), audit
@@ -203,7 +209,7 @@ def _run_calls(
         result.message = f"{action} called"
 
     with (
-        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dsshare") as pool,
+        ThreadPoolExecutor(max_workers=pacer.threads, thread_name_prefix="dsshare") as pool,
         tqdm(total=len(work), desc=description, unit="call", disable=not progress) as bar,
     ):
         futures = [pool.submit(task, result, action) for result, action in work]

@@ -199,8 +199,14 @@ def gather_invitations(
             logger.info("could not read %s in %s: %s", unit[0], unit[1], type(err).__name__)
             return ReadFailure(unit[0], unit[1], str(getattr(err, "code", type(err).__name__)))
 
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="dsshare-read") as pool:
-        outcomes = list(pool.map(read, units))
+    pacer = conn.pacer(max_workers)
+
+    def paced(unit: tuple[str, str]) -> list[Invitation] | ReadFailure:
+        with pacer.bound():
+            return read(unit)
+
+    with ThreadPoolExecutor(max_workers=pacer.threads, thread_name_prefix="dsshare-read") as pool:
+        outcomes = list(pool.map(paced, units))
     invitations: list[Invitation] = []
     failures: list[ReadFailure] = []
     for outcome in outcomes:

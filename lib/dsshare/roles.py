@@ -31,10 +31,21 @@ from botocore.credentials import (
     ReadOnlyCredentials,
 )
 
-__all__ = ["ActingAccountCredentials", "RoleClient", "UnboundRoleCallError", "role_resolver"]
+__all__ = [
+    "ActingAccountCredentials",
+    "RoleClient",
+    "UnboundRoleCallError",
+    "acting_account",
+    "role_resolver",
+]
 
 #: The account whose role signs the current call; set only while a RoleClient call runs.
 _ACTING_ACCOUNT: ContextVar[str | None] = ContextVar("dsshare_acting_account", default=None)
+
+
+def acting_account() -> str | None:
+    """The account the current call acts as, or None for the connection's own."""
+    return _ACTING_ACCOUNT.get()
 
 
 class UnboundRoleCallError(RuntimeError):

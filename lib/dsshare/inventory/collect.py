@@ -120,7 +120,10 @@ class _Collector:
         self.regions = regions
         self.raw = build.RawInventory()
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="inventory")
+        # ``concurrency`` calls in flight; the pool has more threads, so a call sleeping out
+        # a throttle's backoff lends its slot (dsshare.pacing).
+        self.pacer = conn.pacer(concurrency)
+        self.pool = ThreadPoolExecutor(max_workers=self.pacer.threads, thread_name_prefix="inventory")
         # Units not finished yet, and the first exception a unit let escape (a bug). Counted
         # rather than waited on one by one: waiting on the set of pending futures costs
         # O(pending) per completion, which was seconds of CPU at 1,000+ units.
@@ -157,13 +160,17 @@ class _Collector:
             self.outstanding += 1
             self.bar.total += 1
         try:
-            future = self.pool.submit(task, *args)
+            future = self.pool.submit(self._paced, task, *args)
         except BaseException:
             with self.lock:
                 self.outstanding -= 1
                 self.done.notify_all()
             raise
         future.add_done_callback(self._finished)
+
+    def _paced(self, task: Callable[..., None], *args: Any) -> None:
+        with self.pacer.bound():
+            task(*args)
 
     def _finished(self, future: Future[None]) -> None:
         error = None if future.cancelled() else future.exception()

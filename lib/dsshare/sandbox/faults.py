@@ -113,6 +113,11 @@ class FaultRule:
     to requests acting in one account (for STS AssumeRole, the account of the
     role being assumed). ``count`` bounds how many requests it hits;
     ``probability`` makes it random (reproducible through the sandbox's seed).
+
+    ``rate`` (calls per second) makes it AWS's kind of limit instead: a token bucket per
+    account x Region x service x operation, holding up to ``burst`` tokens (default: one
+    second's worth) and refilled at ``rate``; a request that finds its bucket empty is
+    answered with ``code``. A client that slows down sees fewer of them.
     """
 
     operation: str = "*"
@@ -122,6 +127,8 @@ class FaultRule:
     count: int | None = None
     probability: float | None = None
     message: str | None = None
+    rate: float | None = None
+    burst: float | None = None
     hits: int = 0
 
     def matches(self, request: RequestInfo) -> bool:
@@ -170,10 +177,14 @@ class Faults:
         self.rng = random.Random(seed)
         self.log: deque[LogEntry] = deque(maxlen=log_size)
         self.injected = 0
+        # Rate rules' token buckets: (rule, account, Region, service, operation) ->
+        # [tokens, when last refilled].
+        self.buckets: dict[tuple[int, str, str, str, str], list[float]] = {}
 
     def clear(self, seed: int = 0) -> None:
         with self.lock:
             self.rules.clear()
+            self.buckets.clear()
             self.latency_ms = self.jitter_ms = 0.0
             self.rng.seed(seed)
             self.log.clear()
@@ -201,6 +212,16 @@ class Faults:
             raise ValueError(f"probability must be between 0 and 1, got {rule.probability}")
         if rule.count is not None and rule.count < 0:
             raise ValueError(f"count must be >= 0, got {rule.count}")
+        for name in ("rate", "burst"):
+            value = getattr(rule, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+            ):
+                raise ValueError(f"{name} must be a number of calls > 0, got {value!r}")
+        if rule.burst is not None and rule.rate is None:
+            raise ValueError("burst needs a rate (calls per second)")
+        if rule.rate is not None and rule.probability is not None:
+            raise ValueError("give a rate or a probability, not both")
         with self.lock:
             self.rules.append(rule)
         return rule
@@ -217,10 +238,26 @@ class Faults:
                     continue
                 if rule.probability is not None and self.rng.random() >= rule.probability:
                     continue
+                if rule.rate is not None and self._within_rate(rule, request):
+                    continue
                 rule.hits += 1
                 self.injected += 1
                 return rule
         return None
+
+    def _within_rate(self, rule: FaultRule, request: RequestInfo) -> bool:
+        """Take a token from the request's bucket under ``rule`` (lock held); False: empty."""
+        assert rule.rate is not None
+        capacity = rule.burst if rule.burst is not None else max(1.0, rule.rate)
+        key = (id(rule), request.account_id, request.region, request.service, request.operation)
+        now = time.monotonic()
+        bucket = self.buckets.setdefault(key, [capacity, now])
+        bucket[0] = min(capacity, bucket[0] + (now - bucket[1]) * rule.rate)
+        bucket[1] = now
+        if bucket[0] >= 1.0:
+            bucket[0] -= 1.0
+            return True
+        return False
 
     def record(self, request: RequestInfo, status: int, injected: str | None) -> None:
         self.log.append(

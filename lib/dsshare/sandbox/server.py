@@ -255,8 +255,11 @@ class Sandbox:
         service: str = "*",
         account_id: str | None = None,
         message: str | None = None,
+        rate: float | None = None,
+        burst: float | None = None,
     ) -> FaultRule:
-        """Answer matching calls with ``code`` (``count`` times, or with ``probability``)."""
+        """Answer matching calls with ``code`` (``count`` times, with ``probability``, or
+        beyond ``rate`` calls per second per account x Region x operation, ``burst`` at once)."""
         try:
             return self.faults.add(
                 FaultRule(
@@ -267,6 +270,8 @@ class Sandbox:
                     count=count,
                     probability=probability,
                     message=message,
+                    rate=rate,
+                    burst=burst,
                 )
             )
         except ValueError as err:
@@ -275,6 +280,7 @@ class Sandbox:
     def clear_faults(self) -> None:
         with self.faults.lock:
             self.faults.rules.clear()
+            self.faults.buckets.clear()
 
     @property
     def request_log(self) -> list[dict[str, Any]]:
