@@ -26,9 +26,11 @@ Example
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import wait as wait_for
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -59,9 +61,10 @@ from dsshare.model import (
     row_changes,
     transition,
 )
+from dsshare.pacing import Pacer
 from dsshare.planning import Plan, replan
 from dsshare.validation import validate_positive
-from dsshare.waiting import Watch, WatchedShare, wait_for_shares
+from dsshare.waiting import Watch, WatchedShare, backoff_delays, read_statuses, wait_for_shares
 
 __all__ = ["OUTCOMES", "RESULT_COLUMNS", "apply", "plan_frame_as_results"]
 
@@ -161,52 +164,60 @@ def _call(
     return sid
 
 
+def _attempt(
+    conn: Connection, result: _Result, action: str, notes: str, audit: AuditLog | None
+) -> None:
+    """Make ``result``'s call for ``action``; record its outcome in place."""
+    try:
+        sid = _call(
+            conn, result.row, action, result.shared_directory_id, notes, audit
+        )
+    except (DirectoryAlreadySharedError, DirectoryNotSharedError) as err:
+        result.outcome, result.error_code, result.message = Outcome.SKIPPED, err.code, str(err)
+        return
+    except AwsError as err:
+        if err.in_doubt:
+            result.outcome, result.error_code = Outcome.IN_DOUBT, err.code
+            result.message = f"{action} {IN_DOUBT_MESSAGE} ({err.operation} {err.code})"
+            return
+        result.outcome, result.error_code, result.message = Outcome.FAILED, err.code, str(err)
+        return
+    except DsShareError as err:
+        result.outcome, result.error_code = Outcome.FAILED, type(err).__name__
+        result.message = str(err)
+        return
+    if sid is None:
+        result.outcome, result.error_code = Outcome.FAILED, "NoSharedDirectory"
+        result.message = f"no known SharedDirectoryId to {action}; re-plan"
+        return
+    result.outcome, result.error_code = Outcome.DONE, None
+    result.shared_directory_id = sid
+    result.share_status = None  # unknown until the wait reads it
+    result.message = f"{action} called"
+
+
 def _run_calls(
     conn: Connection,
     work: Sequence[tuple[_Result, str]],
     notes_for: Callable[[PlanRow], str],
     audit: AuditLog | None,
     progress: bool,
-    max_workers: int,
+    pacer: Pacer,
     description: str,
+    on_done: Callable[[_Result], None] = lambda _result: None,
 ) -> None:
-    """Run one call per (result, action) concurrently; record outcomes in place."""
+    """Run one call per (result, action) concurrently; record outcomes in place.
+
+    ``on_done(result)`` runs in the worker as soon as a call has succeeded.
+    """
     if not work:
         return
 
-    pacer = conn.pacer(max_workers)
-
     def task(result: _Result, action: str) -> None:
         with pacer.bound():
-            paced(result, action)
-
-    def paced(result: _Result, action: str) -> None:
-        try:
-            sid = _call(
-                conn, result.row, action, result.shared_directory_id, notes_for(result.row), audit
-            )
-        except (DirectoryAlreadySharedError, DirectoryNotSharedError) as err:
-            result.outcome, result.error_code, result.message = Outcome.SKIPPED, err.code, str(err)
-            return
-        except AwsError as err:
-            if err.in_doubt:
-                result.outcome, result.error_code = Outcome.IN_DOUBT, err.code
-                result.message = f"{action} {IN_DOUBT_MESSAGE} ({err.operation} {err.code})"
-                return
-            result.outcome, result.error_code, result.message = Outcome.FAILED, err.code, str(err)
-            return
-        except DsShareError as err:
-            result.outcome, result.error_code = Outcome.FAILED, type(err).__name__
-            result.message = str(err)
-            return
-        if sid is None:
-            result.outcome, result.error_code = Outcome.FAILED, "NoSharedDirectory"
-            result.message = f"no known SharedDirectoryId to {action}; re-plan"
-            return
-        result.outcome, result.error_code = Outcome.DONE, None
-        result.shared_directory_id = sid
-        result.share_status = None  # unknown until the wait reads it
-        result.message = f"{action} called"
+            _attempt(conn, result, action, notes_for(result.row), audit)
+        if result.outcome == Outcome.DONE:
+            on_done(result)
 
     with (
         ThreadPoolExecutor(max_workers=pacer.threads, thread_name_prefix="dsshare") as pool,
@@ -248,13 +259,9 @@ def _wait(
     final, still = wait_for_shares(
         conn, [share for _, share in waiting], deadline=deadline, poll_interval=poll_interval
     )
-    pending: dict[str, str] = {}
     for index, status in still.items():
-        result = waiting[index][0]
-        pending[result.row.account_id] = status
-        result.share_status = status
-        result.outcome, result.error_code = Outcome.FAILED, _WAIT_TIMEOUT
-        result.message = f"still {status} when the wait timed out"
+        waiting[index][0].share_status = status
+    pending = _timed_out([waiting[index] for index in still])
     for index, status in final.items():
         result, share = waiting[index]
         result.share_status = status
@@ -349,9 +356,9 @@ def apply(
         result.outcome = _PENDING
     try:
         label = ", ".join(sorted({f"{a} {r.row.directory_id or r.row.account_id}" for r, a in work}))
-        _run_calls(conn, work, notes_for, audit, progress, max_workers, label or "apply")
-
-        deadline = time.monotonic() + timeout
+        # One pacer for the whole apply: shares and accepts made side by side share its
+        # ``max_workers`` calls in flight.
+        pacer = conn.pacer(max_workers)
         pending: dict[str, str] = {}
         if auto_accept:
             share_keys = {
@@ -359,11 +366,12 @@ def apply(
                 for r in plan.regional_requests
                 if r.action == Action.SHARE
             }
-            pending.update(
-                _accept_handshakes(
-                    conn, results, share_keys, audit, progress, max_workers, deadline, poll_interval
-                )
-            )
+            auto = _AutoAccept(conn, results, share_keys, audit, progress, pacer, poll_interval)
+            deadline = auto.run(work, notes_for, label or "apply", timeout)
+            pending.update(auto.pending)
+        else:
+            _run_calls(conn, work, notes_for, audit, progress, pacer, label or "apply")
+            deadline = time.monotonic() + timeout
         if wait:
             waiting: list[tuple[_Result, WatchedShare]] = []
             for r in results:
@@ -388,40 +396,162 @@ def apply(
             owned.close()
 
 
-def _accept_handshakes(
-    conn: Connection,
-    results: Sequence[_Result],
-    share_keys: set[tuple[str, str, str]],
-    audit: AuditLog | None,
-    progress: bool,
-    max_workers: int,
-    deadline: float,
-    poll_interval: float,
-) -> dict[str, str]:
-    """Auto-accept: wait for PendingAcceptance, then accept as each consumer.
+class _AutoAccept:
+    """Share and accept side by side: each HANDSHAKE share is accepted as soon as its
+    owner-side record reads PendingAcceptance, while the other shares are still being made.
 
-    Accepts the HANDSHAKE shares just made, and the targets of a share request that were
-    skipped because their share was already PendingAcceptance. Returns pending targets.
+    Shares made are polled once per owner directory per round (every ``poll_interval``
+    while new shares arrive, backing off after); accepts go to a second pool behind the
+    same pacer. One slow share (a call retried through several throttles) delays its own
+    accept, not everyone's. Targets skipped because their share was already
+    PendingAcceptance are accepted at once. The wait for PendingAcceptance ends ``timeout``
+    after the last share call finished; targets still waiting then are failed rows
+    (WaitTimeout) listed in :attr:`pending`.
     """
-    made = [r for r in results if r.outcome == Outcome.DONE and r.action == Action.SHARE
-            and r.row.method == ShareMethod.HANDSHAKE]  # fmt: skip
-    pending = _wait(conn, [(r, _watched(r, False)) for r in made], deadline, poll_interval)
-    to_accept = [
-        r for r in made
-        if r.outcome == Outcome.DONE and r.share_status == ShareStatus.PENDING_ACCEPTANCE
-    ]  # fmt: skip
-    for r in results:
-        key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
-        if (
-            r.action == Action.SKIP
-            and key in share_keys
-            and r.row.method == ShareMethod.HANDSHAKE
-            and r.row.share_status == ShareStatus.PENDING_ACCEPTANCE
-            and r.row.shared_directory_id
+
+    def __init__(
+        self,
+        conn: Connection,
+        results: Sequence[_Result],
+        share_keys: set[tuple[str, str, str]],
+        audit: AuditLog | None,
+        progress: bool,
+        pacer: Pacer,
+        poll_interval: float,
+    ) -> None:
+        self.conn, self.results, self.share_keys = conn, results, share_keys
+        self.audit, self.progress, self.pacer = audit, progress, pacer
+        self.poll_interval = poll_interval
+        self.pending: dict[str, str] = {}
+        self._made: list[_Result] = []
+        self._lock = threading.Lock()
+
+    def _share_made(self, result: _Result) -> None:
+        if result.action == Action.SHARE and result.row.method == ShareMethod.HANDSHAKE:
+            with self._lock:
+                self._made.append(result)
+
+    def _already_pending(self) -> list[_Result]:
+        """Skipped rows of these share requests whose share waits for acceptance."""
+        found = []
+        for r in self.results:
+            key = (r.row.directory_id, r.row.region, r.row.owner_account_id)
+            if (
+                r.action == Action.SKIP
+                and key in self.share_keys
+                and r.row.method == ShareMethod.HANDSHAKE
+                and r.row.share_status == ShareStatus.PENDING_ACCEPTANCE
+                and r.row.shared_directory_id
+            ):
+                r.action, r.outcome = Action.ACCEPT, _PENDING
+                found.append(r)
+        return found
+
+    def run(
+        self,
+        work: Sequence[tuple[_Result, str]],
+        notes_for: Callable[[PlanRow], str],
+        description: str,
+        timeout: float,
+    ) -> float:
+        """Make ``work``'s calls and the accepts; return the wait's deadline (monotonic)."""
+        accepts: list[Future[None]] = []
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsshare-calls") as runner,
+            ThreadPoolExecutor(
+                max_workers=self.pacer.threads, thread_name_prefix="dsshare-accept"
+            ) as pool,
+            tqdm(total=0, desc="accept", unit="call", disable=not self.progress) as bar,
         ):
-            r.action = Action.ACCEPT
-            r.outcome = _PENDING
-            to_accept.append(r)
-    work = [(r, str(Action.ACCEPT)) for r in to_accept]
-    _run_calls(conn, work, lambda _row: "", audit, progress, max_workers, "accept")
+            calls_made = runner.submit(
+                _run_calls, self.conn, work, notes_for, self.audit, self.progress, self.pacer,
+                description, self._share_made,
+            )  # fmt: skip
+
+            def accept(results: Sequence[_Result]) -> None:
+                bar.total += len(results)
+                bar.refresh()
+                for r in results:
+                    r.outcome = _PENDING
+                    accepts.append(pool.submit(self._accept, r))
+                    accepts[-1].add_done_callback(lambda _future: bar.update(1))
+
+            accept(self._already_pending())
+            deadline = self._accept_when_pending(calls_made, accept, timeout)
+            for future in accepts:
+                future.result()  # a bug in a task must not pass silently
+        return deadline
+
+    def _accept(self, result: _Result) -> None:
+        with self.pacer.bound():
+            _attempt(self.conn, result, Action.ACCEPT, "", self.audit)
+
+    def _accept_when_pending(
+        self,
+        calls_made: Future[None],
+        accept: Callable[[Sequence[_Result]], None],
+        timeout: float,
+    ) -> float:
+        """Poll the shares made so far; accept each once PendingAcceptance."""
+        watching: list[tuple[_Result, WatchedShare]] = []
+        taken = 0
+        delays = backoff_delays(self.poll_interval)
+        deadline: float | None = None
+        while True:
+            finished = calls_made.done()
+            with self._lock:
+                new = self._made[taken:]
+                taken = len(self._made)
+            if new:
+                watching += [(r, _watched(r, False)) for r in new]
+                delays = backoff_delays(self.poll_interval)  # new shares: poll promptly
+            if watching:
+                watching = self._poll(watching, accept)
+            if finished:
+                calls_made.result()  # a bug in a call task must not pass silently
+                if deadline is None:
+                    deadline = time.monotonic() + timeout
+                if not watching:
+                    return deadline
+                if time.monotonic() >= deadline:
+                    self.pending = _timed_out(watching)
+                    return deadline
+                time.sleep(min(delays(), max(0.0, deadline - time.monotonic())))
+            else:
+                wait_for([calls_made], timeout=delays())
+
+    def _poll(
+        self,
+        watching: list[tuple[_Result, WatchedShare]],
+        accept: Callable[[Sequence[_Result]], None],
+    ) -> list[tuple[_Result, WatchedShare]]:
+        """One round: accept what is PendingAcceptance, fail what ended; keep the rest."""
+        statuses = read_statuses(self.conn, [share for _, share in watching])
+        ready: list[_Result] = []
+        still: list[tuple[_Result, WatchedShare]] = []
+        for index, (result, share) in enumerate(watching):
+            status = statuses[index]
+            result.share_status = status
+            if status == ShareStatus.PENDING_ACCEPTANCE:
+                ready.append(result)
+            elif status in share.watch.failure:
+                result.outcome, result.error_code = Outcome.FAILED, status
+                result.message = f"{result.action} ended in {status}"
+            elif status in share.watch.success:
+                result.message = f"{result.action} done: {status}"  # accepted meanwhile
+            else:
+                still.append((result, share))
+        if ready:
+            accept(ready)
+        return still
+
+
+def _timed_out(waiting: Sequence[tuple[_Result, WatchedShare]]) -> dict[str, str]:
+    """Targets still pending at the deadline become failed WaitTimeout rows."""
+    pending: dict[str, str] = {}
+    for result, _ in waiting:
+        status = str(result.share_status)
+        pending[result.row.account_id] = status
+        result.outcome, result.error_code = Outcome.FAILED, _WAIT_TIMEOUT
+        result.message = f"still {status} when the wait timed out"
     return pending

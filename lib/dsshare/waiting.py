@@ -34,6 +34,7 @@ __all__ = [
     "Watch",
     "WatchedShare",
     "backoff_delays",
+    "read_statuses",
     "terminal_statuses",
     "wait_for_share_status",
     "wait_for_shares",
@@ -98,7 +99,7 @@ def backoff_delays(
     return next_delay
 
 
-def _read_statuses(conn: Connection, shares: Sequence[WatchedShare]) -> dict[int, str]:
+def read_statuses(conn: Connection, shares: Sequence[WatchedShare]) -> dict[int, str]:
     """One poll round: index -> status now, reading each owner directory / consumer once."""
     owner_groups: dict[tuple[str, str, str], list[int]] = {}
     consumer_groups: dict[tuple[str, str], list[int]] = {}
@@ -151,7 +152,7 @@ def wait_for_shares(
     last: dict[int, str] = dict.fromkeys(range(len(shares)), NOT_LISTED)
     while True:
         waiting = [i for i in range(len(shares)) if i not in final]
-        now = _read_statuses(conn, [shares[i] for i in waiting])
+        now = read_statuses(conn, [shares[i] for i in waiting])
         for position, index in enumerate(waiting):
             status = now[position]
             last[index] = status
