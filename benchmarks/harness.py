@@ -92,11 +92,14 @@ class SandboxProcess:
 
     def throttle(self, probability: float) -> None:
         """Answer that share of every AWS call with ThrottlingException (0 clears)."""
+        self.throttle_with({"probability": probability} if probability > 0 else None)
+
+    def throttle_with(self, rule: dict[str, Any] | None) -> None:
+        """Replace the fault rules with one ThrottlingException rule (None: no rule), e.g.
+        ``{"probability": 0.2}`` or AWS's kind, ``{"rate": 40, "burst": 40}``."""
         self.control("DELETE", "faults")
-        if probability > 0:
-            self.control(
-                "POST", "faults", {"code": "ThrottlingException", "probability": probability}
-            )
+        if rule is not None:
+            self.control("POST", "faults", {"code": "ThrottlingException", **rule})
 
     def cpu_seconds(self) -> float | None:
         """CPU time the sandbox process has used so far (Linux /proc; None elsewhere)."""

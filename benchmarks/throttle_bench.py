@@ -86,6 +86,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--throttle", type=float, default=0.2, help="share throttled (0.2)")
     parser.add_argument(
+        "--rate", type=float, default=40.0,
+        help="also run with AWS's kind of limit: this many calls per second per account x "
+        "Region x operation (default 40; 0 skips)",
+    )  # fmt: skip
+    parser.add_argument(
         "--modes", nargs="+", choices=list(MODES), default=list(MODES),
         help="ways of meeting throttles to measure (default: all)",
     )  # fmt: skip
@@ -122,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
 def _record(report: dict[str, Any], work: str, label: str, result: dict[str, Any]) -> None:
     report["runs"].setdefault(work, {})[label] = result
     failed = result.get("errors", 0) if work == "inventory" else result.get("failed_targets", 0)
-    if failed:
+    if failed and label.startswith("paced "):
+        # The kit's default failing a target is an error; another mode failing is what
+        # it measures (shown in the table).
         report["errors"].append(f"{work} {label}: {failed} failed")
     log(
         f"  {work} {label}: {result['seconds']:.2f}s, {result['calls']} calls "
@@ -152,16 +159,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "errors": [],
         "runs": {},
     }
-    plan = [("paced", 0.0), ("standard", 0.0)] + [(mode, args.throttle) for mode in args.modes]
+    plan = runs_planned(args)
     log(f"throttled throughput: {args.throttle:.0%} of calls throttled; modes {args.modes}")
     options = [
         "scale", "--accounts", str(args.accounts), "--regions", ",".join(args.regions),
         "--directories", str(args.directories), "--shares", str(args.shares),
     ]  # fmt: skip
     with SandboxProcess(options, args.latency_ms) as sb:
-        for mode, share in plan:
-            label = f"{mode} {share:.0%}"
-            sb.throttle(share)
+        for mode, label, rule in plan:
+            sb.throttle_with(rule)
             command = [
                 sys.executable, "-m", "benchmarks.throttle_bench", "--phase", "inventory",
                 "--regions", *args.regions, "--concurrency", str(args.concurrency),
@@ -187,11 +193,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             tempfile.TemporaryDirectory(prefix="dsshare-throttle-") as tmp,
         ):
             targets_file = Path(tmp) / "targets.json"
-            for mode, share in plan:
-                label = f"{mode} {share:.0%}"
+            for mode, label, rule in plan:
                 directory, members, _ = bulk_share_bench.prepare(sb)
                 targets_file.write_text(json.dumps(members))
-                sb.throttle(share)
+                sb.throttle_with(rule)
                 command = bulk_share_bench.child(
                     "library", directory, targets_file,
                     retry_mode=MODES[mode][0], pacing="on" if MODES[mode][1] else "off",
@@ -212,6 +217,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print_report(report)
     print(f"results: {write_results('throttle', report, args.out)}")
     return report
+
+
+def runs_planned(args: argparse.Namespace) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """(mode, label, throttling rule) of each run: unthrottled, random, then rate-limited."""
+    plan: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("paced", BASELINE, None), ("standard", "standard 0%", None)
+    ]  # fmt: skip
+    plan += [(m, f"{m} {args.throttle:.0%}", {"probability": args.throttle}) for m in args.modes]
+    if args.rate:
+        rule = {"rate": args.rate, "burst": args.rate}
+        plan += [(m, f"{m} {args.rate:g}/s", rule) for m in args.modes]
+    return plan
 
 
 def ratios(report: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:

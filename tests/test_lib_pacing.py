@@ -17,7 +17,7 @@ import pytest
 
 import dsshare
 from dsshare.errors import ParameterError
-from dsshare.pacing import WINDOW, Pacer, pool_threads
+from dsshare.pacing import MIN_EVIDENCE, QUICK_RETRY, QUICK_RETRY_CAP, WINDOW, Pacer, pool_threads
 from dsshare.sandbox import Sandbox, SandboxError
 
 OWNER = ("", "ds", "us-east-1")
@@ -54,6 +54,20 @@ def test_mostly_throttled_halves_that_scope_alone_and_it_recovers(
     for _ in range(200):
         answer(pacer, OWNER, throttled=False)
     assert pacer.limit_of(OWNER) == 8
+
+
+def test_scattered_throttles_are_retried_soon_and_a_hard_scope_backs_off() -> None:
+    pacer = Pacer(8)
+    for i in range(100):
+        answer(pacer, OWNER, throttled=i % 5 == 0)
+    assert max(pacer.retry_delay(OWNER, 1) for _ in range(500)) <= QUICK_RETRY
+    assert max(pacer.retry_delay(OWNER, 8) for _ in range(500)) <= QUICK_RETRY_CAP
+    for _ in range(MIN_EVIDENCE):
+        answer(pacer, MEMBER, throttled=True)
+    # botocore's standard backoff: rand(0, 1) s on the first retry, doubling after.
+    first = [pacer.retry_delay(MEMBER, 1) for _ in range(500)]
+    assert max(first) <= 1.0 and max(first) > 5 * QUICK_RETRY
+    assert max(pacer.retry_delay(MEMBER, 3) for _ in range(500)) > 1.0
 
 
 def test_calls_in_flight_never_exceed_the_limit_while_threads_outnumber_it() -> None:

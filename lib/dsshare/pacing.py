@@ -8,14 +8,22 @@ next call. Without that, each throttled call held one of, say, 8 workers idle fo
 second on average, 10-20 calls' worth of latency, and a 20 %-throttled bulk share took
 4.5x its unthrottled time.
 
-Throttling is also a signal. Each account x service x Region (the scope of AWS's API rate
-limits) gets its own limit on calls in flight, adapted additive-increase /
-multiplicative-decrease: halved when at least half of that scope's recent answers were
-throttles, grown by one slot per full window of answers otherwise. A scattering of
-throttles (a busy service, a neighbour's burst) is retried, not punished; sending far over
-an account's rate halves that account's load, and only that account's. botocore's own
-adaptive mode keeps one rate per botocore client, which the kit shares across accounts
-(:mod:`dsshare.roles`), so one account's throttles would slow every account.
+Throttling is also a signal, read per account x service x Region (the scope of AWS's API
+rate limits) over its last :data:`WINDOW` answers:
+
+- **Scattered** (under half of them throttled, or too few answers to tell): slowing down
+  would not help, so a throttled call is retried soon, after rand(0, 0.1 x 2^(retry-1)) s
+  (at most 2 s), while its thread has lent its slot.
+- **Hard** (at least half of at least :data:`MIN_EVIDENCE` answers throttled): the scope's
+  limit on calls in flight is halved, at most once per round of answers, and its retries
+  get botocore's standard backoff. Each answer that is not a throttle grows the limit
+  back (additive increase, multiplicative decrease), to the bulk job's concurrency.
+
+Sending far over one account's rate slows that account alone. botocore's adaptive mode
+keeps one token bucket per botocore client, which the kit shares across accounts
+(:mod:`dsshare.roles`), so one account's throttles would slow every account; and it slows
+down on every throttle, scattered or not. Throttles of calls made outside a bulk job, and
+every other retryable error, are left to botocore's standard retries.
 
 The pool stays an ordinary :class:`~concurrent.futures.ThreadPoolExecutor` with
 :func:`pool_threads` threads; each task runs inside :meth:`Pacer.bound`, and the client
@@ -27,6 +35,7 @@ any bound pacer is not held.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -34,26 +43,38 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from botocore.retries.standard import RetryEventAdapter, ThrottlingErrorDetector
+from botocore.retries.standard import (
+    DEFAULT_MAX_ATTEMPTS,
+    RetryEventAdapter,
+    StandardRetryConditions,
+    ThrottlingErrorDetector,
+)
 
 from dsshare.roles import acting_account
 
 __all__ = ["Pacer", "WINDOW", "install_pacing", "pool_threads"]
 
-#: Answers per scope remembered for the throttled share (and one additive step).
-WINDOW = 20
+#: Answers per scope remembered, to tell scattered throttles from a scope throttled hard.
+WINDOW = 40
 #: Fewest answers in the window before a scope's limit may be cut.
-MIN_EVIDENCE = 8
+MIN_EVIDENCE = 20
 #: At least this share of the window throttled halves the scope's limit.
 CUT_SHARE = 0.5
+#: A scattered throttle is retried after rand(0, QUICK_RETRY x 2^(retry-1)) s, at most
+#: QUICK_RETRY_CAP; a scope throttled hard gets botocore's standard backoff (rand(0, 1) s
+#: doubling, at most STANDARD_CAP) while its calls in flight are cut.
+QUICK_RETRY = 0.1
+QUICK_RETRY_CAP = 2.0
+STANDARD_CAP = 20.0
 #: Threads per slot: calls sleeping out a throttle's backoff lend their slot to others.
 THREADS_PER_SLOT = 4
 MAX_EXTRA_THREADS = 96
 
 logger = logging.getLogger(__name__)
-_CURRENT: ContextVar[Pacer | None] = ContextVar("dsshare_pacer", default=None)
+_CURRENT: ContextVar[tuple[Pacer, bool] | None] = ContextVar("dsshare_pacer", default=None)
 _held = threading.local()
-_throttling = ThrottlingErrorDetector(RetryEventAdapter())
+_adapter = RetryEventAdapter()
+_throttling = ThrottlingErrorDetector(_adapter)
 
 Scope = tuple[str, str, str]  # (account or "" for the caller's own, service, Region)
 
@@ -76,6 +97,12 @@ class _ScopeLimit:
         self.cuts = 0
         self.throttled = 0
 
+    def hard(self) -> bool:
+        """Enough recent answers, and at least :data:`CUT_SHARE` of them throttles."""
+        return len(self.answers) >= MIN_EVIDENCE and sum(self.answers) >= CUT_SHARE * len(
+            self.answers
+        )
+
 
 class Pacer:
     """At most ``concurrency`` calls in flight, and an adaptive limit per scope.
@@ -88,13 +115,15 @@ class Pacer:
     >>> with pacer.bound():          # in each worker task
     ...     pass                     # calls made here are paced
 
-    ``enabled=False`` (``Connection(pacing=False)``) is the plain pool: ``concurrency``
-    threads, each holding its slot through retry backoffs too.
+    ``enabled=False`` (``Connection(pacing=False)``) is a plain pool: ``concurrency``
+    threads, and a task holds its slot from start to end, retry backoffs included (also
+    across the pools of one apply).
     """
 
     def __init__(self, concurrency: int, enabled: bool = True) -> None:
         self.concurrency = concurrency
         self.enabled = enabled
+        self._workers = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
         self._free = threading.Condition(self._lock)
         self._in_flight = 0
@@ -102,6 +131,8 @@ class Pacer:
         # Scopes held below ``concurrency``. While there are none, a scope never waits
         # longer than the whole pacer, so one freed slot wakes one waiter.
         self._limited = 0
+        # Urgent calls waiting: each reserves the next free slot.
+        self._urgent = 0
 
     @property
     def threads(self) -> int:
@@ -109,12 +140,17 @@ class Pacer:
         return pool_threads(self.concurrency) if self.enabled else self.concurrency
 
     @contextmanager
-    def bound(self) -> Iterator[Pacer]:
-        """Pace the calls this thread makes until the block ends (if enabled)."""
+    def bound(self, urgent: bool = False) -> Iterator[Pacer]:
+        """Pace the calls this thread makes until the block ends (if enabled).
+
+        ``urgent`` calls take the next free slot before any other waiting call: work that
+        discovers more work (listing the organization) is not queued behind what it found.
+        """
         if not self.enabled:
-            yield self
+            with self._workers:  # a plain pool's worker: the slot is held for the whole task
+                yield self
             return
-        token = _CURRENT.set(self)
+        token = _CURRENT.set((self, urgent))
         try:
             yield self
         finally:
@@ -125,6 +161,21 @@ class Pacer:
         with self._lock:
             state = self._scopes.get(scope)
             return self.concurrency if state is None else state.limit
+
+    def retry_delay(self, scope: Scope, attempt: int) -> float:
+        """Seconds to wait before retrying a throttled ``attempt`` (1 = the first call).
+
+        While ``scope``'s throttles are scattered (under half its recent answers, limit
+        not cut), a throttle is retried soon, with jitter: slowing down would not help,
+        and the call's thread has lent its slot meanwhile. Once the scope is throttled
+        hard, botocore's standard backoff applies, on top of the cut.
+        """
+        with self._lock:
+            state = self._scopes.get(scope)
+            hard = state is not None and (state.limit < self.concurrency or state.hard())
+        growth = 2.0 ** max(0, attempt - 1)
+        ceiling = min(growth, STANDARD_CAP) if hard else min(QUICK_RETRY * growth, QUICK_RETRY_CAP)
+        return random.random() * ceiling  # noqa: S311 - jitter, not a secret
 
     def summary(self) -> dict[str, Any]:
         """Throttled answers and limit cuts so far, for logs and benchmarks."""
@@ -140,16 +191,21 @@ class Pacer:
             ),
         }
 
-    def acquire(self, scope: Scope) -> None:
-        """Wait for a slot overall and in ``scope``."""
+    def acquire(self, scope: Scope, urgent: bool = False) -> None:
+        """Wait for a slot overall and in ``scope`` (``urgent``: before the others)."""
         with self._free:
             state = self._scopes.get(scope)
             if state is None:
                 state = self._scopes[scope] = _ScopeLimit(float(self.concurrency))
-            while self._in_flight >= self.concurrency or state.in_flight >= max(
-                1, int(state.limit)
-            ):
-                self._free.wait()
+            self._urgent += urgent
+            try:
+                while (
+                    self._in_flight + (0 if urgent else self._urgent) >= self.concurrency
+                    or state.in_flight >= max(1, int(state.limit))
+                ):
+                    self._free.wait()
+            finally:
+                self._urgent -= urgent
             self._in_flight += 1
             state.in_flight += 1
 
@@ -163,11 +219,7 @@ class Pacer:
             state.since_cut += 1
             if throttled:
                 state.throttled += 1
-                if (
-                    len(state.answers) >= MIN_EVIDENCE
-                    and sum(state.answers) >= CUT_SHARE * len(state.answers)
-                    and state.since_cut >= state.limit
-                ):
+                if state.hard() and state.since_cut >= state.limit:
                     # At most one cut per round of answers: those already in flight were
                     # sent at the old limit and say nothing about the new one.
                     self._limited += state.limit >= self.concurrency
@@ -183,8 +235,8 @@ class Pacer:
             elif state.limit < self.concurrency:
                 state.limit = min(float(self.concurrency), state.limit + 1 / state.limit)
                 self._limited -= state.limit >= self.concurrency
-            if self._limited:
-                self._free.notify_all()  # the waiter that may go can be any scope's
+            if self._limited or self._urgent:
+                self._free.notify_all()  # the waiter that may go is not just any waiter
             else:
                 self._free.notify()
 
@@ -194,11 +246,12 @@ def _scope(service: str, region: str) -> Scope:
 
 
 def _before_send(service: str, region: str, **_: Any) -> None:
-    pacer = _CURRENT.get()
-    if pacer is None or getattr(_held, "slot", None) is not None:
+    current = _CURRENT.get()
+    if current is None or getattr(_held, "slot", None) is not None:
         return
+    pacer, urgent = current
     scope = _scope(service, region)
-    pacer.acquire(scope)
+    pacer.acquire(scope, urgent)
     _held.slot = (pacer, scope)
 
 
@@ -211,10 +264,25 @@ def _answered(throttled: bool) -> None:
     pacer.release(scope, throttled)
 
 
-def _needs_retry(**kwargs: Any) -> None:
-    """After each attempt, before botocore sleeps out a backoff: the slot goes back."""
-    if getattr(_held, "slot", None) is not None:
-        _answered(_throttling.is_throttling_error(**kwargs))
+def _retry_handler(max_attempts: int) -> Any:
+    """A needs-retry handler run before botocore's: after each paced attempt the slot goes
+    back; a retryable throttle gets :meth:`Pacer.retry_delay`, anything else is left to
+    botocore (None)."""
+    checker = StandardRetryConditions(max_attempts=max_attempts)
+
+    def needs_retry(**kwargs: Any) -> float | None:
+        slot = getattr(_held, "slot", None)
+        if slot is None:
+            return None
+        throttled = bool(_throttling.is_throttling_error(**kwargs))
+        _answered(throttled)
+        if not throttled or not checker.is_retryable(_adapter.create_retry_context(**kwargs)):
+            return None
+        pacer, scope = slot
+        delay: float = pacer.retry_delay(scope, int(kwargs["attempts"]))
+        return delay
+
+    return needs_retry
 
 
 def _call_ended(**_: Any) -> None:
@@ -225,7 +293,10 @@ def _call_ended(**_: Any) -> None:
 def install_pacing(client: Any, service: str, region: str) -> None:
     """Hook ``client`` so calls made inside :meth:`Pacer.bound` are paced."""
     events = client.meta.events
+    service_id = client.meta.service_model.service_id.hyphenize()
+    max_attempts = client.meta.config.retries.get("total_max_attempts", DEFAULT_MAX_ATTEMPTS)
     events.register("before-send", lambda **kw: _before_send(service, region, **kw))
-    events.register("needs-retry", _needs_retry)
+    # On botocore's own event, first: the first handler's answer is the one botocore uses.
+    events.register_first(f"needs-retry.{service_id}", _retry_handler(max_attempts))
     events.register("after-call", _call_ended)
     events.register("after-call-error", _call_ended)

@@ -124,6 +124,9 @@ class _Collector:
         # a throttle's backoff lends its slot (dsshare.pacing).
         self.pacer = conn.pacer(concurrency)
         self.pool = ThreadPoolExecutor(max_workers=self.pacer.threads, thread_name_prefix="inventory")
+        # Listing the organization discovers the work: its own few threads and urgent
+        # calls, so it is never queued behind the accounts it has already found.
+        self.discovery = ThreadPoolExecutor(max_workers=4, thread_name_prefix="inventory-org")
         # Units not finished yet, and the first exception a unit let escape (a bug). Counted
         # rather than waited on one by one: waiting on the set of pending futures costs
         # O(pending) per completion, which was seconds of CPU at 1,000+ units.
@@ -152,15 +155,17 @@ class _Collector:
 
     # -- scheduling ---------------------------------------------------------------
 
-    def spawn(self, task: Callable[..., None], *args: Any) -> None:
-        """Run ``task(*args)`` on the pool; safe to call from inside another task."""
+    def spawn(self, task: Callable[..., None], *args: Any, discovery: bool = False) -> None:
+        """Run ``task(*args)`` on the pool (``discovery``: the organization's, urgent
+        calls); safe to call from inside another task."""
         with self.lock:
             # Counted before the parent unit finishes, so the count never drops to zero
             # while work is still being discovered.
             self.outstanding += 1
             self.bar.total += 1
         try:
-            future = self.pool.submit(self._paced, task, *args)
+            pool = self.discovery if discovery else self.pool
+            future = pool.submit(self._paced, discovery, task, *args)
         except BaseException:
             with self.lock:
                 self.outstanding -= 1
@@ -168,8 +173,8 @@ class _Collector:
             raise
         future.add_done_callback(self._finished)
 
-    def _paced(self, task: Callable[..., None], *args: Any) -> None:
-        with self.pacer.bound():
+    def _paced(self, urgent: bool, task: Callable[..., None], *args: Any) -> None:
+        with self.pacer.bound(urgent):
             task(*args)
 
     def _finished(self, future: Future[None]) -> None:
@@ -184,7 +189,8 @@ class _Collector:
 
     def abandon(self) -> None:
         """Stop after a failure outside the units: cancel what has not started."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (self.discovery, self.pool):
+            pool.shutdown(wait=True, cancel_futures=True)
         self.bar.close()
 
     def drain(self) -> None:
@@ -204,7 +210,8 @@ class _Collector:
             if failure is not None:
                 raise failure  # a bug in a unit must not pass silently
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            for pool in (self.discovery, self.pool):
+                pool.shutdown(wait=True, cancel_futures=True)
             self.bar.close()
 
     def error(self, err: BaseException, **where: Any) -> None:
@@ -279,7 +286,7 @@ class _Collector:
         with self.lock:
             self.raw.organizational_units.extend(nodes)
         for node in nodes:
-            self.spawn(self.place_accounts, node["Id"])
+            self.spawn(self.place_accounts, node["Id"], discovery=True)
 
     def place_accounts(self, parent_id: str) -> None:
         try:
@@ -429,9 +436,9 @@ def collect_inventory(
     started = time.monotonic()
     collected_at = dt.datetime.now(dt.UTC)
     run = _Collector(conn, region_list, concurrency, progress)
-    run.spawn(run.read_organization)
-    run.spawn(run.list_accounts, all_accounts)
-    run.spawn(run.read_tree)
+    run.spawn(run.read_organization, discovery=True)
+    run.spawn(run.list_accounts, all_accounts, discovery=True)
+    run.spawn(run.read_tree, discovery=True)
     try:
         # Resolved while the organization reads are in flight; without credentials this
         # raises (the units' own failures are only rows).
@@ -444,7 +451,7 @@ def collect_inventory(
     for account_id in account_list:
         run.start_account(account_id)
     for ou_id in ou_list:
-        run.spawn(run.expand_ou, ou_id)
+        run.spawn(run.expand_ou, ou_id, discovery=True)
     run.drain()
 
     raw = run.raw
