@@ -29,12 +29,12 @@ import platform
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
     PhaseFailed,
+    SandboxProcess,
     child_env,
     count_operations,
     limit_memory,
@@ -49,82 +49,18 @@ DEFAULT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 # -- the sandbox, in its own process ----------------------------------------------------
 
 
-class RemoteSandbox:
-    """``dsshare sandbox`` in a child process, driven through its control endpoint."""
-
-    def __init__(
-        self, accounts: int, regions: list[str], directories: int, shares: int, latency_ms: float
-    ) -> None:
-        self.args = [
-            sys.executable,
-            "-m",
-            "dsshare.cli",
-            "sandbox",
-            "--seed",
-            "scale",
-            "--port",
-            "0",
-            "--accounts",
-            str(accounts),
-            "--regions",
-            ",".join(regions),
-            "--directories",
-            str(directories),
-            "--shares",
-            str(shares),
-            "--latency-ms",
-            str(latency_ms),
-            "--manifest",
-            os.devnull,
-        ]
-        self.proc: subprocess.Popen[str] | None = None
-        self.endpoint_url = ""
-
-    def __enter__(self) -> RemoteSandbox:
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if "listening on " in line:
-                self.endpoint_url = line.rsplit("listening on ", 1)[1].strip()
-                break
-        if not self.endpoint_url:
-            raise RuntimeError(f"the sandbox did not start (exit {self.proc.wait()})")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-
-    def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(
-            f"{self.endpoint_url}/_dsshare/{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
-            return json.loads(response.read())
-
-    def cpu_seconds(self) -> float | None:
-        """CPU time the sandbox process has used so far (Linux /proc; None elsewhere)."""
-        if self.proc is None:
-            return None
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def calls(self) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = self.control("GET", "requests")
-        return entries
+def scale_sandbox(accounts: int, args: argparse.Namespace) -> SandboxProcess:
+    """The ``scale`` seed at ``accounts`` members, with this run's Regions and records."""
+    options = [
+        "scale", "--accounts", str(accounts), "--regions", ",".join(args.regions),
+        "--directories", str(args.directories), "--shares", str(args.shares),
+    ]  # fmt: skip
+    return SandboxProcess(options, args.latency_ms)
 
 
 def run_phase(
     phase: str,
-    sandbox: RemoteSandbox,
+    sandbox: SandboxProcess,
     regions: list[str],
     concurrency: int,
     memory_limit_gb: float = 8.0,
@@ -341,9 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         f"concurrency {args.concurrency}",
         file=sys.stderr,
     )
-    with RemoteSandbox(
-        args.accounts, args.regions, args.directories, args.shares, args.latency_ms
-    ) as sb:
+    with scale_sandbox(args.accounts, args) as sb:
         runs = []
         for _ in range(max(args.repeat, 1)):
             runs.append(run_phase("kit", sb, args.regions, args.concurrency, args.memory_limit_gb))
@@ -362,9 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             report["lower_bound"] = bound
     if args.large_accounts:
         print(f"large org: {args.large_accounts} accounts ...", file=sys.stderr)
-        with RemoteSandbox(
-            args.large_accounts, args.regions, args.directories, args.shares, args.latency_ms
-        ) as sb:
+        with scale_sandbox(args.large_accounts, args) as sb:
             try:
                 large = run_phase("kit", sb, args.regions, args.concurrency, args.memory_limit_gb)
             except PhaseFailed as err:
