@@ -29,7 +29,7 @@ def race(sb: Sandbox, folder: Path) -> tuple[RunOutcome, RunOutcome]:
               "dry_run": False, "wait_timeout_minutes": 3}  # fmt: skip
     first = write_parameters(folder / "first.yaml", {**common, "targets": FIRST})
     second = write_parameters(folder / "second.yaml", {**common, "targets": SECOND})
-    sb.set_latency(100, jitter_ms=50)  # each apply lasts seconds
+    sb.set_latency(250, jitter_ms=100)  # each apply lasts seconds
     runs = [start_share(first, folder / "a", os.environ),
             start_share(second, folder / "b", os.environ)]  # fmt: skip
     a, b = finish(runs[0], folder / "a"), finish(runs[1], folder / "b")
