@@ -12,6 +12,12 @@ def test_backoff_grows_and_is_capped() -> None:
     assert [delays() for _ in range(6)] == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
 
 
+def test_backoff_holds_while_polls_see_progress() -> None:
+    delays = backoff_delays(initial=0.25, factor=2, maximum=2, jitter=0)
+    seen = [delays(), delays(progressed=True), delays(progressed=True), delays(), delays()]
+    assert seen == [0.25, 0.5, 0.5, 0.5, 1.0]
+
+
 def test_backoff_jitter_stays_within_bounds() -> None:
     delays = backoff_delays(initial=1, factor=1, maximum=1, jitter=0.1)
     assert all(0.9 <= delays() <= 1.1 for _ in range(100))

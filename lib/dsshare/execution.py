@@ -505,8 +505,10 @@ class _AutoAccept:
             if new:
                 watching += [(r, _watched(r, False)) for r in new]
                 delays = backoff_delays(self.poll_interval)  # new shares: poll promptly
+            before = len(watching)
             if watching:
                 watching = self._poll(watching, accept)
+            progressed = len(watching) < before
             if finished:
                 calls_made.result()  # a bug in a call task must not pass silently
                 if deadline is None:
@@ -516,9 +518,9 @@ class _AutoAccept:
                 if time.monotonic() >= deadline:
                     self.pending = _timed_out(watching)
                     return deadline
-                time.sleep(min(delays(), max(0.0, deadline - time.monotonic())))
+                time.sleep(min(delays(progressed), max(0.0, deadline - time.monotonic())))
             else:
-                wait_for([calls_made], timeout=delays())
+                wait_for([calls_made], timeout=delays(progressed))
 
     def _poll(
         self,

@@ -87,13 +87,18 @@ def terminal_statuses(
 
 def backoff_delays(
     initial: float = 0.25, factor: float = 1.6, maximum: float = 15.0, jitter: float = 0.1
-) -> Callable[[], float]:
-    """Return a function giving successive poll delays: exponential, capped, jittered."""
+) -> Callable[..., float]:
+    """Return a function giving successive poll delays: exponential, capped, jittered.
+
+    ``next_delay(progressed=True)`` after a poll that saw something change keeps the delay
+    where it is: it grows only while nothing changes.
+    """
     state = {"next": initial}
 
-    def next_delay() -> float:
+    def next_delay(progressed: bool = False) -> float:
         delay = state["next"]
-        state["next"] = min(maximum, delay * factor)
+        if not progressed:
+            state["next"] = min(maximum, delay * factor)
         return delay * random.uniform(1 - jitter, 1 + jitter)  # noqa: S311 - not crypto
 
     return next_delay
@@ -152,6 +157,7 @@ def wait_for_shares(
     last: dict[int, str] = dict.fromkeys(range(len(shares)), NOT_LISTED)
     while True:
         waiting = [i for i in range(len(shares)) if i not in final]
+        done_before = len(final)
         now = read_statuses(conn, [shares[i] for i in waiting])
         for position, index in enumerate(waiting):
             status = now[position]
@@ -165,7 +171,7 @@ def wait_for_shares(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return final, pending
-        delay = min(delays(), remaining)
+        delay = min(delays(progressed=len(final) > done_before), remaining)
         logger.debug("%d share(s) pending; next poll in %.2fs", len(pending), delay)
         sleep(delay)
 
@@ -195,7 +201,8 @@ def wait_for_share_status(
     timeout
         Seconds before WaitTimeoutError.
     poll_interval, max_interval
-        First delay between polls and its cap; delays grow by 1.6x with 10% jitter.
+        First delay between polls and its cap; delays grow by 1.6x with 10% jitter after each
+        poll that saw no share finish.
     """
     timeout = validate_positive(timeout, "timeout")
     sids = list(watches)
