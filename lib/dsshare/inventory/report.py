@@ -426,6 +426,7 @@ def render_report(
     drift: pd.DataFrame | None = None,
     baseline: Baseline | None = None,
     title: str = "Directory sharing inventory",
+    derived: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """Return the report as one self-contained HTML document.
 
@@ -439,6 +440,10 @@ def render_report(
         The snapshot ``drift`` was computed against, named in the header and drift section.
     title
         Page title.
+    derived
+        The ``quota``, ``pending`` and ``findings`` frames of this inventory when already
+        computed (:func:`~dsshare.inventory.export.export_inventory` passes the ones it
+        writes into the snapshot); each one missing is computed here.
 
     Examples
     --------
@@ -447,9 +452,14 @@ def render_report(
     True
     """
     meta = inventory.meta
-    quota = compute_quota(inventory)
-    waiting = compute_pending(inventory)
-    found = compute_findings(inventory)
+    derived = derived or {}
+    quota = derived["quota"] if "quota" in derived else compute_quota(inventory)
+    waiting = derived["pending"] if "pending" in derived else compute_pending(inventory)
+    found = (
+        derived["findings"]
+        if "findings" in derived
+        else compute_findings(inventory, quota_frame=quota, pending_frame=waiting)
+    )
     shares = inventory.shares
     owners = inventory.directories[inventory.directories["side"] == "owner"]
     accounts = inventory.accounts
@@ -582,10 +592,11 @@ def write_report(
     *,
     drift: pd.DataFrame | None = None,
     baseline: Baseline | None = None,
+    derived: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8, whole or not at all) and return the path."""
     target = Path(path)
-    document = render_report(inventory, drift=drift, baseline=baseline)
+    document = render_report(inventory, drift=drift, baseline=baseline, derived=derived)
     with _atomic(target) as temporary:
         temporary.write_text(document, encoding="utf-8")
     return target

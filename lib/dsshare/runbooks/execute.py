@@ -43,8 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
-
 from dsshare import inputs
 from dsshare.audit import intents_path
 from dsshare.connection import Connection
@@ -457,6 +455,10 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
 def _conclude_interrupted(
     spec: RunbookSpec, params: Mapping[str, Any], folder: Path, notebook: Path, started: float
 ) -> RunResult:
+    # Imported here: only an interrupted run makes a frame in this process; the others
+    # leave pandas to the kernel, so `dsshare run` does not load it before the kernel starts.
+    import pandas as pd
+
     rows = interrupted_results(folder)
     record.write_results(folder, pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
     result = _conclude(spec, params, folder, notebook, None, started)
