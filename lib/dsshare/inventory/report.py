@@ -234,15 +234,26 @@ def _table(
     head = "".join(f'<th scope="col" data-column="{c}">{_heading(c)}</th>' for c in columns)
     body = []
     extra = [other for other, _ in companions.values() if other not in columns]
+    # Ids, Regions, statuses and names repeat down a column: each distinct (column, value)
+    # is rendered once (the type is in the key: True and 1 render differently).
+    rendered: dict[tuple[str, type, object], tuple[str, str]] = {}
+
+    def cell(column: str, value: object) -> tuple[str, str]:
+        key = (column, type(value), value)
+        found = rendered.get(key)
+        if found is None:
+            found = rendered[key] = _cell(column, value)
+        return found
+
     for row in records(frame[list(columns) + extra]):
         css = row_class(row) if row_class else ""
         cells = []
         for c in columns:
-            klass, inner = _cell(c, row[c])
+            klass, inner = cell(c, row[c])
             if c in companions:
                 other, label = companions[c]
                 if row[other] is not None and row[other] != row[c]:
-                    _, shown = _cell(other, row[other])
+                    _, shown = cell(other, row[other])
                     inner += f'<br><span class="aside">{html_text(label)}: {shown}</span>'
             cells.append(f'<td class="{klass}">{inner}</td>' if klass else f"<td>{inner}</td>")
         body.append((f'<tr class="{css}">' if css else "<tr>") + "".join(cells) + "</tr>")
