@@ -120,18 +120,24 @@ def time_inventory(runs: int) -> dict[str, Any]:
             env.pop("AWS_PROFILE", None)
             command = [sys.executable, "-X", "importtime", "-m", "dsshare.cli", "inventory",
                        "--all", "--out", str(Path(scratch) / "inventory")]  # fmt: skip
+            # stderr (-X importtime, a line per module) goes to a file: through a pipe that
+            # nobody reads before the first call, a child importing more than the pipe holds
+            # (64 KiB) would block before making it.
+            log = Path(scratch) / "importtime.txt"
             start = time.perf_counter()
-            child = subprocess.Popen(command, env=env, cwd=scratch, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)  # fmt: skip
-            try:
-                if not server.arrived.wait(60):  # type: ignore[attr-defined]
-                    raise RuntimeError("dsshare inventory made no AWS call within 60 s")
-                to_first_call.append(server.arrived_at - start)  # type: ignore[attr-defined]
-            finally:
-                child.kill()
-                _, stderr = child.communicate()
-                server.shutdown()
-                server.server_close()
+            with log.open("w") as stderr_file:
+                child = subprocess.Popen(command, env=env, cwd=scratch, stdout=subprocess.DEVNULL,
+                                         stderr=stderr_file, text=True)  # fmt: skip
+                try:
+                    if not server.arrived.wait(60):  # type: ignore[attr-defined]
+                        raise RuntimeError("dsshare inventory made no AWS call within 60 s")
+                    to_first_call.append(server.arrived_at - start)  # type: ignore[attr-defined]
+                finally:
+                    child.kill()
+                    child.wait()
+                    server.shutdown()
+                    server.server_close()
+            stderr = log.read_text()
         seconds, names = import_seconds(stderr)
         imports.append(seconds)
         loaded |= names

@@ -82,6 +82,41 @@ def test_a_module_that_needs_no_boto3_or_pandas_loads_neither(module: str) -> No
     assert done.stdout.strip() == "[]"
 
 
+#: Modules that call AWS (boto3) but make no frame, so importing them must not load pandas:
+#: the inventory's collection starts while pandas loads beside it, and `dsshare run`'s own
+#: process leaves pandas to the kernel.
+NO_PANDAS_MODULES = (
+    "dsshare.inventory.collect", "dsshare.inventory.cli", "dsshare.runbooks.cli",
+    "dsshare.runbooks.execute", "dsshare.runbooks.record",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("module", NO_PANDAS_MODULES)
+def test_a_module_that_makes_no_frame_does_not_load_pandas(module: str) -> None:
+    code = f"import sys, {module}\nprint('pandas' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+
+
+def test_the_inventory_package_keeps_its_public_names_after_its_submodules_load() -> None:
+    # The package loads its names on first use; importing the submodule `findings` must
+    # not replace the function `findings` on the package.
+    code = (
+        "import dsshare.inventory.export, dsshare.inventory.findings\n"
+        "import dsshare.inventory as inv\n"
+        "from dsshare.inventory import findings, Inventory, collect_inventory\n"
+        "assert findings is inv.findings and callable(findings), findings\n"
+        "assert findings(Inventory.empty()).empty\n"
+        "assert set(inv.__all__) <= set(dir(inv)) and callable(collect_inventory)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_thing"):
         _ = dsshare.no_such_thing  # type: ignore[attr-defined]
@@ -118,6 +153,9 @@ def test_only_the_sandbox_subcommand_loads_moto(aws_env: Sandbox, tmp_path: Path
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "papermill" in run and "moto" not in run and "flask" not in run
+    # The kernel imports pandas; the command's own process does not, so it starts the
+    # kernel sooner.
+    assert "pandas" not in run
 
     sandbox, done = imported_modules(["-m", "dsshare.cli", "sandbox", "--help"])
     assert done.returncode == 0 and "moto" in sandbox

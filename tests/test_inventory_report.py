@@ -13,10 +13,11 @@ from bs4 import BeautifulSoup, Tag
 
 import dsshare
 from dsshare.connection import Connection
-from dsshare.inventory import schema
+from dsshare.inventory import findings, pending, quota, schema
 from dsshare.inventory.collect import collect_inventory
 from dsshare.inventory.export import Export, export_inventory
 from dsshare.inventory.present import HEADINGS, human_age, percent
+from dsshare.inventory.report import render_report
 from dsshare.sandbox import Sandbox
 
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -175,3 +176,15 @@ def test_an_unreadable_organization_is_named_in_the_banner(aws_env: Sandbox, mon
     text = " ".join(banner.get_text().split())
     assert "Not everything was read" in text
     assert re.search(r"The organization could not be read \(\w+\): account names, OU paths", text), text
+
+
+def test_the_exported_report_is_the_one_rendered_from_the_inventory_alone(aws_env: Sandbox, aws, tmp_path: Path) -> None:
+    # The export computes quota, pending and findings once and hands them to the report;
+    # what the operator reads must be what the report computes on its own.
+    aws("ds").share_directory(DirectoryId=aws_env.directory_id("global.example.com"), ShareMethod="HANDSHAKE",
+                              ShareTarget={"Id": aws_env.account_id("sandbox-bob"), "Type": "ACCOUNT"})
+    inv = collect_inventory(Connection(regions=REGIONS), all_accounts=True, concurrency=8)
+    result = export_inventory(inv, tmp_path / "out")
+    assert result.report.read_text(encoding="utf-8") == render_report(inv)
+    assert result.findings.equals(findings(inv)) and len(result.pending) == len(pending(inv)) > 0
+    assert result.quota.equals(quota(inv))

@@ -8,6 +8,7 @@ much as it can; everything that needs no kernel is specified in the other runboo
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import signal
@@ -433,3 +434,36 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _kernels_of_this_process() -> list[str]:
+    """The kernel processes this process started that are still running (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while being read
+        if parent == os.getpid() and "ipykernel" in command:
+            found.append(command)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+def test_the_kernel_a_run_starts_is_gone_when_it_ends_and_an_unknown_kernel_fails_the_run(
+    aws_env: Sandbox, tmp_path: Path
+) -> None:
+    # dsshare run starts the kernel itself (before papermill loads) and stops it after the
+    # cells ran, whatever happened.
+    from dsshare.runbooks.execute import execute, prepare
+
+    spec, params = prepare("share_directory", [str(PARAMETERS / "share_directory.sandbox.yaml")])
+    done = execute(spec, params, tmp_path / "dry")
+    assert (done.exit_code, done.failure) == (0, None) and done.outcomes == {"planned": 3}
+    assert _kernels_of_this_process() == []
+    failed = execute(spec, params, tmp_path / "nokernel", kernel_name="no-such-kernel")
+    assert failed.exit_code == 1 and failed.failure is not None
+    assert failed.failure.ename == "NoSuchKernel" and "no-such-kernel" in failed.failure.evalue
+    assert json.loads((tmp_path / "nokernel" / "run.json").read_text())["exit_code"] == 1
+    assert _kernels_of_this_process() == []

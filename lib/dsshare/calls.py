@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dsshare.audit import AuditLog
@@ -34,6 +33,9 @@ from dsshare.validation import (
     validate_notes,
     validate_region,
 )
+
+if TYPE_CHECKING:  # loaded where a frame is made: the inventory's collection reads without it
+    import pandas as pd
 
 __all__ = [
     "SHARED_DIRECTORY_COLUMNS",
@@ -239,6 +241,8 @@ def shared_directories(
     -------
     >>> shared_directories(conn, "d-1234567890").query("active")  # doctest: +SKIP
     """
+    import pandas as pd  # here, not at the top: see the TYPE_CHECKING import
+
     rows = [
         {
             **{key: record.get(key) for key in SHARED_DIRECTORY_COLUMNS[:-1]},

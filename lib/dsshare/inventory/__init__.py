@@ -4,6 +4,10 @@ Collect with :func:`collect_inventory` (needs AWS or the sandbox); everything
 else works on the returned :class:`Inventory` or on a snapshot read back from
 disk, without AWS.
 
+Each public name imports its submodule on first use: ``collect`` needs boto3 but not
+pandas until its calls are done, and the frames' modules need pandas, which ``dsshare
+inventory`` loads beside its first calls.
+
 Examples
 --------
 >>> from dsshare.connection import Connection                        # doctest: +SKIP
@@ -13,14 +17,16 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-from .findings import FINDING_TYPES, findings, pending, quota
-from .model import Inventory, InventoryMeta, Scope
-from .schema import SCHEMA_VERSION, SCHEMAS
-
-if TYPE_CHECKING:  # the real import is lazy (see __getattr__): it pulls in boto3
+if TYPE_CHECKING:
     from .collect import collect_inventory
+    from .findings import FINDING_TYPES, findings, pending, quota
+    from .model import Inventory, InventoryMeta, Scope
+    from .schema import SCHEMA_VERSION, SCHEMAS
 
 __all__ = [
     "FINDING_TYPES",
@@ -35,11 +41,47 @@ __all__ = [
     "quota",
 ]
 
+#: Public name -> the submodule that defines it.
+_SOURCES = {
+    "FINDING_TYPES": "findings",
+    "findings": "findings",
+    "pending": "findings",
+    "quota": "findings",
+    "Inventory": "model",
+    "InventoryMeta": "model",
+    "Scope": "model",
+    "SCHEMA_VERSION": "schema",
+    "SCHEMAS": "schema",
+    "collect_inventory": "collect",
+}
 
-def __getattr__(name: str) -> object:
-    # collect imports boto3 and the library; keep the pure parts importable without it.
-    if name == "collect_inventory":
-        from .collect import collect_inventory
 
-        return collect_inventory
-    raise AttributeError(name)
+def __getattr__(name: str) -> Any:
+    """Import the submodule defining public ``name`` on first use and cache the value."""
+    if name not in _SOURCES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """This package, keeping the function ``findings`` under its name.
+
+    Importing a submodule sets it as an attribute of its package, and the submodule
+    ``findings`` defines the public function ``findings``: without this, the first import
+    of the submodule would replace the function (what the eager ``from .findings import
+    findings`` used to undo).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "findings" and isinstance(value, types.ModuleType):
+            value = value.findings
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -17,6 +16,7 @@ import pandas as pd
 from dsshare.model import INACTIVE_STATUSES
 
 from . import schema
+from .raw import RawInventory
 
 #: Default per-Region quota of consumer accounts for one directory, by edition.
 EDITION_QUOTAS: Mapping[str, int] = {"Standard": 25, "Enterprise": 500, "Hybrid": 125}
@@ -35,27 +35,6 @@ def notes_digest(notes: str | None) -> tuple[str | None, int | None]:
     if notes is None:
         return None, None
     return hashlib.sha256(notes.encode("utf-8")).hexdigest(), len(notes)
-
-
-@dataclass
-class RawInventory:
-    """What the collector gathered, before joining; every field is plain data."""
-
-    directories: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    """(account_id, region, DirectoryDescription)"""
-    share_records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    """(region, SharedDirectory)"""
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    """Organizations Account dicts, each with an extra ``ParentId`` when known."""
-    organizational_units: list[dict[str, Any]] = field(default_factory=list)
-    """Roots and OUs: {Id, Name, ParentId}"""
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    read_units: set[tuple[str, str]] = field(default_factory=set)
-    """(account_id, region) whose DescribeDirectories succeeded."""
-    read_owner_directories: set[tuple[str, str]] = field(default_factory=set)
-    """(region, DirectoryId) whose DescribeSharedDirectories succeeded."""
-    scope_accounts: list[str] = field(default_factory=list)
-    organization_known: bool = False
 
 
 def directory_row(account_id: str, region: str, d: Mapping[str, Any]) -> dict[str, Any]:

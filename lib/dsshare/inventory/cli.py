@@ -15,28 +15,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from dsshare.errors import DsShareError, ParameterError
 from dsshare.extras import require
 from dsshare.safetext import terminal
 from dsshare.validation import validate_role_name
 
-from . import schema
-from .drift import Baseline, drift_counts
-from .export import Export, check_compare_folder, check_output_folder, export_inventory
-from .findings import SEVERITIES
-from .model import Inventory
-from .present import plural, scope_line, utc_time
-from .schema import records
-from .snapshot import SnapshotError, read_frame, read_manifest
+from .folders import MANIFEST, check_output_folder
 
 #: Some accounts or Regions could not be read; the rest of the inventory was written.
 EXIT_PARTIAL = 3
@@ -144,9 +137,6 @@ def register(subparsers: Any) -> None:
 
 def _check_adoption_args(args: argparse.Namespace) -> None:
     """Refuse bad adoption arguments before any AWS call."""
-    from .adoption import check_desired_target, check_terraform_target
-    from .snapshot import MANIFEST
-
     if args.from_snapshot is not None:
         if args.export_desired is None and args.export_terraform is None:
             raise ParameterError(
@@ -168,6 +158,12 @@ def _check_adoption_args(args: argparse.Namespace) -> None:
                 "--from-snapshot", str(folder),
                 f"a snapshot folder (one holding {MANIFEST}) or an inventory_report run folder",
             )  # fmt: skip
+    if args.export_desired is None and args.export_terraform is None:
+        return
+    # Imported only when adopting: it loads pandas, which a plain inventory loads beside
+    # its first calls instead of before them.
+    from .adoption import check_desired_target, check_terraform_target
+
     if args.export_desired is not None:
         check_desired_target(args.export_desired, force=args.force)
     if args.export_terraform is not None:
@@ -177,6 +173,8 @@ def _check_adoption_args(args: argparse.Namespace) -> None:
 
 def _adopt(args: argparse.Namespace, source: Any) -> list[str]:
     """Write the adoption files asked for; the lines saying what they hold."""
+    if args.export_desired is None and args.export_terraform is None:
+        return []
     from .adoption import adopt_inventory, write_desired_state, write_terraform
 
     adoption = adopt_inventory(source)
@@ -225,117 +223,43 @@ def _process_age() -> float | None:
     return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
+#: What ``dsshare inventory`` needs once the calls are done, all of it on pandas: loaded in
+#: the background while the first calls are in flight (see :class:`_Preload`).
+PRELOADED = (
+    "dsshare.inventory.build",
+    "dsshare.inventory.export",
+    "dsshare.inventory.summary",
+)
+
+
+class _Preload(threading.Thread):
+    """Import ``modules`` in a daemon thread while the collection's calls are in flight.
+
+    The collection waits on the network (50 ms or more per call, most of its wall time)
+    while pandas and the output modules take a few hundred ms of CPU to import: importing
+    them beside the first calls instead of before them takes that off the command's wall
+    time (measured by ``benchmarks/process_bench.py``). The main thread imports the same
+    modules afterwards, which waits for this import if it is still running and raises its
+    error, if any, as a plain import would.
+    """
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        super().__init__(name="dsshare-preload", daemon=True)
+        self.modules = tuple(modules)
+        self.error: ImportError | None = None
+
+    def run(self) -> None:
+        try:
+            for module in self.modules:
+                importlib.import_module(module)
+        except ImportError as err:
+            # Kept for inspection; the main thread's own import of the module raises it.
+            self.error = err
+
+
 def format_timings(timings: Mapping[str, float]) -> str:
     """One line: each step's seconds, in order (``dsshare inventory --timings``)."""
     return "timings: " + ", ".join(f"{step} {seconds:.2f}s" for step, seconds in timings.items())
-
-
-def summary_lines(inventory: Inventory, result: Export, *, top: int = 5) -> list[str]:
-    """What ``dsshare inventory`` prints on success: scope, counts, findings, drift, files.
-
-    Findings are counted by severity with the ``top`` most severe listed; drift names the
-    snapshot it was computed against and when that was taken. Text from AWS is shown
-    through :func:`dsshare.safetext.terminal` (control characters escaped).
-    """
-    shares = inventory.shares
-    status = shares["ShareStatus"].value_counts().to_dict()
-    lines = [
-        f"Inventory of {scope_line(inventory)} in {inventory.meta.duration_seconds:.1f} s",
-        f"  {plural(len(inventory.directories), 'directory', 'directories')}, "
-        f"{plural(len(shares), 'share record')} "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(status.items())) or 'none'}), "
-        f"{plural(len(result.pending), 'pending invitation')}",
-    ]
-    names = dict(zip(inventory.accounts["Id"], inventory.accounts["Name"], strict=True))
-    lines += findings_lines(result.findings, names, top=top)
-    if result.drift is not None:
-        lines.append(drift_line(result.drift, result.baseline))
-    lines.append(f"  report: {terminal(result.report)}")
-    lines.append(f"  snapshot: {terminal(result.folder)} ({plural(len(result.files), 'file')})")
-    return lines
-
-
-def findings_lines(found: pd.DataFrame, names: Mapping[str, Any] | None = None, *, top: int = 5) -> list[str]:
-    """``findings: N (h high, m medium, l low)`` and the ``top`` most severe, one a line."""
-    names = names or {}
-    counts = found["severity"].value_counts().to_dict()
-    lines = [
-        f"  findings: {len(found)}"
-        + (" (" + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES) + ")" if len(found) else "")
-    ]
-    for row in records(found.head(top)):
-        where = " ".join(str(row[c]) for c in ("region", "DirectoryId", "SharedAccountId") if row.get(c))
-        name = names.get(row["SharedAccountId"]) if row.get("SharedAccountId") else None
-        lines.append(
-            f"    {terminal(row['severity']):<6} {terminal(row['finding'])}: {terminal(where)}"
-            + (f" ({terminal(name)})" if name is not None and not pd.isna(name) else "")
-        )
-    if len(found) > top:
-        lines.append(f"    ... and {len(found) - top} more in findings.csv and the report")
-    return lines
-
-
-def drift_line(drift: pd.DataFrame, baseline: Baseline | None) -> str:
-    """``compared with <path> taken <time>: N new, M gone, K changed``."""
-    counts = drift_counts(drift)
-    against = (
-        f"{terminal(baseline.path)} taken {utc_time(baseline.collected_at)}"
-        if baseline is not None
-        else "the earlier snapshot"
-    )
-    return f"  compared with {against}: {counts['new']} new, {counts['gone']} gone, {counts['changed']} changed"
-
-
-def snapshot_summary_lines(folder: str | Path) -> list[str]:
-    """The findings and drift lines for a snapshot folder already written (``dsshare run``).
-
-    Reads ``findings.csv``, ``drift.csv`` and the manifest's ``compared_with``; a folder
-    without them gives no lines.
-    """
-    path = Path(folder)
-    try:
-        manifest = read_manifest(path)
-    except SnapshotError:
-        return []
-    lines: list[str] = []
-    if (path / "findings.csv").is_file():
-        lines += findings_lines(read_frame(path / "findings.csv", schema.FINDINGS))
-    if (path / "drift.csv").is_file():
-        compared = manifest.get("compared_with") or {}
-        baseline = (
-            Baseline(Path(compared["path"]), dt.datetime.fromisoformat(compared["collected_at"]))
-            if compared.get("path") and compared.get("collected_at")
-            else None
-        )
-        lines.append(drift_line(read_frame(path / "drift.csv", schema.DRIFT), baseline))
-    return lines
-
-
-def problem_lines(inventory: Inventory, *, all_accounts: bool) -> list[str]:
-    """What could not be read (printed on stderr): the organization once, then each account."""
-    errors = inventory.errors
-    lines: list[str] = []
-    org_errors = errors[errors["stage"] == "organization"]
-    if not org_errors.empty:
-        first = records(org_errors)[0]
-        lines.append(
-            f"Could not read the organization ({terminal(first['code'])}: {terminal(first['message'])}); "
-            "account names, OU paths and membership findings are incomplete."
-        )
-    failed = inventory.failed_accounts
-    if failed or (all_accounts and not org_errors.empty):
-        lines.append(
-            f"Could not read {plural(len(failed), 'account')}: "
-            f"{', '.join(terminal(a) for a in failed) or '(the account list)'}"
-        )
-        for row in records(
-            errors[errors["stage"] != "organization"].drop_duplicates(["account_id", "stage", "code"])
-        ):
-            lines.append(
-                f"  {terminal(row['account_id'])} {terminal(row['region'] or '')} {row['stage']}: "
-                f"{terminal(row['code'])} {terminal(row['message'])}"
-            )
-    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -355,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
     from dsshare.connection import Connection
 
     from .collect import DEFAULT_CONCURRENCY, collect_inventory, enabled_regions
+
     lap("imports")
     # Checked before any AWS call; MissingExtraError reaches `dsshare`, which names the extra.
     if args.xlsx:
@@ -376,7 +301,11 @@ def run(args: argparse.Namespace) -> int:
         check_output_folder(out, replace=args.force)
         _check_adoption_args(args)
         if args.compare is not None:
+            from .export import check_compare_folder
+
             check_compare_folder(args.compare)
+        preload = _Preload(PRELOADED)
+        preload.start()
         conn = Connection(
             profile=args.profile,
             regions=regions,
@@ -396,6 +325,10 @@ def run(args: argparse.Namespace) -> int:
             concurrency=concurrency,
             progress=not args.no_progress,
         )
+        preload.join()
+        from .export import export_inventory
+        from .summary import problem_lines, summary_lines
+
         lap("collect")
         result = export_inventory(
             inventory, out, compare=args.compare, replace=args.force,

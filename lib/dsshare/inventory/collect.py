@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from tqdm.auto import tqdm
@@ -36,8 +36,10 @@ from dsshare.errors import AwsError, DsShareError, ParameterError, from_client_e
 from dsshare.safetext import terminal
 from dsshare.validation import is_root_id, validate_account_id, validate_ou_id, validate_regions
 
-from . import build
-from .model import Inventory, InventoryMeta, Scope
+from .raw import RawInventory
+
+if TYPE_CHECKING:
+    from .model import Inventory
 
 __all__ = ["DEFAULT_CONCURRENCY", "collect_inventory", "enabled_regions"]
 
@@ -118,7 +120,7 @@ class _Collector:
     ) -> None:
         self.conn = conn
         self.regions = regions
-        self.raw = build.RawInventory()
+        self.raw = RawInventory()
         self.lock = threading.Lock()
         # ``concurrency`` calls in flight; the pool has more threads, so a call sleeping out
         # a throttle's backoff lends its slot (dsshare.pacing).
@@ -453,6 +455,10 @@ def collect_inventory(
     for ou_id in ou_list:
         run.spawn(run.expand_ou, ou_id, discovery=True)
     run.drain()
+    # Imported once the calls are done, not at the top: the frames need pandas, which
+    # `dsshare inventory` loads in the background while the calls are in flight.
+    from . import build
+    from .model import Inventory, InventoryMeta, Scope
 
     raw = run.raw
     for account in raw.accounts:

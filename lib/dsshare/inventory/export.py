@@ -13,7 +13,6 @@ snapshot is swapped whole: the new one is written beside it, then renamed into p
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import uuid
@@ -30,6 +29,7 @@ from .drift import drift as compute_drift
 from .findings import findings as compute_findings
 from .findings import pending as compute_pending
 from .findings import quota as compute_quota
+from .folders import check_output_folder, is_snapshot_folder
 from .model import Inventory
 from .report import write_report, write_xlsx
 from .snapshot import MANIFEST, SnapshotError, read_manifest, read_snapshot, write_snapshot
@@ -64,55 +64,6 @@ class Export:
     #: Seconds each step took: drift, derived, snapshot (CSV, and Parquet when asked),
     #: report, xlsx (only the steps that ran).
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def is_snapshot_folder(path: str | Path) -> bool:
-    """True when ``path`` is a folder holding a dsshare snapshot manifest."""
-    manifest = Path(path) / MANIFEST
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return (
-        isinstance(data, dict)
-        and str(data.get("tool", "")).startswith("dsshare")
-        and isinstance(data.get("frames"), dict)
-        and "schema_version" in data
-    )
-
-
-def check_output_folder(path: str | Path, *, replace: bool = False, parameter: str = "--out") -> bool:
-    """Refuse an output folder an export must not write into; True when it will replace one.
-
-    A missing folder (it is created) or an empty one is fine. An existing non-empty folder
-    is refused, unless it holds a dsshare snapshot and ``replace`` is true. Raises
-    :class:`~dsshare.errors.ParameterError` naming ``parameter``.
-
-    Example
-    -------
-    >>> check_output_folder("runs/inventory-new")  # doctest: +SKIP
-    False
-    """
-    folder = Path(path)
-    if not folder.exists() and not folder.is_symlink():
-        return False
-    if not folder.is_dir():
-        raise ParameterError(parameter, str(folder), "a folder: new, empty, or an earlier dsshare snapshot")
-    if not any(folder.iterdir()):
-        return False
-    if not is_snapshot_folder(folder):
-        raise ParameterError(
-            parameter, str(folder),
-            "a new or empty folder: this one holds other files, and an export never writes "
-            "among them (choose another folder)",
-        )  # fmt: skip
-    if not replace:
-        raise ParameterError(
-            parameter, str(folder),
-            "a new or empty folder; this one holds an earlier dsshare snapshot: confirm "
-            "replacing it (dsshare inventory --force) or choose another folder",
-        )  # fmt: skip
-    return True
 
 
 def check_compare_folder(path: str | Path, *, parameter: str = "--compare") -> None:
@@ -186,10 +137,12 @@ def export_inventory(
         baseline = Baseline(Path(compare), before.meta.collected_at)
         lap("drift")
     folder = final.with_name(f".{final.name}.dsshare-new-{uuid.uuid4().hex[:8]}") if replacing else final
+    quota = compute_quota(inventory)
+    waiting = compute_pending(inventory)
     derived = {
-        "quota": compute_quota(inventory),
-        "pending": compute_pending(inventory),
-        "findings": compute_findings(inventory),
+        "quota": quota,
+        "pending": waiting,
+        "findings": compute_findings(inventory, quota_frame=quota, pending_frame=waiting),
     }
     if drift is not None:
         derived["drift"] = drift
@@ -203,7 +156,9 @@ def export_inventory(
         inventory, folder, derived=derived, parquet=parquet, compared_with=compared_with
     )
     lap("snapshot")
-    report = write_report(inventory, folder / REPORT, drift=drift, baseline=baseline)
+    report = write_report(
+        inventory, folder / REPORT, drift=drift, baseline=baseline, derived=derived
+    )
     lap("report")
     workbook = None
     if xlsx:

@@ -164,6 +164,8 @@ def findings(
     *,
     stale_after_days: float = 14.0,
     quota_warn_ratio: float = 0.8,
+    quota_frame: pd.DataFrame | None = None,
+    pending_frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Consistency and hygiene findings, most severe first.
 
@@ -175,6 +177,9 @@ def findings(
         Pending invitations older than this are reported as ``pending_stale``.
     quota_warn_ratio
         Utilisation at or above which ``quota_nearly_exhausted`` is reported.
+    quota_frame, pending_frame
+        :func:`quota` and :func:`pending` of this inventory when already computed (the
+        export computes them once for the snapshot, the report and the findings).
 
     Returns
     -------
@@ -262,7 +267,7 @@ def findings(
             )
         )
 
-    for q in records(quota(inventory)):
+    for q in records(quota(inventory) if quota_frame is None else quota_frame):
         if q["share_quota"] is None:
             continue
         keys = {
@@ -278,7 +283,7 @@ def findings(
         elif float(q["utilisation"]) >= quota_warn_ratio:
             out.append(_finding("quota_nearly_exhausted", detail=detail, **keys))
 
-    waiting = pending(inventory)
+    waiting = pending(inventory) if pending_frame is None else pending_frame
     for row in records(waiting[waiting["age_days"] > stale_after_days]):
         out.append(
             _finding(

@@ -234,15 +234,26 @@ def _table(
     head = "".join(f'<th scope="col" data-column="{c}">{_heading(c)}</th>' for c in columns)
     body = []
     extra = [other for other, _ in companions.values() if other not in columns]
+    # Ids, Regions, statuses and names repeat down a column: each distinct (column, value)
+    # is rendered once (the type is in the key: True and 1 render differently).
+    rendered: dict[tuple[str, type, object], tuple[str, str]] = {}
+
+    def cell(column: str, value: object) -> tuple[str, str]:
+        key = (column, type(value), value)
+        found = rendered.get(key)
+        if found is None:
+            found = rendered[key] = _cell(column, value)
+        return found
+
     for row in records(frame[list(columns) + extra]):
         css = row_class(row) if row_class else ""
         cells = []
         for c in columns:
-            klass, inner = _cell(c, row[c])
+            klass, inner = cell(c, row[c])
             if c in companions:
                 other, label = companions[c]
                 if row[other] is not None and row[other] != row[c]:
-                    _, shown = _cell(other, row[other])
+                    _, shown = cell(other, row[other])
                     inner += f'<br><span class="aside">{html_text(label)}: {shown}</span>'
             cells.append(f'<td class="{klass}">{inner}</td>' if klass else f"<td>{inner}</td>")
         body.append((f'<tr class="{css}">' if css else "<tr>") + "".join(cells) + "</tr>")
@@ -426,6 +437,7 @@ def render_report(
     drift: pd.DataFrame | None = None,
     baseline: Baseline | None = None,
     title: str = "Directory sharing inventory",
+    derived: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """Return the report as one self-contained HTML document.
 
@@ -439,6 +451,10 @@ def render_report(
         The snapshot ``drift`` was computed against, named in the header and drift section.
     title
         Page title.
+    derived
+        The ``quota``, ``pending`` and ``findings`` frames of this inventory when already
+        computed (:func:`~dsshare.inventory.export.export_inventory` passes the ones it
+        writes into the snapshot); each one missing is computed here.
 
     Examples
     --------
@@ -447,9 +463,14 @@ def render_report(
     True
     """
     meta = inventory.meta
-    quota = compute_quota(inventory)
-    waiting = compute_pending(inventory)
-    found = compute_findings(inventory)
+    derived = derived or {}
+    quota = derived["quota"] if "quota" in derived else compute_quota(inventory)
+    waiting = derived["pending"] if "pending" in derived else compute_pending(inventory)
+    found = (
+        derived["findings"]
+        if "findings" in derived
+        else compute_findings(inventory, quota_frame=quota, pending_frame=waiting)
+    )
     shares = inventory.shares
     owners = inventory.directories[inventory.directories["side"] == "owner"]
     accounts = inventory.accounts
@@ -582,10 +603,11 @@ def write_report(
     *,
     drift: pd.DataFrame | None = None,
     baseline: Baseline | None = None,
+    derived: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8, whole or not at all) and return the path."""
     target = Path(path)
-    document = render_report(inventory, drift=drift, baseline=baseline)
+    document = render_report(inventory, drift=drift, baseline=baseline, derived=derived)
     with _atomic(target) as temporary:
         temporary.write_text(document, encoding="utf-8")
     return target

@@ -38,6 +38,7 @@ from dsshare.extras import require
 from dsshare.safetext import csv_cell, csv_value
 
 from . import schema
+from .folders import MANIFEST
 from .model import Inventory, InventoryMeta
 
 __all__ = [
@@ -51,8 +52,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-MANIFEST = "manifest.json"
 
 
 class SnapshotError(DsShareError):

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from dsshare.errors import ParameterError
-from dsshare.inventory.cli import snapshot_summary_lines
 from dsshare.model import MUTATING_ACTIONS
 
 from .catalog import get_runbook, runbooks
@@ -102,7 +101,11 @@ def format_result(result: Any) -> list[str]:
         lines.append("plan: " + ", ".join(f"{k} {v}" for k, v in result.plan_summary.items()))
     if result.report is not None:
         lines.append(f"report: {result.report}")
-        # inventory_report: findings by severity and the drift against the named snapshot
+        # inventory_report: findings by severity and the drift against the named snapshot.
+        # Imported here, after the run: it reads CSV with pandas, which the other runbooks
+        # leave to the kernel (`dsshare run` starts its kernel sooner without it).
+        from dsshare.inventory.summary import snapshot_summary_lines
+
         lines.extend(line.removeprefix("  ") for line in snapshot_summary_lines(result.folder / "snapshot"))
     if result.dry_run and result.fingerprint:
         lines.append(f"fingerprint: {result.fingerprint}")

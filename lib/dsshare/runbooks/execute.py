@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import importlib.util
 import json
 import logging
 import os
@@ -43,12 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pandas as pd
-
 from dsshare import inputs
 from dsshare.audit import intents_path
 from dsshare.connection import Connection
-from dsshare.errors import AwsError, ParameterError
+from dsshare.errors import AwsError, MissingExtraError, ParameterError
 from dsshare.extras import require
 from dsshare.model import MUTATING_ACTIONS, RESULT_COLUMNS, Outcome
 from dsshare.organization import parents_not_found
@@ -381,15 +380,67 @@ def _conclude(
 def _kernel_manager_logging_to(log: IO[bytes], base: type[Any] | None) -> type[Any]:
     """``base`` (else jupyter_client's AsyncKernelManager) whose kernels write their own log
     (stderr) to ``log``, so a kernel's warnings and the traceback of a kernel stopped by
-    Ctrl-C stay out of the operator's terminal (the run folder's kernel.log keeps them)."""
+    Ctrl-C stay out of the operator's terminal (the run folder's kernel.log keeps them).
+    It keeps the clients it makes, so :func:`_stop_kernel` can close them."""
     parent = base or require("jupyter_client.manager", "runbooks", "dsshare run").AsyncKernelManager
 
     class RunKernelManager(parent):  # type: ignore[misc,valid-type]
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.made_clients: list[Any] = []
+
         async def start_kernel(self, **kw: Any) -> None:
             kw.setdefault("stderr", log)
             await super().start_kernel(**kw)
 
+        def client(self, **kw: Any) -> Any:
+            made = super().client(**kw)
+            self.made_clients.append(made)
+            return made
+
     return RunKernelManager
+
+
+#: The kernel's arguments: the history in memory (no database), as nbclient passes a kernel
+#: it starts; and the module every runbook's first cell imports, imported as the kernel
+#: starts (``exec_lines``), so it loads while this process loads papermill.
+KERNEL_ARGUMENTS = (
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=import dsshare.runbooks.steps",
+)
+
+
+def _launch_kernel(manager_class: type[Any], kernel_name: str) -> Any:
+    """Start the runbook's kernel and return its manager, without waiting for it to answer.
+
+    Started before papermill is imported, the kernel boots (its process, ipykernel's own
+    imports) on the other core while this process loads papermill and prepares the
+    notebook, instead of after: ``dsshare run``'s wall time, measured by
+    ``benchmarks/bulk_share_bench.py``. papermill is given the manager and waits for the
+    kernel to answer as it does for a kernel it starts; :func:`_stop_kernel` shuts it down.
+    """
+    utils = require("jupyter_core.utils", "runbooks", "dsshare run")
+    manager = manager_class(kernel_name=kernel_name)
+    utils.run_sync(manager.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS))
+    return manager
+
+
+def _stop_kernel(manager: Any) -> None:
+    """Shut the kernel down and close its clients, as papermill does for a kernel it started
+    (it leaves a kernel it was given running); nothing to do when it has stopped already."""
+    utils = require("jupyter_core.utils", "runbooks", "dsshare run")
+
+    async def stop() -> None:
+        try:
+            if await manager.is_alive():
+                await manager.shutdown_kernel(now=False)
+        finally:
+            await utils.ensure_async(manager.cleanup_resources())
+            for made in manager.made_clients:
+                made.stop_channels()
+            manager.made_clients.clear()
+
+    utils.run_sync(stop)()
 
 
 #: Audit operation -> plan action (the runbooks' mutating calls).
@@ -457,6 +508,10 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
 def _conclude_interrupted(
     spec: RunbookSpec, params: Mapping[str, Any], folder: Path, notebook: Path, started: float
 ) -> RunResult:
+    # Imported here: only an interrupted run makes a frame in this process; the others
+    # leave pandas to the kernel, so `dsshare run` does not load it before the kernel starts.
+    import pandas as pd
+
     rows = interrupted_results(folder)
     record.write_results(folder, pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))
     result = _conclude(spec, params, folder, notebook, None, started)
@@ -517,6 +572,27 @@ def _run_folder(spec: RunbookSpec, chosen: Path | None) -> Path:
     return chosen
 
 
+def _run_notebook(
+    source: Path, notebook: Path, parameters: Mapping[str, Any], kernel_name: str, manager: Any
+) -> CellFailure | None:
+    """Run ``source`` into ``notebook`` with papermill on the started kernel; the cell that
+    failed, if any (papermill writes the executed notebook either way)."""
+    pm = require("papermill", "runbooks", "dsshare run")
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(source), str(notebook), parameters=dict(parameters), kernel_name=kernel_name,
+            progress_bar=False, log_output=False, cwd=None, km=manager,
+        )  # fmt: skip
+    except PapermillExecutionError as err:
+        return _cell_failure(notebook, str(err.ename), str(err.evalue))
+    except (DeadKernelError, CellTimeoutError) as err:
+        return CellFailure(type(err).__name__, str(err))
+    return None
+
+
 def execute(
     spec: RunbookSpec,
     params: Mapping[str, Any],
@@ -534,11 +610,11 @@ def execute(
     folders; ``$DSSHARE_NOTES_DIR`` is always allowed).
     """
     _skip_iri_grammars()
-    pm = require("papermill", "runbooks", "dsshare run")
+    # Checked first, nothing started yet; papermill itself is imported once the kernel boots.
+    if importlib.util.find_spec("papermill") is None:
+        raise MissingExtraError("dsshare run", "papermill", "runbooks")
     require("ipykernel", "runbooks", "dsshare run")  # the kernel the notebooks run on
     from jupyter_client.kernelspec import NoSuchKernel
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
 
     source = notebook_path(spec.name)
     notes_text = _check_environment(spec, params, notes_folders)
@@ -559,29 +635,31 @@ def execute(
     failure: CellFailure | None = None
     logger.info("executing %s into %s", source, folder)
     kernel_log = (folder / KERNEL_LOG).open("ab")
+    manager: Any = None
     try:
-        with environment(env):
-            manager = kernel_manager_class()
-            pm.execute_notebook(
-                str(source), str(notebook), parameters=kernel_params, kernel_name=kernel_name,
-                progress_bar=False, log_output=False, cwd=None,
-                kernel_manager_class=_kernel_manager_logging_to(kernel_log, manager),
-            )  # fmt: skip
-    except PapermillExecutionError as err:
-        failure = _cell_failure(notebook, str(err.ename), str(err.evalue))
-    except (DeadKernelError, CellTimeoutError, NoSuchKernel) as err:
+        with environment(env):  # the kernel inherits the environment it starts with
+            manager = _launch_kernel(
+                _kernel_manager_logging_to(kernel_log, kernel_manager_class()), kernel_name
+            )
+        failure = _run_notebook(source, notebook, kernel_params, kernel_name, manager)
+    except NoSuchKernel as err:
         failure = CellFailure(type(err).__name__, str(err))
     except KeyboardInterrupt:
-        # Ctrl-C: papermill has stopped the kernel (its calls end with it). What finished
-        # is in the audit log: record it, and say the run was interrupted. nbclient's
-        # cancelled tasks would print "Task exception was never retrieved" tracebacks as
-        # they are collected: the operator's terminal gets the summary instead.
+        # Ctrl-C: the kernel is stopped (its calls end with it). What finished is in the
+        # audit log: record it, and say the run was interrupted. nbclient's cancelled
+        # tasks would print "Task exception was never retrieved" tracebacks as they are
+        # collected: the operator's terminal gets the summary instead.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        if manager is not None:
+            _stop_kernel(manager)
+            manager = None
         result = _conclude_interrupted(spec, params, folder, notebook, started)
         result.notes_text = notes_text
         record.write_json(folder / record.RUN_JSON, result.to_dict())
         return result
     finally:
+        if manager is not None:
+            _stop_kernel(manager)
         kernel_log.close()
     result = _conclude(spec, params, folder, notebook, failure, started)
     result.notes_text = notes_text

@@ -29,12 +29,15 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from .parameters import NOTES_REFERENCE_PATTERN
+
+# Frames are handled here, never made: `dsshare run`'s own process never loads pandas.
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AUDIT",
@@ -118,8 +121,9 @@ def write_parameters(folder: Path, params: Mapping[str, Any]) -> Path:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe value: NaN/NaT become None, numpy scalars plain Python."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    """JSON-safe value of a cell whose missing values are already None: NaN becomes None,
+    numpy scalars plain Python, datetimes ISO text."""
+    if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -131,11 +135,10 @@ def _plain(value: Any) -> Any:
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as JSON-safe dicts."""
-    return [
-        {str(k): _plain(v) for k, v in row.items()}
-        for row in frame.astype(object).to_dict(orient="records")
-    ]
+    """Rows of ``frame`` as JSON-safe dicts (missing values, NA and NaT included, as None)."""
+    plain = frame.astype(object)
+    plain = plain.where(plain.notna(), None)
+    return [{str(k): _plain(v) for k, v in row.items()} for row in plain.to_dict(orient="records")]
 
 
 def write_json(path: Path, data: Any) -> Path:
