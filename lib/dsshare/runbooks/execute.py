@@ -611,7 +611,11 @@ def execute(
     """
     _skip_iri_grammars()
     # Checked first, nothing started yet; papermill itself is imported once the kernel boots.
-    if importlib.util.find_spec("papermill") is None:
+    try:
+        papermill_found = importlib.util.find_spec("papermill") is not None
+    except ImportError:  # a finder that refuses the name (a broken or hidden install)
+        papermill_found = False
+    if not papermill_found:
         raise MissingExtraError("dsshare run", "papermill", "runbooks")
     require("ipykernel", "runbooks", "dsshare run")  # the kernel the notebooks run on
     from jupyter_client.kernelspec import NoSuchKernel
