@@ -28,8 +28,11 @@ from moto.core import base_backend, responses, utils
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.ds import urls as ds_urls
+from moto.iam import models as iam_models
 from moto.moto_api._internal import mock_random
 from moto.moto_server import werkzeug_app
+from moto.organizations import models as organizations_models
+from moto.sts import models as sts_models
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,6 +126,12 @@ def moto_internals() -> dict[str, str]:
         "moto.ds.urls.url_paths": ds_urls.url_paths,
         **{f"moto.ds.urls.url_paths[{path!r}]": view for path, view in ds_urls.url_paths.items()},
         "MOTO_EC2_LOAD_DEFAULT_AMIS": os.environ.get("MOTO_EC2_LOAD_DEFAULT_AMIS"),
+        # A running sandbox reads present accounts from these directly; a stopped one not.
+        **{f"type({name})": type(backends) for name, backends in (
+            ("iam_backends", iam_models.iam_backends),
+            ("sts_backends", sts_models.sts_backends),
+            ("organizations_backends", organizations_models.organizations_backends),
+        )},
     }
     for cls in (
         base_backend.BackendDict,

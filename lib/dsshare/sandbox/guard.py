@@ -11,6 +11,7 @@ code object is read. A moto that behaves differently fails :func:`check_moto_sha
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import json
 import threading
@@ -20,22 +21,25 @@ from typing import Any
 
 import moto
 from botocore.exceptions import ClientError
+from botocore.paginate import TokenEncoder
 from flask import Flask
-from moto.core.base_backend import AccountSpecificBackend, BackendDict
+from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend, backend_lock
 from moto.core.exceptions import InvalidToken
 from moto.core.utils import convert_to_flask_response
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.ds.responses import DirectoryServiceResponse
 from moto.moto_server.werkzeug_app import BackendRequest, DomainDispatcherApplication
-from moto.organizations.models import organizations_backends
+from moto.organizations.models import OrganizationsBackend, organizations_backends
+from moto.organizations.responses import OrganizationsResponse
 from moto.utilities.paginator import Paginator
 from werkzeug.test import EnvironBuilder
 
 from . import MotoShapeError
-from .backend import SharingBackend, SharingBackendDict
+from .backend import SharingBackend, SharingBackendDict, present_first
 from .dispatch import DirectRoute, create_app, run_app
 from .exceptions import EntityDoesNotExistException
+from .organization import ListingResponse
 from .responses import ADDED, REPLACED, SharingResponse
 
 #: The moto the sandbox's tests have passed with (pyproject.toml allows it up to moto 6).
@@ -43,6 +47,8 @@ TESTED_WITH = "moto 5.2.5"
 
 #: What probe requests are signed as (an account id no seed uses).
 PROBE_ACCOUNT = "000000000000"
+#: The service name of the guard's own backend dict.
+PROBE_SERVICE = "dsshare-probe"
 PROBE_REGION = "us-east-1"
 
 
@@ -389,20 +395,29 @@ def _check_direct_route() -> None:
         )
 
 
+#: The apps the sandbox answers with its own response classes (see dispatch.RESPONSE_CLASSES).
+_APPS: dict[str, tuple[str, type, type]] = {
+    "ds": ("Directory Service", DirectoryServiceResponse, SharingResponse),
+    "organizations": ("Organizations", OrganizationsResponse, ListingResponse),
+}
+
+
 def _check_ds_app() -> None:
-    """The sandbox's Directory Service app routes every request to SharingResponse."""
-    app = create_app("ds")
-    views = [app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules()]
-    _require(
-        bool(views)
-        and all(
-            isinstance(view, convert_to_flask_response)
-            and getattr(view.callback, "__self__", None) is SharingResponse
-            for view in views
-        ),
-        "moto's Directory Service app no longer routes its requests to "
-        "DirectoryServiceResponse.dispatch through convert_to_flask_response",
-    )
+    """The sandbox's Directory Service and Organizations apps route every request to its
+    response classes (SharingResponse, ListingResponse)."""
+    for service, (name, moto_class, ours) in _APPS.items():
+        app = create_app(service)
+        views = [app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules()]
+        _require(
+            bool(views)
+            and all(
+                isinstance(view, convert_to_flask_response)
+                and getattr(view.callback, "__self__", None) is ours
+                for view in views
+            ),
+            f"moto's {name} app no longer routes its requests to "
+            f"{moto_class.__name__}.dispatch through convert_to_flask_response",
+        )
 
 
 # -- moto's Organizations ----------------------------------------------------------------
@@ -420,6 +435,176 @@ def _check_organizations() -> None:
         )
 
 
+# -- moto's account lookup, and its Organizations account lists ------------------------
+
+
+class _ProbeService(BaseBackend):
+    """A backend no moto service uses."""
+
+
+def _check_present_first() -> None:
+    """moto's dict answers a present account with its own entry; present_first does too."""
+    probe = BackendDict(_ProbeService, PROBE_SERVICE, use_boto3_regions=False,
+                        additional_regions=[PROBE_REGION])  # fmt: skip
+    try:
+        moto_answers = _moto_lookups(probe)
+        probe.__class__ = present_first(BackendDict)
+        quick_answers = _moto_lookups(probe)
+    except (AttributeError, TypeError, KeyError, ValueError) as err:
+        moto_answers = quick_answers = repr(err)
+    finally:
+        with backend_lock:
+            while probe in BackendDict._instances:
+                BackendDict._instances.remove(probe)
+    _require(
+        moto_answers == "as expected",
+        "BackendDict no longer answers a lookup with the account's entry in the dict, "
+        f"registering the dict on BackendDict._instances ({moto_answers})",
+    )
+    _require(
+        quick_answers == "as expected",
+        f"backend.present_first answers differently from moto's BackendDict ({quick_answers})",
+    )
+
+
+def _moto_lookups(probe: BackendDict) -> str:  # type: ignore[type-arg]
+    """Look an account up twice, the second time with the dict off moto's reset list."""
+    account = f"{len(probe):012d}"
+    first = probe[account]
+    if not isinstance(first, AccountSpecificBackend) or dict.get(probe, account) is not first:
+        return f"the lookup answered {first!r}, not the dict's entry"
+    if probe not in BackendDict._instances:
+        return "the lookup did not register the dict"
+    with backend_lock:
+        BackendDict._instances.remove(probe)
+    again = probe[account]
+    if again is not first or probe not in BackendDict._instances:
+        return "a second lookup answered another entry, or did not register the dict again"
+    return "as expected"
+
+
+class _ProbeAccount:
+    """An account as ListAccounts reads it (moto's own would create IAM roles)."""
+
+    def __init__(self, account_id: str, parent_id: str, second: int) -> None:
+        self.id = account_id
+        self.parent_id = parent_id
+        self.create_time = datetime.datetime(2024, 1, 1) + datetime.timedelta(seconds=second)
+
+    def describe(self) -> dict[str, Any]:
+        return {"Id": self.id, "Name": f"probe-{self.id}", "Status": "ACTIVE",
+                "JoinedTimestamp": self.create_time.timestamp()}  # fmt: skip
+
+
+class _ProbeOrganization:
+    """Two OUs and seven accounts, out of joining order, two joined at the same second.
+
+    Its methods are moto's OrganizationsBackend's, read when called.
+    """
+
+    def __init__(self) -> None:
+        self.ou = [SimpleNamespace(id="ou-a"), SimpleNamespace(id="ou-b")]
+        joined = [(9, "ou-a"), (3, "ou-b"), (5, "ou-a"), (5, "ou-a"), (1, "ou-b"), (7, "ou-a"),
+                  (2, "ou-a")]  # fmt: skip
+        self.accounts = [
+            _ProbeAccount(f"{900000000000 - n}", parent, second)
+            for n, (second, parent) in enumerate(joined)
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(OrganizationsBackend, name).__get__(self)
+
+
+_PROBE_ORGANIZATION = _ProbeOrganization()
+
+
+class _MotoListing(OrganizationsResponse):
+    @property
+    def organizations_backend(self) -> Any:
+        return _PROBE_ORGANIZATION
+
+
+class _SandboxListing(ListingResponse):
+    @property
+    def organizations_backend(self) -> Any:
+        return _PROBE_ORGANIZATION
+
+
+def _listing_answer(response_class: type, operation: str, params: dict[str, Any]) -> Any:
+    body = json.dumps(params).encode()
+    request = BackendRequest(
+        _probe_environ("organizations", f"AWSOrganizationsV20161128.{operation}", body)
+    )
+    try:
+        status, _, answer = response_class.dispatch(request, request.raw_url, dict(request.headers))
+    except (AttributeError, TypeError, KeyError, ValueError, InvalidToken) as err:
+        return repr(err)
+    finally:
+        request.close()
+    return int(status), answer
+
+
+def _listing_pages(response_class: type, operation: str, params: dict[str, Any]) -> list[Any]:
+    """Every page of a listing, following NextToken (at most 20 pages)."""
+    pages = []
+    token = None
+    for _ in range(20):
+        answer = _listing_answer(
+            response_class, operation, {**params, **({"NextToken": token} if token else {})}
+        )
+        pages.append(answer)
+        if not isinstance(answer, tuple) or answer[0] != 200:
+            break
+        token = json.loads(answer[1]).get("NextToken")
+        if not token:
+            break
+    return pages
+
+
+#: Listings the guard pages through both ways: each operation, page sizes, parents.
+_LISTINGS = [
+    *(("ListAccounts", {} if size is None else {"MaxResults": size}) for size in (None, 1, 2, 3, 0, 50, -2)),
+    *(("ListAccountsForParent", {"ParentId": parent, **({} if size is None else {"MaxResults": size})})
+      for parent in ("ou-a", "ou-b", "ou-none") for size in (None, 1, 2, 4)),
+]  # fmt: skip
+
+
+def _check_account_listing() -> None:
+    """ListingResponse answers ListAccounts and ListAccountsForParent as moto does, byte for byte."""
+    for operation, params in _LISTINGS:
+        moto_pages = _listing_pages(_MotoListing, operation, params)
+        ours = _listing_pages(_SandboxListing, operation, params)
+        _require(
+            moto_pages == ours,
+            f"moto's Organizations {operation} answers {params} differently from the "
+            f"sandbox's pages (moto {moto_pages!r}, sandbox {ours!r})",
+        )
+    # A token for one parent refused for another, and a token that matches no account.
+    first_page = _listing_answer(
+        _MotoListing, "ListAccountsForParent", {"ParentId": "ou-a", "MaxResults": 1}
+    )
+    token = (
+        json.loads(first_page[1]).get("NextToken") if isinstance(first_page, tuple) else None
+    )
+    _require(
+        isinstance(token, str),
+        f"moto's ListAccountsForParent no longer pages by MaxResults ({first_page!r})",
+    )
+    stale = TokenEncoder().encode({"uniqueAttributes": "not-an-account"})
+    for operation, params in [
+        ("ListAccountsForParent", {"ParentId": "ou-b", "NextToken": token}),
+        ("ListAccounts", {"NextToken": stale}),
+        ("ListAccounts", {"NextToken": "not a token"}),
+    ]:
+        moto_answer = _listing_answer(_MotoListing, operation, params)
+        ours_answer = _listing_answer(_SandboxListing, operation, params)
+        _require(
+            moto_answer == ours_answer,
+            f"moto's Organizations {operation} refuses {params} differently from the "
+            f"sandbox (moto {moto_answer!r}, sandbox {ours_answer!r})",
+        )
+
+
 def check_moto_shape() -> None:
     """Raise MotoShapeError unless moto behaves as the sandbox's extension expects."""
     _check_response_class()
@@ -431,6 +616,8 @@ def check_moto_shape() -> None:
     _check_direct_route()
     _check_ds_app()
     _check_organizations()
+    _check_present_first()
+    _check_account_listing()
 
 
 _checked = False
