@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
-from moto.core.base_backend import AccountSpecificBackend, BackendDict
+from moto.core.base_backend import AccountSpecificBackend, BackendDict, backend_lock
 from moto.ds.models import Directory, DirectoryServiceBackend
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
@@ -554,15 +554,17 @@ sharing_backends = SharingBackendDict()
 
 
 def present_first(kind: type[BackendDict]) -> type[BackendDict]:  # type: ignore[type-arg]
-    """``kind`` (a moto BackendDict class) reading a present, registered account directly.
+    """``kind`` (a moto BackendDict class) looking accounts up without searching them all.
 
     moto's lookup copies the dict's keys into a list and searches it, under its global
     lock, on every call: ~0.5 ms with 10,000 accounts, made for every request (moto
-    registers the caller's IAM account) and several times per AssumeRole, which made the
-    sandbox's CPU per request grow with the organization. Its answer for an account that
-    is present and a dict on moto's reset list is the dict's own entry; this gives that
-    entry without the search, and asks moto for anything else (a new account, a dict a
-    reset took off the list). The guard checks moto answers that way.
+    registers the caller's IAM account) and several times per AssumeRole (the first for
+    each account adds it to STS's dict), which made the sandbox's CPU per request grow
+    with the organization. This lookup does what moto's does, with the dict's own
+    membership test: a present account on a registered dict is read straight from the
+    dict; otherwise, under moto's lock, the account's AccountSpecificBackend is created
+    as moto creates it and the dict put on moto's reset list. The guard checks moto's
+    lookup still behaves that way, and that this one answers as it does.
     """
     quick = _PRESENT_FIRST.get(kind)
     if quick is not None:
@@ -572,7 +574,18 @@ def present_first(kind: type[BackendDict]) -> type[BackendDict]:  # type: ignore
         accounts = dict.get(self, account_id)
         if accounts is not None and self in BackendDict._instances:
             return accounts
-        return kind.__getitem__(self, account_id)
+        with backend_lock:
+            if not dict.__contains__(self, account_id):
+                self[account_id] = AccountSpecificBackend(
+                    service_name=self.service_name,
+                    account_id=account_id,
+                    backend=self.backend,
+                    use_boto3_regions=self._use_boto3_regions,
+                    additional_regions=self._additional_regions,
+                )
+            if self not in BackendDict._instances:
+                BackendDict._instances.append(self)
+        return dict.__getitem__(self, account_id)
 
     quick = type(f"PresentFirst{kind.__name__}", (kind,), {"__getitem__": __getitem__,
                                                            "__module__": __name__})  # fmt: skip

@@ -447,6 +447,7 @@ def _check_present_first() -> None:
     probe = BackendDict(_ProbeService, PROBE_SERVICE, use_boto3_regions=False,
                         additional_regions=[PROBE_REGION])  # fmt: skip
     try:
+        probe[PROBE_ACCOUNT]  # the reference entry, made by moto
         moto_answers = _moto_lookups(probe)
         probe.__class__ = present_first(BackendDict)
         quick_answers = _moto_lookups(probe)
@@ -468,11 +469,23 @@ def _check_present_first() -> None:
 
 
 def _moto_lookups(probe: BackendDict) -> str:  # type: ignore[type-arg]
-    """Look an account up twice, the second time with the dict off moto's reset list."""
-    account = f"{len(probe):012d}"
+    """Look a new account up, then again with the dict off moto's reset list.
+
+    What the lookup creates is compared with the entry moto creates for the guard's own
+    reference account, so the same checks hold moto's lookup and present_first's to one
+    standard.
+    """
+    account = f"{len(probe) + 1:012d}"
     first = probe[account]
+    reference = dict.get(probe, PROBE_ACCOUNT)
     if not isinstance(first, AccountSpecificBackend) or dict.get(probe, account) is not first:
         return f"the lookup answered {first!r}, not the dict's entry"
+    made = {key: value for key, value in vars(first).items() if key not in ("_id", "account_id")}
+    if first.account_id != account or (
+        reference is not None
+        and made != {k: v for k, v in vars(reference).items() if k not in ("_id", "account_id")}
+    ):
+        return f"the lookup created another kind of entry ({vars(first)!r})"
     if probe not in BackendDict._instances:
         return "the lookup did not register the dict"
     with backend_lock:
