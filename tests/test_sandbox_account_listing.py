@@ -15,14 +15,9 @@ from typing import Any
 
 import pytest
 from botocore.paginate import TokenEncoder
-from moto.core.base_backend import BackendDict
-from moto.iam.models import iam_backends
-from moto.organizations.models import organizations_backends
 from moto.organizations.responses import OrganizationsResponse
-from moto.sts.models import sts_backends
 
 from dsshare.sandbox import Sandbox, dispatch
-from dsshare.sandbox.backend import PresentFirstLookups, present_first
 from dsshare.sandbox.organization import ListingResponse
 
 TARGET = "AWSOrganizationsV20161128."
@@ -184,33 +179,3 @@ def test_the_sandbox_serves_organizations_through_its_listing_class(sb: Sandbox)
     assert "list_accounts" not in vars(OrganizationsResponse) or (
         vars(OrganizationsResponse)["list_accounts"] is not vars(ListingResponse)["list_accounts"]
     )
-
-
-# -- moto's account lookups while a sandbox runs -----------------------------------------
-
-
-def test_while_a_sandbox_runs_moto_s_dicts_answer_present_accounts_with_their_entries(
-    sb: Sandbox, aws
-) -> None:
-    member = sb.manifest["accounts"][1]["id"]
-    aws("ds", account_id=member).describe_directories()  # IAM and STS now know the member
-
-    for backends in (iam_backends, sts_backends, organizations_backends):
-        assert type(backends) is present_first(type(backends).__bases__[0])
-    assert iam_backends[member] is dict.get(iam_backends, member)
-    assert iam_backends in BackendDict._instances
-
-
-def test_present_first_lookups_end_with_the_last_sandbox() -> None:
-    probe = BackendDict(object, "dsshare-test-probe", use_boto3_regions=False)
-    lookups = PresentFirstLookups([probe])
-
-    lookups.acquire()
-    lookups.acquire()
-    lookups.release()
-    still = type(probe)
-    lookups.release()
-    lookups.release()  # one release too many changes nothing
-
-    assert still is present_first(BackendDict)
-    assert type(probe) is BackendDict

@@ -1,11 +1,10 @@
 """The dsshare sandbox: moto's server extended with Directory Service sharing.
 
 See the README ("The sandbox") for what it models and why. Importing or running it
-leaves moto's answers unchanged for other code in the same process: the sandbox serves its
-own subclasses of moto's Directory Service and Organizations response classes from its own
-apps (see :mod:`dsshare.sandbox.dispatch` and the guard, :mod:`dsshare.sandbox.guard`);
-while one runs, three of moto's backend dicts read present accounts without moto's search
-(:func:`dsshare.sandbox.backend.present_first`), and get their class back when it stops.
+leaves moto unchanged for other code in the same process: the sandbox serves its own
+subclasses of moto's Directory Service classes and of its Organizations response class
+from its own apps (see :mod:`dsshare.sandbox.dispatch` and the guard,
+:mod:`dsshare.sandbox.guard`).
 
 The names below are loaded on first use, because they need moto (the ``sandbox`` extra):
 importing this package, or its pytest plugin, imports no moto.

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from moto.core.base_backend import AccountSpecificBackend, BackendDict, backend_lock
+from moto.core.base_backend import AccountSpecificBackend, BackendDict
 from moto.ds.models import Directory, DirectoryServiceBackend
-from moto.iam.models import iam_backends
-from moto.organizations.models import organizations_backends
-from moto.sts.models import sts_backends
 from moto.utilities.paginator import Paginator
 
 from .exceptions import (
@@ -551,88 +548,6 @@ class SharingBackendDict(BackendDict):  # type: ignore[type-arg]
 
 #: Every account's and Region's sharing backend, for the sandbox's server alone.
 sharing_backends = SharingBackendDict()
-
-
-def present_first(kind: type[BackendDict]) -> type[BackendDict]:  # type: ignore[type-arg]
-    """``kind`` (a moto BackendDict class) looking accounts up without searching them all.
-
-    moto's lookup copies the dict's keys into a list and searches it, under its global
-    lock, on every call: ~0.5 ms with 10,000 accounts, made for every request (moto
-    registers the caller's IAM account) and several times per AssumeRole (the first for
-    each account adds it to STS's dict), which made the sandbox's CPU per request grow
-    with the organization. This lookup does what moto's does, with the dict's own
-    membership test: a present account on a registered dict is read straight from the
-    dict; otherwise, under moto's lock, the account's AccountSpecificBackend is created
-    as moto creates it and the dict put on moto's reset list. The guard checks moto's
-    lookup still behaves that way, and that this one answers as it does.
-    """
-    quick = _PRESENT_FIRST.get(kind)
-    if quick is not None:
-        return quick
-
-    def __getitem__(self: Any, account_id: str) -> Any:
-        accounts = dict.get(self, account_id)
-        if accounts is not None and self in BackendDict._instances:
-            return accounts
-        with backend_lock:
-            if not dict.__contains__(self, account_id):
-                self[account_id] = AccountSpecificBackend(
-                    service_name=self.service_name,
-                    account_id=account_id,
-                    backend=self.backend,
-                    use_boto3_regions=self._use_boto3_regions,
-                    additional_regions=self._additional_regions,
-                )
-            if self not in BackendDict._instances:
-                BackendDict._instances.append(self)
-        return dict.__getitem__(self, account_id)
-
-    quick = type(f"PresentFirst{kind.__name__}", (kind,), {"__getitem__": __getitem__,
-                                                           "__module__": __name__})  # fmt: skip
-    _PRESENT_FIRST[kind] = quick
-    return quick
-
-
-_PRESENT_FIRST: dict[type, type] = {}
-
-
-class PresentFirstLookups:
-    """While a sandbox runs, moto's IAM, STS and Organizations dicts look up with
-    :func:`present_first`; when the last one stops, they are moto's plain dicts again.
-
-    These are the dicts moto's code reads by account on a sandbox's hot paths (every
-    request registers the caller in IAM; AssumeRole reads IAM and STS by the role's
-    account), so they hold one entry per member account. Only their class changes, to a
-    subclass whose lookups answer as moto's: the objects, their contents and every moto
-    class stay as they are, and outside a running sandbox nothing differs at all.
-    """
-
-    def __init__(self, dicts: Sequence[BackendDict]) -> None:  # type: ignore[type-arg]
-        self.dicts = list(dicts)
-        self._users = 0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self._lock:
-            self._users += 1
-            if self._users == 1:
-                for backends in self.dicts:
-                    backends.__class__ = present_first(type(backends))
-
-    def release(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                return
-            self._users -= 1
-            if self._users == 0:
-                for backends in self.dicts:
-                    plain = type(backends).__bases__[0]
-                    if _PRESENT_FIRST.get(plain) is type(backends):
-                        backends.__class__ = plain
-
-
-#: moto's dicts a running sandbox reads accounts from on every request or AssumeRole.
-present_first_lookups = PresentFirstLookups([iam_backends, sts_backends, organizations_backends])
 
 
 #: What a consumer may call on its SharedMicrosoftAD, by DirectoryId or ResourceId, beyond

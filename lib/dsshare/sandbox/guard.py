@@ -23,7 +23,7 @@ import moto
 from botocore.exceptions import ClientError
 from botocore.paginate import TokenEncoder
 from flask import Flask
-from moto.core.base_backend import AccountSpecificBackend, BackendDict, BaseBackend, backend_lock
+from moto.core.base_backend import AccountSpecificBackend, BackendDict
 from moto.core.exceptions import InvalidToken
 from moto.core.utils import convert_to_flask_response
 from moto.ds import models as ds_models
@@ -36,7 +36,7 @@ from moto.utilities.paginator import Paginator
 from werkzeug.test import EnvironBuilder
 
 from . import MotoShapeError
-from .backend import SharingBackend, SharingBackendDict, present_first
+from .backend import SharingBackend, SharingBackendDict
 from .dispatch import DirectRoute, create_app, run_app
 from .exceptions import EntityDoesNotExistException
 from .organization import ListingResponse
@@ -47,8 +47,6 @@ TESTED_WITH = "moto 5.2.5"
 
 #: What probe requests are signed as (an account id no seed uses).
 PROBE_ACCOUNT = "000000000000"
-#: The service name of the guard's own backend dict.
-PROBE_SERVICE = "dsshare-probe"
 PROBE_REGION = "us-east-1"
 
 
@@ -435,65 +433,7 @@ def _check_organizations() -> None:
         )
 
 
-# -- moto's account lookup, and its Organizations account lists ------------------------
-
-
-class _ProbeService(BaseBackend):
-    """A backend no moto service uses."""
-
-
-def _check_present_first() -> None:
-    """moto's dict answers a present account with its own entry; present_first does too."""
-    probe = BackendDict(_ProbeService, PROBE_SERVICE, use_boto3_regions=False,
-                        additional_regions=[PROBE_REGION])  # fmt: skip
-    try:
-        probe[PROBE_ACCOUNT]  # the reference entry, made by moto
-        moto_answers = _moto_lookups(probe)
-        probe.__class__ = present_first(BackendDict)
-        quick_answers = _moto_lookups(probe)
-    except (AttributeError, TypeError, KeyError, ValueError) as err:
-        moto_answers = quick_answers = repr(err)
-    finally:
-        with backend_lock:
-            while probe in BackendDict._instances:
-                BackendDict._instances.remove(probe)
-    _require(
-        moto_answers == "as expected",
-        "BackendDict no longer answers a lookup with the account's entry in the dict, "
-        f"registering the dict on BackendDict._instances ({moto_answers})",
-    )
-    _require(
-        quick_answers == "as expected",
-        f"backend.present_first answers differently from moto's BackendDict ({quick_answers})",
-    )
-
-
-def _moto_lookups(probe: BackendDict) -> str:  # type: ignore[type-arg]
-    """Look a new account up, then again with the dict off moto's reset list.
-
-    What the lookup creates is compared with the entry moto creates for the guard's own
-    reference account, so the same checks hold moto's lookup and present_first's to one
-    standard.
-    """
-    account = f"{len(probe) + 1:012d}"
-    first = probe[account]
-    reference = dict.get(probe, PROBE_ACCOUNT)
-    if not isinstance(first, AccountSpecificBackend) or dict.get(probe, account) is not first:
-        return f"the lookup answered {first!r}, not the dict's entry"
-    made = {key: value for key, value in vars(first).items() if key not in ("_id", "account_id")}
-    if first.account_id != account or (
-        reference is not None
-        and made != {k: v for k, v in vars(reference).items() if k not in ("_id", "account_id")}
-    ):
-        return f"the lookup created another kind of entry ({vars(first)!r})"
-    if probe not in BackendDict._instances:
-        return "the lookup did not register the dict"
-    with backend_lock:
-        BackendDict._instances.remove(probe)
-    again = probe[account]
-    if again is not first or probe not in BackendDict._instances:
-        return "a second lookup answered another entry, or did not register the dict again"
-    return "as expected"
+# -- moto's Organizations account lists -------------------------------------------------
 
 
 class _ProbeAccount:
@@ -629,7 +569,6 @@ def check_moto_shape() -> None:
     _check_direct_route()
     _check_ds_app()
     _check_organizations()
-    _check_present_first()
     _check_account_listing()
 
 

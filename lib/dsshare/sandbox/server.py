@@ -21,7 +21,7 @@ from typing import Any
 from moto.moto_api._internal.models import moto_api_backend
 from moto.organizations.models import organizations_backends
 
-from .backend import present_first_lookups, sharing_backends
+from .backend import sharing_backends
 from .control import (
     ControlClient,
     ControlGuard,
@@ -145,8 +145,6 @@ class Sandbox:
         self.manifest: dict[str, Any] = {}
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        #: Whether this sandbox holds moto's quicker account lookups (backend.present_first).
-        self._reads_present_first = False
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -168,17 +166,6 @@ class Sandbox:
             logging.INFO if self.log_requests else logging.WARNING
         )
         ensure_moto_shape()
-        if not self._reads_present_first:
-            present_first_lookups.acquire()
-            self._reads_present_first = True
-        try:
-            self._serve()
-        except BaseException:
-            self._release_lookups()
-            raise
-        return self
-
-    def _serve(self) -> None:
         dispatcher = Dispatcher()
         app = FaultMiddleware(ProtocolMiddleware(dispatcher), self.faults, control=self._control_app)
         # Bind before reseeding: moto's state is process-wide, and a port that is taken
@@ -203,11 +190,7 @@ class Sandbox:
             target=self._server.serve_forever, name="dsshare-sandbox", daemon=True
         )
         self._thread.start()
-
-    def _release_lookups(self) -> None:
-        if self._reads_present_first:
-            self._reads_present_first = False
-            present_first_lookups.release()
+        return self
 
     def stop(self) -> None:
         if self._server is not None:
@@ -218,7 +201,6 @@ class Sandbox:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
-        self._release_lookups()
 
     def __enter__(self) -> Sandbox:
         return self.start()
