@@ -7,6 +7,7 @@ with a message naming it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,8 +23,10 @@ from moto.core.utils import convert_to_flask_response
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from moto.organizations.models import organizations_backends
-from moto.utilities.paginator import Paginator
+from moto.organizations.models import OrganizationsBackend, organizations_backends
+from moto.organizations.responses import OrganizationsResponse
+from moto.organizations.utils import PAGINATION_MODEL
+from moto.utilities.paginator import Paginator, paginate
 
 from dsshare.sandbox import MotoShapeError, Sandbox, check_moto_shape, dispatch
 from dsshare.sandbox.backend import SharingBackend, SharingBackendDict, sharing_backends
@@ -32,6 +35,7 @@ from dsshare.sandbox.exceptions import (
     InvalidTargetException,
     SandboxModelError,
 )
+from dsshare.sandbox.organization import ListingResponse
 from dsshare.sandbox.records import ShareRecord
 from dsshare.sandbox.responses import ADDED, REPLACED, SharingResponse
 from dsshare.sandbox.shapes import check_output, validate_input
@@ -247,6 +251,38 @@ def test_moto_s_ds_app_routing_elsewhere_is_refused(monkeypatch: pytest.MonkeyPa
 def test_losing_master_accounts_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(organizations_backends, "master_accounts")
     refused("organizations_backends.master_accounts is gone")
+
+
+def test_moto_listing_accounts_in_another_order_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def list_accounts(self: Any) -> list[Any]:
+        return sorted((a.describe() for a in self.accounts), key=lambda a: a["Id"])
+
+    monkeypatch.setattr(OrganizationsBackend, "list_accounts",
+                        paginate(PAGINATION_MODEL)(list_accounts))  # fmt: skip
+    refused("Organizations ListAccounts answers")
+
+
+def test_moto_answering_list_accounts_for_parent_otherwise_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = OrganizationsResponse.list_accounts_for_parent
+
+    def list_accounts_for_parent(self: Any) -> str:
+        answer = json.loads(original(self))
+        answer.pop("NextToken")  # fmt: skip
+        return json.dumps(answer)
+
+    monkeypatch.setattr(OrganizationsResponse, "list_accounts_for_parent", list_accounts_for_parent)
+    refused("Organizations ListAccountsForParent answers")
+
+
+def test_moto_s_organizations_app_routing_elsewhere_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(
+        dispatch.RESPONSE_CLASSES, "organizations", (BaseResponse, ListingResponse)
+    )
+    refused("Organizations app no longer routes its requests to OrganizationsResponse.dispatch")
 
 
 def test_the_sandbox_s_backends_are_its_own_and_read_present_accounts_directly(

@@ -5,7 +5,8 @@ The scenario runs in a fresh interpreter, so that "before" really is before dssh
 sandbox was imported: it records plain moto Directory Service answers and the identity
 of the moto internals an extension could be tempted to replace, imports
 ``dsshare.sandbox``, records again, runs a ``Sandbox`` (start, share, accept, stop),
-and records a third time. All three must be identical.
+and records a third time; the Sandbox records moto's internals once more while it serves.
+All must be identical.
 """
 
 from __future__ import annotations
@@ -28,8 +29,13 @@ from moto.core import base_backend, responses, utils
 from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.ds import urls as ds_urls
+from moto.iam import models as iam_models
 from moto.moto_api._internal import mock_random
 from moto.moto_server import werkzeug_app
+from moto.organizations import models as organizations_models
+from moto.organizations import responses as organizations_responses
+from moto.organizations import urls as organizations_urls
+from moto.sts import models as sts_models
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,6 +119,17 @@ def plain_moto_directory_service() -> Any:
         return normalised(answers)
 
 
+def plain_backend_dicts() -> dict[str, Any]:
+    """moto's IAM, STS and Organizations backend dicts, one entry per account that used them."""
+    return {
+        "moto.iam.models.iam_backends": iam_models.iam_backends,
+        "moto.sts.models.sts_backends": sts_models.sts_backends,
+        "moto.organizations.models.organizations_backends": (
+            organizations_models.organizations_backends
+        ),
+    }
+
+
 def moto_internals() -> dict[str, str]:
     """The identity of every moto attribute an extension might replace, by name."""
     watched: dict[str, Any] = {
@@ -122,7 +139,15 @@ def moto_internals() -> dict[str, str]:
         "moto.ds.models.ds_backends.backend": ds_models.ds_backends.backend,
         "moto.ds.urls.url_paths": ds_urls.url_paths,
         **{f"moto.ds.urls.url_paths[{path!r}]": view for path, view in ds_urls.url_paths.items()},
+        "moto.organizations.urls.url_paths": organizations_urls.url_paths,
+        **{
+            f"moto.organizations.urls.url_paths[{path!r}]": view
+            for path, view in organizations_urls.url_paths.items()
+        },
         "MOTO_EC2_LOAD_DEFAULT_AMIS": os.environ.get("MOTO_EC2_LOAD_DEFAULT_AMIS"),
+        # The dicts a sandbox reads every member account from: neither replaced nor retyped.
+        **plain_backend_dicts(),
+        **{f"type({name})": type(backends) for name, backends in plain_backend_dicts().items()},
     }
     for cls in (
         base_backend.BackendDict,
@@ -130,6 +155,7 @@ def moto_internals() -> dict[str, str]:
         base_backend.BaseBackend,
         responses.BaseResponse,
         ds_responses.DirectoryServiceResponse,
+        organizations_responses.OrganizationsResponse,
         ds_models.DirectoryServiceBackend,
         ds_models.Directory,
         utils.convert_to_flask_response,
@@ -162,7 +188,8 @@ def run_a_sandbox() -> dict[str, str]:
             ShareMethod="HANDSHAKE",
         )["SharedDirectoryId"]
         accepted = consumer_ds.accept_shared_directory(SharedDirectoryId=shared_id)
-        return {"status": accepted["SharedDirectory"]["ShareStatus"], "consumer": consumer}
+        return {"status": accepted["SharedDirectory"]["ShareStatus"], "consumer": consumer,
+                "internals": moto_internals()}  # fmt: skip
 
 
 def role_client(endpoint_url: str, account_id: str, role_name: str) -> Any:
@@ -237,6 +264,7 @@ def test_moto_s_internals_are_the_same_objects_before_and_after(observed: dict[s
     before = observed["before"]["internals"]
     assert "moto.core.base_backend.BackendDict.__getitem__" in before
     assert differences(before, observed["imported"]["internals"]) == []
+    assert differences(before, observed["sandbox"]["internals"]) == []
     assert differences(before, observed["after"]["internals"]) == []
 
 
@@ -246,6 +274,11 @@ def test_mock_aws_next_to_the_session_sandbox_sees_plain_moto(sandbox: Any) -> N
     mock_aws resets moto's in-memory state, which the sandbox's world of the other
     services (Organizations, IAM, EC2) lives in: the session sandbox is reseeded after.
     """
+    assert [type(backends) for backends in plain_backend_dicts().values()] == [
+        base_backend.BackendDict,
+        base_backend.BackendDict,
+        organizations_models.OrganizationsBackendDict,
+    ]
     try:
         answers = plain_moto_directory_service()
     finally:

@@ -2,8 +2,9 @@
 
 See the README ("The sandbox") for what it models and why. Importing or running it
 leaves moto unchanged for other code in the same process: the sandbox serves its own
-subclasses of moto's Directory Service classes from its own apps (see
-:mod:`dsshare.sandbox.dispatch` and the guard, :mod:`dsshare.sandbox.guard`).
+subclasses of moto's Directory Service classes and of its Organizations response class
+from its own apps (see :mod:`dsshare.sandbox.dispatch` and the guard,
+:mod:`dsshare.sandbox.guard`).
 
 The names below are loaded on first use, because they need moto (the ``sandbox`` extra):
 importing this package, or its pytest plugin, imports no moto.

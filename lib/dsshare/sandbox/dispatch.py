@@ -3,7 +3,8 @@
 moto's server wraps every service in a Flask app behind a host dispatcher. The sandbox
 builds its own dispatcher and apps (moto's ``DomainDispatcherApplication`` and
 ``create_backend_app``), with Directory Service answered by the sandbox's
-:class:`~dsshare.sandbox.responses.SharingResponse`: moto's classes and module state stay
+:class:`~dsshare.sandbox.responses.SharingResponse` and Organizations by its
+:class:`~dsshare.sandbox.organization.ListingResponse`: moto's classes and module state stay
 as they are for any other code in the process. It keeps moto's view functions and
 answers, but remembers which backend serves each host and calls the view directly for
 plain ``POST /`` requests; everything else still goes through Flask. The moto behaviour
@@ -28,9 +29,11 @@ from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     create_backend_app,
 )
+from moto.organizations.responses import OrganizationsResponse
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
+from .organization import ListingResponse
 from .responses import SharingResponse
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ logger = logging.getLogger(__name__)
 #: The response classes the sandbox answers with instead of moto's, in its own apps.
 RESPONSE_CLASSES: dict[str, tuple[type, type]] = {
     "ds": (DirectoryServiceResponse, SharingResponse),
+    "organizations": (OrganizationsResponse, ListingResponse),
 }
 
 
@@ -45,7 +49,8 @@ def create_app(service: str) -> Flask:
     """moto's Flask app for ``service``, answering with the sandbox's response class.
 
     ``create_backend_app`` builds a new app on every call, from moto's URL table; the
-    Directory Service app's views call ``DirectoryServiceResponse.dispatch``. The app is
+    Directory Service app's views call ``DirectoryServiceResponse.dispatch`` (and
+    Organizations', ``OrganizationsResponse.dispatch``). The app is
     the sandbox's own (one per :class:`Dispatcher`), so its views are pointed at the
     sandbox's subclass here, leaving moto's class and URL table as they are.
     """

@@ -11,6 +11,7 @@ code object is read. A moto that behaves differently fails :func:`check_moto_sha
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import json
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 
 import moto
 from botocore.exceptions import ClientError
+from botocore.paginate import TokenEncoder
 from flask import Flask
 from moto.core.base_backend import AccountSpecificBackend, BackendDict
 from moto.core.exceptions import InvalidToken
@@ -28,7 +30,8 @@ from moto.ds import models as ds_models
 from moto.ds import responses as ds_responses
 from moto.ds.responses import DirectoryServiceResponse
 from moto.moto_server.werkzeug_app import BackendRequest, DomainDispatcherApplication
-from moto.organizations.models import organizations_backends
+from moto.organizations.models import OrganizationsBackend, organizations_backends
+from moto.organizations.responses import OrganizationsResponse
 from moto.utilities.paginator import Paginator
 from werkzeug.test import EnvironBuilder
 
@@ -36,6 +39,7 @@ from . import MotoShapeError
 from .backend import SharingBackend, SharingBackendDict
 from .dispatch import DirectRoute, create_app, run_app
 from .exceptions import EntityDoesNotExistException
+from .organization import ListingResponse
 from .responses import ADDED, REPLACED, SharingResponse
 
 #: The moto the sandbox's tests have passed with (pyproject.toml allows it up to moto 6).
@@ -389,20 +393,29 @@ def _check_direct_route() -> None:
         )
 
 
+#: The apps the sandbox answers with its own response classes (see dispatch.RESPONSE_CLASSES).
+_APPS: dict[str, tuple[str, type, type]] = {
+    "ds": ("Directory Service", DirectoryServiceResponse, SharingResponse),
+    "organizations": ("Organizations", OrganizationsResponse, ListingResponse),
+}
+
+
 def _check_ds_app() -> None:
-    """The sandbox's Directory Service app routes every request to SharingResponse."""
-    app = create_app("ds")
-    views = [app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules()]
-    _require(
-        bool(views)
-        and all(
-            isinstance(view, convert_to_flask_response)
-            and getattr(view.callback, "__self__", None) is SharingResponse
-            for view in views
-        ),
-        "moto's Directory Service app no longer routes its requests to "
-        "DirectoryServiceResponse.dispatch through convert_to_flask_response",
-    )
+    """The sandbox's Directory Service and Organizations apps route every request to its
+    response classes (SharingResponse, ListingResponse)."""
+    for service, (name, moto_class, ours) in _APPS.items():
+        app = create_app(service)
+        views = [app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules()]
+        _require(
+            bool(views)
+            and all(
+                isinstance(view, convert_to_flask_response)
+                and getattr(view.callback, "__self__", None) is ours
+                for view in views
+            ),
+            f"moto's {name} app no longer routes its requests to "
+            f"{moto_class.__name__}.dispatch through convert_to_flask_response",
+        )
 
 
 # -- moto's Organizations ----------------------------------------------------------------
@@ -420,6 +433,131 @@ def _check_organizations() -> None:
         )
 
 
+# -- moto's Organizations account lists -------------------------------------------------
+
+
+class _ProbeAccount:
+    """An account as ListAccounts reads it (moto's own would create IAM roles)."""
+
+    def __init__(self, account_id: str, parent_id: str, second: int) -> None:
+        self.id = account_id
+        self.parent_id = parent_id
+        self.create_time = datetime.datetime(2024, 1, 1) + datetime.timedelta(seconds=second)
+
+    def describe(self) -> dict[str, Any]:
+        return {"Id": self.id, "Name": f"probe-{self.id}", "Status": "ACTIVE",
+                "JoinedTimestamp": self.create_time.timestamp()}  # fmt: skip
+
+
+class _ProbeOrganization:
+    """Two OUs and seven accounts, out of joining order, two joined at the same second.
+
+    Its methods are moto's OrganizationsBackend's, read when called.
+    """
+
+    def __init__(self) -> None:
+        self.ou = [SimpleNamespace(id="ou-a"), SimpleNamespace(id="ou-b")]
+        joined = [(9, "ou-a"), (3, "ou-b"), (5, "ou-a"), (5, "ou-a"), (1, "ou-b"), (7, "ou-a"),
+                  (2, "ou-a")]  # fmt: skip
+        self.accounts = [
+            _ProbeAccount(f"{900000000000 - n}", parent, second)
+            for n, (second, parent) in enumerate(joined)
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(OrganizationsBackend, name).__get__(self)
+
+
+_PROBE_ORGANIZATION = _ProbeOrganization()
+
+
+class _MotoListing(OrganizationsResponse):
+    @property
+    def organizations_backend(self) -> Any:
+        return _PROBE_ORGANIZATION
+
+
+class _SandboxListing(ListingResponse):
+    @property
+    def organizations_backend(self) -> Any:
+        return _PROBE_ORGANIZATION
+
+
+def _listing_answer(response_class: type, operation: str, params: dict[str, Any]) -> Any:
+    body = json.dumps(params).encode()
+    request = BackendRequest(
+        _probe_environ("organizations", f"AWSOrganizationsV20161128.{operation}", body)
+    )
+    try:
+        status, _, answer = response_class.dispatch(request, request.raw_url, dict(request.headers))
+    except (AttributeError, TypeError, KeyError, ValueError, InvalidToken) as err:
+        return repr(err)
+    finally:
+        request.close()
+    return int(status), answer
+
+
+def _listing_pages(response_class: type, operation: str, params: dict[str, Any]) -> list[Any]:
+    """Every page of a listing, following NextToken (at most 20 pages)."""
+    pages = []
+    token = None
+    for _ in range(20):
+        answer = _listing_answer(
+            response_class, operation, {**params, **({"NextToken": token} if token else {})}
+        )
+        pages.append(answer)
+        if not isinstance(answer, tuple) or answer[0] != 200:
+            break
+        token = json.loads(answer[1]).get("NextToken")
+        if not token:
+            break
+    return pages
+
+
+#: Listings the guard pages through both ways: each operation, page sizes, parents.
+_LISTINGS = [
+    *(("ListAccounts", {} if size is None else {"MaxResults": size}) for size in (None, 1, 2, 3, 0, 50, -2)),
+    *(("ListAccountsForParent", {"ParentId": parent, **({} if size is None else {"MaxResults": size})})
+      for parent in ("ou-a", "ou-b", "ou-none") for size in (None, 1, 2, 4)),
+]  # fmt: skip
+
+
+def _check_account_listing() -> None:
+    """ListingResponse answers ListAccounts and ListAccountsForParent as moto does, byte for byte."""
+    for operation, params in _LISTINGS:
+        moto_pages = _listing_pages(_MotoListing, operation, params)
+        ours = _listing_pages(_SandboxListing, operation, params)
+        _require(
+            moto_pages == ours,
+            f"moto's Organizations {operation} answers {params} differently from the "
+            f"sandbox's pages (moto {moto_pages!r}, sandbox {ours!r})",
+        )
+    # A token for one parent refused for another, and a token that matches no account.
+    first_page = _listing_answer(
+        _MotoListing, "ListAccountsForParent", {"ParentId": "ou-a", "MaxResults": 1}
+    )
+    token = (
+        json.loads(first_page[1]).get("NextToken") if isinstance(first_page, tuple) else None
+    )
+    _require(
+        isinstance(token, str),
+        f"moto's ListAccountsForParent no longer pages by MaxResults ({first_page!r})",
+    )
+    stale = TokenEncoder().encode({"uniqueAttributes": "not-an-account"})
+    for operation, params in [
+        ("ListAccountsForParent", {"ParentId": "ou-b", "NextToken": token}),
+        ("ListAccounts", {"NextToken": stale}),
+        ("ListAccounts", {"NextToken": "not a token"}),
+    ]:
+        moto_answer = _listing_answer(_MotoListing, operation, params)
+        ours_answer = _listing_answer(_SandboxListing, operation, params)
+        _require(
+            moto_answer == ours_answer,
+            f"moto's Organizations {operation} refuses {params} differently from the "
+            f"sandbox (moto {moto_answer!r}, sandbox {ours_answer!r})",
+        )
+
+
 def check_moto_shape() -> None:
     """Raise MotoShapeError unless moto behaves as the sandbox's extension expects."""
     _check_response_class()
@@ -431,6 +569,7 @@ def check_moto_shape() -> None:
     _check_direct_route()
     _check_ds_app()
     _check_organizations()
+    _check_account_listing()
 
 
 _checked = False
