@@ -274,7 +274,9 @@ def _retry_handler(max_attempts: int) -> Any:
         slot = getattr(_held, "slot", None)
         if slot is None:
             return None
-        throttled = bool(_throttling.is_throttling_error(**kwargs))
+        response = kwargs.get("response")
+        answered_ok = response is not None and response[0].status_code < 400
+        throttled = not answered_ok and bool(_throttling.is_throttling_error(**kwargs))
         _answered(throttled)
         if not throttled or not checker.is_retryable(_adapter.create_retry_context(**kwargs)):
             return None
