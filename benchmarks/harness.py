@@ -223,6 +223,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def new_report(
+    scenario: str, params: dict[str, Any], runs: list[Any] | dict[str, Any]
+) -> dict[str, Any]:
+    """A scenario's report as it starts: what ran, when, where, with which settings."""
+    return {
+        "scenario": scenario,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "params": params,
+        "errors": [],
+        "runs": runs,
+    }
+
+
 def table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]

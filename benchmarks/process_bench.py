@@ -30,7 +30,7 @@ from benchmarks.harness import (
     PhaseFailed,
     SandboxProcess,
     log,
-    machine,
+    new_report,
     run_measured,
     table,
     write_results,
@@ -89,14 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    report: dict[str, Any] = {
-        "scenario": "process",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": machine(),
-        "params": {k: v for k, v in vars(args).items() if k != "out"},
-        "errors": [],
-        "runs": [],
-    }
+    report = new_report("process", {k: v for k, v in vars(args).items() if k != "out"}, [])
     options = [
         "scale", "--accounts", str(args.accounts), "--regions", ",".join(args.regions),
         "--directories", str(args.directories), "--shares", str(args.shares),

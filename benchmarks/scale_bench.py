@@ -23,7 +23,7 @@ from benchmarks.harness import (
     PhaseFailed,
     SandboxProcess,
     log,
-    machine,
+    new_report,
     run_measured,
     table,
     write_results,
@@ -110,14 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    report: dict[str, Any] = {
-        "scenario": "scale",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": machine(),
-        "params": {k: v for k, v in vars(args).items() if k != "out"},
-        "errors": [],
-        "runs": [],
-    }
+    report = new_report("scale", {k: v for k, v in vars(args).items() if k != "out"}, [])
     for size in args.sizes:
         log(f"scale: {size} member accounts x 1 Region, {args.latency_ms:g} ms per call ...")
         try:

@@ -39,7 +39,7 @@ from benchmarks.harness import (
     PhaseFailed,
     SandboxProcess,
     log,
-    machine,
+    new_report,
     peak_rss_mb,
     run_measured,
     table,
@@ -151,14 +151,8 @@ def _gave_up(report: dict[str, Any], work: str, label: str, seconds: float) -> N
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
-    report: dict[str, Any] = {
-        "scenario": "throttle",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": machine(),
-        "params": {k: v for k, v in vars(args).items() if k not in ("out", "phase", "retry_mode")},
-        "errors": [],
-        "runs": {},
-    }
+    params = {k: v for k, v in vars(args).items() if k not in ("out", "phase", "retry_mode")}
+    report = new_report("throttle", params, {})
     plan = runs_planned(args)
     log(f"throttled throughput: {args.throttle:.0%} of calls throttled; modes {args.modes}")
     options = [

@@ -37,6 +37,14 @@ def imported_modules(argv: list[str], env: dict[str, str] | None = None,
     return names, done
 
 
+
+def run_python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter, which must exit 0; return what it printed."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
 def test_help_imports_no_heavy_dependency() -> None:
     names, done = imported_modules(["-m", "dsshare.cli", "--help"])
     assert done.returncode == 0, done.stderr[-2000:]
@@ -57,9 +65,7 @@ def test_import_dsshare_is_lazy_and_keeps_every_public_name() -> None:
         "assert 'boto3' in sys.modules and 'moto' not in sys.modules\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    assert run_python(code) == "ok"
 
 
 #: Modules that need neither boto3 nor pandas, so importing them must load neither.
@@ -76,10 +82,8 @@ def test_a_module_that_needs_no_boto3_or_pandas_loads_neither(module: str) -> No
         f"import sys, {module}\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "[]"
+    out = run_python(code)
+    assert out == "[]"
 
 
 #: Modules that call AWS (boto3) but make no frame, so importing them must not load pandas:
@@ -94,10 +98,8 @@ NO_PANDAS_MODULES = (
 @pytest.mark.parametrize("module", NO_PANDAS_MODULES)
 def test_a_module_that_makes_no_frame_does_not_load_pandas(module: str) -> None:
     code = f"import sys, {module}\nprint('pandas' in sys.modules)\n"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "False"
+    out = run_python(code)
+    assert out == "False"
 
 
 def test_the_inventory_package_keeps_its_public_names_after_its_submodules_load() -> None:
@@ -112,9 +114,7 @@ def test_the_inventory_package_keeps_its_public_names_after_its_submodules_load(
         "assert set(inv.__all__) <= set(dir(inv)) and callable(collect_inventory)\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    assert run_python(code) == "ok"
 
 
 def test_unknown_name_is_an_attribute_error() -> None:

@@ -126,6 +126,12 @@ class Inventory:
         return self.errors.empty
 
     @property
+    def organization_error(self) -> dict[str, Any] | None:
+        """The first error reading the organization itself (its reads fail together), if any."""
+        found = self.errors[self.errors["stage"] == "organization"]
+        return None if found.empty else schema.records(found)[0]
+
+    @property
     def failed_accounts(self) -> list[str]:
         """Accounts with at least one unit of work that could not be read."""
         ids = self.errors["account_id"].dropna()

@@ -366,9 +366,8 @@ def _banner(inventory: Inventory) -> str:
         return ""
     names = _account_names(inventory)
     items: list[str] = []
-    org = errors[errors["stage"] == "organization"]
-    if not org.empty:
-        first = records(org)[0]
+    first = inventory.organization_error
+    if first is not None:
         items.append(
             f"<li>The organization could not be read ({html_text(first['code'])}): account "
             "names, OU paths and membership findings are incomplete.</li>"

@@ -120,15 +120,14 @@ def problem_lines(inventory: Inventory, *, all_accounts: bool) -> list[str]:
     """What could not be read (printed on stderr): the organization once, then each account."""
     errors = inventory.errors
     lines: list[str] = []
-    org_errors = errors[errors["stage"] == "organization"]
-    if not org_errors.empty:
-        first = records(org_errors)[0]
+    first = inventory.organization_error
+    if first is not None:
         lines.append(
             f"Could not read the organization ({terminal(first['code'])}: {terminal(first['message'])}); "
             "account names, OU paths and membership findings are incomplete."
         )
     failed = inventory.failed_accounts
-    if failed or (all_accounts and not org_errors.empty):
+    if failed or (all_accounts and first is not None):
         lines.append(
             f"Could not read {plural(len(failed), 'account')}: "
             f"{', '.join(terminal(a) for a in failed) or '(the account list)'}"
