@@ -116,6 +116,18 @@ class SandboxProcess:
         return entries
 
 
+def org_sandbox(
+    accounts: int, regions: Sequence[str], directories: int, shares: int, latency_ms: float
+) -> SandboxProcess:
+    """The ``scale`` seed: ``accounts`` members in ``regions``, with ``directories`` owner
+    directories and ``shares`` share records, every call ``latency_ms`` late."""
+    options = [
+        "scale", "--accounts", str(accounts), "--regions", ",".join(regions),
+        "--directories", str(directories), "--shares", str(shares),
+    ]  # fmt: skip
+    return SandboxProcess(options, latency_ms)
+
+
 def child_env(endpoint_url: str, region: str) -> dict[str, str]:
     """The environment of a measured child: the sandbox as AWS, no operator settings."""
     drop = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "DSSHARE_GUARDRAILS")

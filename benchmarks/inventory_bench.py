@@ -38,6 +38,7 @@ from benchmarks.harness import (
     child_env,
     count_operations,
     limit_memory,
+    org_sandbox,
     peak_rss_mb,
     table,
 )
@@ -51,11 +52,7 @@ DEFAULT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
 def scale_sandbox(accounts: int, args: argparse.Namespace) -> SandboxProcess:
     """The ``scale`` seed at ``accounts`` members, with this run's Regions and records."""
-    options = [
-        "scale", "--accounts", str(accounts), "--regions", ",".join(args.regions),
-        "--directories", str(args.directories), "--shares", str(args.shares),
-    ]  # fmt: skip
-    return SandboxProcess(options, args.latency_ms)
+    return org_sandbox(accounts, args.regions, args.directories, args.shares, args.latency_ms)
 
 
 def run_phase(

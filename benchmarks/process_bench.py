@@ -28,9 +28,9 @@ from typing import Any
 
 from benchmarks.harness import (
     PhaseFailed,
-    SandboxProcess,
     log,
     new_report,
+    org_sandbox,
     run_measured,
     table,
     write_results,
@@ -90,16 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     report = new_report("process", {k: v for k, v in vars(args).items() if k != "out"}, [])
-    options = [
-        "scale", "--accounts", str(args.accounts), "--regions", ",".join(args.regions),
-        "--directories", str(args.directories), "--shares", str(args.shares),
-    ]  # fmt: skip
     log(
         f"whole inventory process: {args.accounts} accounts x {len(args.regions)} Regions, "
         f"{args.latency_ms:g} ms per call"
     )
     with (
-        SandboxProcess(options, args.latency_ms) as sb,
+        org_sandbox(
+            args.accounts, args.regions, args.directories, args.shares, args.latency_ms
+        ) as sb,
         tempfile.TemporaryDirectory(prefix="dsshare-process-") as tmp,
     ):
 

@@ -24,6 +24,7 @@ from benchmarks.harness import (
     SandboxProcess,
     log,
     new_report,
+    org_sandbox,
     run_measured,
     table,
     write_results,
@@ -34,11 +35,7 @@ MEMORY_TARGET_MB = 600
 
 
 def measure_size(accounts: int, args: argparse.Namespace) -> dict[str, Any]:
-    options = [
-        "scale", "--accounts", str(accounts), "--regions", REGION,
-        "--directories", str(args.directories), "--shares", str(args.shares),
-    ]  # fmt: skip
-    with SandboxProcess(options, args.latency_ms) as sb:
+    with org_sandbox(accounts, [REGION], args.directories, args.shares, args.latency_ms) as sb:
         seeded = sb.start_seconds
         command = [
             sys.executable, "-m", "benchmarks.inventory_bench", "--phase", "kit",

@@ -40,6 +40,7 @@ from benchmarks.harness import (
     SandboxProcess,
     log,
     new_report,
+    org_sandbox,
     peak_rss_mb,
     run_measured,
     table,
@@ -155,11 +156,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report = new_report("throttle", params, {})
     plan = runs_planned(args)
     log(f"throttled throughput: {args.throttle:.0%} of calls throttled; modes {args.modes}")
-    options = [
-        "scale", "--accounts", str(args.accounts), "--regions", ",".join(args.regions),
-        "--directories", str(args.directories), "--shares", str(args.shares),
-    ]  # fmt: skip
-    with SandboxProcess(options, args.latency_ms) as sb:
+    with org_sandbox(
+        args.accounts, args.regions, args.directories, args.shares, args.latency_ms
+    ) as sb:
         for mode, label, rule in plan:
             sb.throttle_with(rule)
             command = [
